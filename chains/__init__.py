@@ -1,0 +1,1 @@
+"""Plain LangChain code for the call-modes lab: no Streamlit below this package."""

@@ -1,0 +1,85 @@
+"""The simulator's joke book, in English and Korean."""
+
+from __future__ import annotations
+
+import zlib
+
+from chains.tokens import contains_korean
+
+ENGLISH_JOKES: tuple[str, ...] = (
+    "Why did the {topic} go to therapy?\n\nBecause it had too many layers to unpack!",
+    "Why did the {topic} break up with the calendar?\n\nIt felt its days were numbered.",
+    "Why was the {topic} so calm before the exam?\n\nIt had already done all of its homework in batch.",
+    "What did the {topic} say to the impatient user?\n\nHold on, I'm still streaming!",
+    "Why did the {topic} bring a ladder to the meeting?\n\nIt heard the stakes were high.",
+    "Why did the {topic} refuse to play cards?\n\nIt was afraid of the dealer's deep learning.",
+    "How does the {topic} say goodbye?\n\nIt doesn't. It just waits for the last token.",
+)
+
+KOREAN_JOKES: tuple[str, ...] = (
+    "{topic}{i_ga} 왜 헬스장에 갔을까요?\n\n더 '단단'해지고 싶어서요!",
+    "{topic}{eun_neun} 왜 시험을 잘 봤을까요?\n\n미리 다 '예습'해 뒀거든요!",
+    "{topic}{i_ga} 개그맨이 된 이유는?\n\n사람들을 '녹이는' 재주가 있어서요!",
+    "{topic}{i_ga} 회의에 늦은 이유는?\n\n토큰을 하나씩 '스트리밍'하느라고요!",
+    "{topic}{eun_neun} 왜 줄을 서지 않을까요?\n\n'배치'로 한꺼번에 처리되거든요!",
+    "{topic}{i_ga} 상담을 받으러 간 이유는?\n\n마음에 '층'이 너무 많아서요!",
+)
+
+
+def _has_final_consonant(word: str) -> bool:
+    """Return True when the last Hangul syllable of ``word`` has a final consonant (받침)."""
+    for char in reversed(word.strip()):
+        code = ord(char) - 0xAC00
+        if 0 <= code <= 11171:
+            return code % 28 != 0
+        if char.isalnum():
+            return False
+    return False
+
+
+def write_joke(topic: str, variant: int) -> str:
+    """Write a short joke about ``topic`` in the topic's language.
+
+    Args:
+        topic: The topic; a topic containing Hangul gets a Korean joke.
+        variant: Any integer; it selects the joke, so the choice is reproducible.
+
+    Returns:
+        The joke, a question and a punch line separated by a blank line.
+    """
+    topic = topic.strip() or "nothing"
+    if contains_korean(topic):
+        batchim = _has_final_consonant(topic)
+        template = KOREAN_JOKES[variant % len(KOREAN_JOKES)]
+        return template.format(
+            topic=topic, i_ga="이" if batchim else "가", eun_neun="은" if batchim else "는"
+        )
+    template = ENGLISH_JOKES[variant % len(ENGLISH_JOKES)]
+    return template.format(topic=topic)
+
+
+def write_reply(topic: str, seed: int, min_tokens: int | None = None, count_tokens=None) -> str:
+    """Write a reply of one joke, or of several jokes until ``min_tokens`` is reached.
+
+    Args:
+        topic: The topic.
+        seed: Selects the first joke.
+        min_tokens: When set, append more jokes (as new paragraphs) until the reply
+            has at least this many tokens.
+        count_tokens: The token counter used with ``min_tokens``.
+
+    Returns:
+        The reply text.
+    """
+    variant = zlib.crc32(f"{seed}:{topic}".encode("utf-8"))
+    reply = write_joke(topic, variant)
+    if not min_tokens or count_tokens is None:
+        return reply
+    paragraphs = [reply]
+    total = count_tokens(reply)
+    while total < min_tokens:
+        variant += 1
+        extra = write_joke(topic, variant)
+        paragraphs.append(extra)
+        total += count_tokens(extra) + 1
+    return "\n\n".join(paragraphs)

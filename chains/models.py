@@ -1,0 +1,133 @@
+"""Model settings and the model factory: the simulator, OpenAI, or any OpenAI-compatible server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from langchain_core.language_models import BaseChatModel
+
+from chains.simulator import DEFAULT_PROFILE, PROFILES, SimulatedChatModel
+
+Provider = Literal["simulator", "openai", "compatible"]
+PROVIDERS: tuple[Provider, ...] = ("simulator", "openai", "compatible")
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_MAX_RETRIES = 2
+#: Any non-empty key works for most local servers (Ollama, vLLM, LM Studio).
+PLACEHOLDER_KEY = "not-needed"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Everything needed to build the chat model for one run.
+
+    The API key is excluded from ``repr`` so that it never lands in a log or an
+    error message by accident.
+
+    Attributes:
+        provider: ``simulator``, ``openai`` or ``compatible``.
+        model: The model name (for the simulator, a display name).
+        temperature: Sampling temperature for real models.
+        api_key: The key, or ``None``. Never printed.
+        base_url: The endpoint for ``openai``/``compatible``, or ``None`` for OpenAI's default.
+        timeout_s: Per-request timeout for real models.
+        max_retries: How many times the OpenAI client retries a failed request.
+        sim_profile: The simulator's latency profile name.
+        sim_ttft_s: The simulator's mean time to first token.
+        sim_tokens_per_s: The simulator's mean output speed.
+        sim_jitter: The simulator's relative jitter.
+        sim_seed: The simulator's seed.
+        sim_failure_rate: Fraction of simulated calls that fail with a 429.
+        sim_interrupt_rate: Fraction of simulated streams that stop halfway.
+        sim_max_in_flight: The simulated provider's concurrency cap, or ``None``.
+        sim_min_output_tokens: Make simulated replies at least this long, or ``None``.
+    """
+
+    provider: Provider = "simulator"
+    model: str = "simulated-gpt-4o-mini"
+    temperature: float = 0.7
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_retries: int = DEFAULT_MAX_RETRIES
+    sim_profile: str = DEFAULT_PROFILE
+    sim_ttft_s: float = PROFILES[DEFAULT_PROFILE].ttft_s
+    sim_tokens_per_s: float = PROFILES[DEFAULT_PROFILE].tokens_per_s
+    sim_jitter: float = PROFILES[DEFAULT_PROFILE].jitter
+    sim_seed: int = 42
+    sim_failure_rate: float = 0.0
+    sim_interrupt_rate: float = 0.0
+    sim_max_in_flight: int | None = None
+    sim_min_output_tokens: int | None = None
+
+    @classmethod
+    def simulator(cls, profile: str = DEFAULT_PROFILE, **overrides: object) -> ModelSettings:
+        """Settings for the simulator with a named latency profile.
+
+        Args:
+            profile: A key of ``chains.simulator.PROFILES``.
+            **overrides: Any other field.
+
+        Returns:
+            The settings.
+        """
+        chosen = PROFILES[profile]
+        base = cls(
+            sim_profile=profile,
+            sim_ttft_s=chosen.ttft_s,
+            sim_tokens_per_s=chosen.tokens_per_s,
+            sim_jitter=chosen.jitter,
+        )
+        return replace(base, **overrides)  # type: ignore[arg-type]
+
+    @property
+    def is_simulated(self) -> bool:
+        """True for the built-in simulator."""
+        return self.provider == "simulator"
+
+
+def make_model(settings: ModelSettings) -> BaseChatModel:
+    """Build the chat model that ``settings`` describe.
+
+    ``langchain_openai`` is imported here, not at module level, so that the app
+    starts fast on the simulator.
+
+    Args:
+        settings: The settings.
+
+    Returns:
+        A LangChain chat model.
+
+    Raises:
+        ValueError: When OpenAI is chosen without a key.
+    """
+    if settings.is_simulated:
+        return SimulatedChatModel(
+            model=settings.model,
+            ttft_s=settings.sim_ttft_s,
+            tokens_per_s=settings.sim_tokens_per_s,
+            jitter=settings.sim_jitter,
+            seed=settings.sim_seed,
+            failure_rate=settings.sim_failure_rate,
+            interrupt_rate=settings.sim_interrupt_rate,
+            max_in_flight=settings.sim_max_in_flight,
+            min_output_tokens=settings.sim_min_output_tokens,
+        )
+    from langchain_openai import ChatOpenAI
+
+    key = settings.api_key
+    if not key:
+        if settings.provider == "openai":
+            raise ValueError("missing_key")
+        key = PLACEHOLDER_KEY
+    return ChatOpenAI(
+        model=settings.model,
+        temperature=settings.temperature,
+        api_key=key,
+        base_url=settings.base_url or None,
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+        stream_usage=True,
+    )

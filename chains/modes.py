@@ -1,0 +1,492 @@
+"""Runners for every call mode, each returning a ``RunRecord`` with real timings.
+
+Each runner calls LangChain's own method (``invoke``, ``batch_as_completed``,
+``stream``, ``ainvoke``, ``abatch_as_completed``, ``astream``) on the chain it is
+given, and records per-call timings through a LangChain callback handler. Runners
+take optional callbacks (``on_result``, ``on_chunk``) that are called in the
+caller's thread: a Streamlit page passes ones that write to placeholders, a test
+passes ones that collect.
+
+Failures never raise out of a runner: each failed call is recorded with its
+error, and the other calls keep their results (``return_exceptions=True``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackHandler
+from langchain_core.outputs import LLMResult
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from chains.errors import StreamInterruptedError, classify_error
+from chains.retries import RetryEvent, capture_retries
+from chains.timing import CallTiming, RunClock, RunRecord
+
+OnResult = Callable[[CallTiming], None]
+OnChunk = Callable[[int, str, float], None]
+
+
+@dataclass(frozen=True)
+class RunMeta:
+    """Labels copied into every ``RunRecord``: who answered.
+
+    Attributes:
+        provider: ``simulator``, ``openai`` or ``compatible``.
+        model: The model name.
+        secrets: Exact secrets to scrub from error messages (never stored).
+    """
+
+    provider: str = "simulator"
+    model: str = "simulated"
+    secrets: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"RunMeta(provider={self.provider!r}, model={self.model!r})"
+
+
+def default_pool_size() -> int:
+    """The thread-pool size LangChain's ``batch`` uses when ``max_concurrency`` is unset.
+
+    LangChain uses a plain ``ThreadPoolExecutor``, whose default is
+    ``min(32, cpu_count + 4)``: 6 threads on a 2-core machine.
+    """
+    count_cpus = getattr(os, "process_cpu_count", os.cpu_count)
+    return min(32, (count_cpus() or 1) + 4)
+
+
+def effective_concurrency(n: int, max_concurrency: int | None, *, is_async: bool = False) -> int:
+    """How many of ``n`` calls a batch runs at once.
+
+    Args:
+        n: Number of inputs.
+        max_concurrency: The ``max_concurrency`` passed, or ``None``.
+        is_async: ``abatch`` is unbounded ``gather`` when ``max_concurrency`` is unset.
+
+    Returns:
+        The number of calls in flight at the same time.
+    """
+    if n <= 1:
+        return n
+    if max_concurrency:
+        return min(n, max_concurrency)
+    return n if is_async else min(n, default_pool_size())
+
+
+class CallRecorder(BaseCallbackHandler):
+    """Records the start, first token, end, usage and finish reason of one call.
+
+    It is attached to one call's config only, so it needs no run-id bookkeeping
+    beyond recognising the root run.
+    """
+
+    run_inline = True  # Record times in the calling thread, even under asyncio.
+
+    def __init__(self, index: int, topic: str, clock: RunClock) -> None:
+        """Create a recorder for call ``index`` about ``topic``."""
+        super().__init__()
+        self.timing = CallTiming(index=index, topic=topic, start_s=clock.now(), end_s=0.0)
+        self._clock = clock
+        self._root: UUID | None = None
+        self.finish_reason: str | None = None
+        self.model_finished = False
+
+    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        if parent_run_id is None and self._root is None:
+            self._root = run_id
+            self.timing.start_s = self._clock.now()
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.model_finished = True
+        try:
+            generation = response.generations[0][0]
+        except IndexError:
+            return
+        message = getattr(generation, "message", None)
+        metadata = dict(getattr(message, "response_metadata", None) or {})
+        metadata.update(generation.generation_info or {})
+        self.finish_reason = metadata.get("finish_reason") or metadata.get("done_reason")
+        usage = getattr(message, "usage_metadata", None)
+        if usage:
+            self.timing.input_tokens = usage.get("input_tokens")
+            self.timing.output_tokens = usage.get("output_tokens")
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        if run_id == self._root:
+            self.timing.end_s = self._clock.now()
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        if run_id == self._root:
+            self.timing.end_s = self._clock.now()
+
+
+class _Run:
+    """Shared bookkeeping of one run: clock, recorders, usage and retries."""
+
+    def __init__(self, mode: str, topics: Sequence[str], meta: RunMeta, max_concurrency: int | None) -> None:
+        self.mode = mode
+        self.topics = list(topics)
+        self.meta = meta
+        self.max_concurrency = max_concurrency
+        self.clock = RunClock()
+        self.usage = UsageMetadataCallbackHandler()
+        self.recorders = [CallRecorder(i, topic, self.clock) for i, topic in enumerate(self.topics)]
+
+    def config(self, index: int) -> RunnableConfig:
+        """The config of call ``index``: its recorder, shared usage, and the concurrency cap."""
+        config: RunnableConfig = {
+            "callbacks": [self.recorders[index], self.usage],
+            "metadata": {"call_index": index, "call_mode": self.mode},
+            "run_name": f"{self.mode}[{index}]",
+        }
+        if self.max_concurrency:
+            config["max_concurrency"] = self.max_concurrency
+        return config
+
+    def configs(self) -> list[RunnableConfig]:
+        return [self.config(i) for i in range(len(self.topics))]
+
+    def finish_call(self, index: int, output: Any, *, streamed: bool = False) -> CallTiming:
+        """Store the result (or the exception) of call ``index`` and return its timing."""
+        recorder = self.recorders[index]
+        timing = recorder.timing
+        if timing.end_s <= timing.start_s:
+            timing.end_s = self.clock.now()
+        if isinstance(output, BaseException):
+            info = classify_error(output, *self.meta.secrets)
+            timing.error, timing.error_kind = info.summary(), info.kind
+            timing.interrupted = info.kind == "interrupted"
+        else:
+            if output is not None and not streamed:
+                timing.output = output
+            if streamed and recorder.model_finished and recorder.finish_reason is None:
+                timing.interrupted = True
+                info = classify_error(StreamInterruptedError("The stream ended without a finish reason."))
+                timing.error, timing.error_kind = info.summary(), info.kind
+        return timing
+
+    def record(self, wall_s: float, retries: list[RetryEvent], pool_size: int | None) -> RunRecord:
+        """Build the finished ``RunRecord``."""
+        for event in retries:
+            if event.call_index is not None and 0 <= event.call_index < len(self.recorders):
+                self.recorders[event.call_index].timing.retries += 1
+        input_total = sum(u.get("input_tokens", 0) for u in self.usage.usage_metadata.values())
+        output_total = sum(u.get("output_tokens", 0) for u in self.usage.usage_metadata.values())
+        has_usage = bool(self.usage.usage_metadata) or any(r.timing.output_tokens is not None for r in self.recorders)
+        if not self.usage.usage_metadata and has_usage:
+            input_total = sum(r.timing.input_tokens or 0 for r in self.recorders)
+            output_total = sum(r.timing.output_tokens or 0 for r in self.recorders)
+        return RunRecord(
+            mode=self.mode,
+            n=len(self.topics),
+            wall_s=wall_s,
+            max_concurrency=self.max_concurrency,
+            provider=self.meta.provider,
+            model=self.meta.model,
+            calls=[recorder.timing for recorder in self.recorders],
+            pool_size=pool_size,
+            input_tokens=input_total if has_usage else None,
+            output_tokens=output_total if has_usage else None,
+        )
+
+
+def _notify(callback: OnResult | None, timing: CallTiming) -> None:
+    if callback is not None:
+        callback(timing)
+
+
+# --------------------------------------------------------------------------- sync
+def run_invoke(chain: Runnable[str, str], topic: str, *, meta: RunMeta = RunMeta(), on_result: OnResult | None = None) -> RunRecord:
+    """Run ``chain.invoke(topic)`` once and time it.
+
+    Args:
+        chain: The joke chain.
+        topic: The topic.
+        meta: Labels for the record.
+        on_result: Called with the call's timing when it finishes.
+
+    Returns:
+        The run record (one call).
+    """
+    return run_loop(chain, [topic], meta=meta, on_result=on_result, mode="invoke")
+
+
+def run_loop(
+    chain: Runnable[str, str],
+    topics: Sequence[str],
+    *,
+    meta: RunMeta = RunMeta(),
+    on_result: OnResult | None = None,
+    mode: str = "loop",
+) -> RunRecord:
+    """Call ``chain.invoke`` once per topic, one after another, as the seed's ``for`` loop does.
+
+    Args:
+        chain: The joke chain.
+        topics: The topics, in order.
+        meta: Labels for the record.
+        on_result: Called after each call.
+        mode: The mode name to record.
+
+    Returns:
+        The run record.
+    """
+    run = _Run(mode, topics, meta, None)
+    with capture_retries() as retries:
+        for index, topic in enumerate(run.topics):
+            try:
+                output: Any = chain.invoke(topic, run.config(index))
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is lost
+                output = exc
+            _notify(on_result, run.finish_call(index, output))
+    return run.record(run.clock.now(), retries, pool_size=1)
+
+
+def run_batch(
+    chain: Runnable[str, str],
+    topics: Sequence[str],
+    *,
+    max_concurrency: int | None = None,
+    meta: RunMeta = RunMeta(),
+    on_result: OnResult | None = None,
+) -> RunRecord:
+    """Run ``chain.batch_as_completed(topics)``: LangChain's thread pool, results as they finish.
+
+    ``on_result`` is called in the caller's thread as each call completes, so a
+    Streamlit page can update its placeholders safely.
+
+    Args:
+        chain: The joke chain.
+        topics: The topics.
+        max_concurrency: LangChain's ``max_concurrency``; ``None`` uses the default pool.
+        meta: Labels for the record.
+        on_result: Called as each call completes.
+
+    Returns:
+        The run record; failed calls carry their error, the others their output.
+    """
+    run = _Run("batch", topics, meta, max_concurrency)
+    with capture_retries() as retries:
+        for index, output in chain.batch_as_completed(run.topics, run.configs(), return_exceptions=True):
+            _notify(on_result, run.finish_call(index, output))
+    return run.record(run.clock.now(), retries, effective_concurrency(len(run.topics), max_concurrency))
+
+
+def run_stream(
+    chain: Runnable[str, str],
+    topic: str,
+    *,
+    meta: RunMeta = RunMeta(),
+    on_chunk: OnChunk | None = None,
+    on_result: OnResult | None = None,
+    mode: str = "stream",
+) -> RunRecord:
+    """Run ``chain.stream(topic)`` and time every chunk.
+
+    Args:
+        chain: The joke chain.
+        topic: The topic.
+        meta: Labels for the record.
+        on_chunk: Called with ``(call_index, text, t_s)`` for every non-empty chunk.
+        on_result: Called once the stream ends.
+        mode: The mode name to record.
+
+    Returns:
+        The run record (one call), with ``first_token_s`` and every chunk. A stream
+        that stops without a finish reason is marked interrupted and keeps its text.
+    """
+    run = _Run(mode, [topic], meta, None)
+    timing = run.recorders[0].timing
+    with capture_retries() as retries:
+        outcome: Any = None
+        try:
+            for text in chain.stream(topic, run.config(0)):
+                _record_chunk(run, 0, text, on_chunk)
+        except Exception as exc:  # noqa: BLE001
+            outcome = exc
+        timing.output = "".join(piece for _, piece in timing.chunks)
+        _notify(on_result, run.finish_call(0, outcome, streamed=True))
+    return run.record(run.clock.now(), retries, pool_size=1)
+
+
+def _record_chunk(run: _Run, index: int, text: str, on_chunk: OnChunk | None) -> None:
+    if not text:
+        return
+    now = run.clock.now()
+    timing = run.recorders[index].timing
+    if timing.first_token_s is None:
+        timing.first_token_s = now
+    timing.chunks.append((now, text))
+    if on_chunk is not None:
+        on_chunk(index, text, now)
+
+
+@dataclass
+class RaceEvent:
+    """What happened in an invoke-against-stream race, as it happened.
+
+    Attributes:
+        kind: ``chunk`` (a streamed chunk) or ``invoke_done``.
+        text: The chunk, or the whole invoke answer.
+        t_s: Seconds since the race started.
+    """
+
+    kind: str
+    text: str
+    t_s: float
+
+
+def run_race(
+    chain: Runnable[str, str],
+    topic: str,
+    *,
+    meta: RunMeta = RunMeta(),
+    on_event: Callable[[RaceEvent], None] | None = None,
+) -> tuple[RunRecord, RunRecord]:
+    """Race ``invoke`` against ``stream`` on the same topic, started together.
+
+    ``invoke`` runs in a worker thread; the stream is consumed in the caller's
+    thread, which also reports when ``invoke`` finishes, so every callback runs
+    in the caller's thread.
+
+    Args:
+        chain: The joke chain.
+        topic: The topic for both.
+        meta: Labels for the records.
+        on_event: Called with each ``RaceEvent``.
+
+    Returns:
+        ``(invoke_record, stream_record)``; each on its own clock, both started together.
+    """
+    clock = RunClock()
+    reported = threading.Event()
+
+    def emit(kind: str, text: str) -> None:
+        if on_event is not None:
+            on_event(RaceEvent(kind, text, clock.now()))
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(run_invoke, chain, topic, meta=meta)
+
+        def on_chunk(_: int, text: str, __: float) -> None:
+            if future.done() and not reported.is_set():
+                reported.set()
+                emit("invoke_done", future.result().outputs[0])
+            emit("chunk", text)
+
+        stream_record = run_stream(chain, topic, meta=meta, on_chunk=on_chunk)
+        invoke_record = future.result()
+        if not reported.is_set():
+            emit("invoke_done", invoke_record.outputs[0])
+    return invoke_record, stream_record
+
+
+# -------------------------------------------------------------------------- async
+async def run_ainvoke(chain: Runnable[str, str], topic: str, *, meta: RunMeta = RunMeta(), on_result: OnResult | None = None) -> RunRecord:
+    """Run ``await chain.ainvoke(topic)`` once and time it (see ``run_invoke``)."""
+    run = _Run("ainvoke", [topic], meta, None)
+    with capture_retries() as retries:
+        try:
+            output: Any = await chain.ainvoke(topic, run.config(0))
+        except Exception as exc:  # noqa: BLE001
+            output = exc
+        _notify(on_result, run.finish_call(0, output))
+    return run.record(run.clock.now(), retries, pool_size=1)
+
+
+async def run_abatch(
+    chain: Runnable[str, str],
+    topics: Sequence[str],
+    *,
+    max_concurrency: int | None = None,
+    meta: RunMeta = RunMeta(),
+    on_result: OnResult | None = None,
+) -> RunRecord:
+    """Run ``chain.abatch_as_completed(topics)``: ``asyncio`` tasks, results as they finish.
+
+    With ``max_concurrency`` unset, every call is in flight at once (unbounded
+    ``gather``); with it set, a semaphore bounds them.
+
+    Args:
+        chain: The joke chain.
+        topics: The topics.
+        max_concurrency: LangChain's ``max_concurrency``, or ``None``.
+        meta: Labels for the record.
+        on_result: Called on the event loop's thread as each call completes.
+
+    Returns:
+        The run record.
+    """
+    run = _Run("abatch", topics, meta, max_concurrency)
+    with capture_retries() as retries:
+        async for index, output in chain.abatch_as_completed(run.topics, run.configs(), return_exceptions=True):
+            _notify(on_result, run.finish_call(index, output))
+    pool = effective_concurrency(len(run.topics), max_concurrency, is_async=True)
+    return run.record(run.clock.now(), retries, pool)
+
+
+async def run_astream(
+    chain: Runnable[str, str],
+    topics: Sequence[str] | str,
+    *,
+    meta: RunMeta = RunMeta(),
+    on_chunk: OnChunk | None = None,
+    on_result: OnResult | None = None,
+) -> RunRecord:
+    """Stream one or several topics at once with ``chain.astream``.
+
+    Each topic gets its own ``astream`` task; all run concurrently on the event
+    loop, and ``on_chunk`` is called with the topic's index, so each can render
+    into its own placeholder.
+
+    Args:
+        chain: The joke chain.
+        topics: One topic, or several.
+        meta: Labels for the record.
+        on_chunk: Called with ``(call_index, text, t_s)`` for every non-empty chunk.
+        on_result: Called as each stream ends.
+
+    Returns:
+        The run record, one call per topic.
+    """
+    topic_list = [topics] if isinstance(topics, str) else list(topics)
+    run = _Run("astream", topic_list, meta, None)
+
+    async def consume(index: int) -> None:
+        outcome: Any = None
+        try:
+            async for text in chain.astream(run.topics[index], run.config(index)):
+                _record_chunk(run, index, text, on_chunk)
+        except Exception as exc:  # noqa: BLE001
+            outcome = exc
+        timing = run.recorders[index].timing
+        timing.output = "".join(piece for _, piece in timing.chunks)
+        _notify(on_result, run.finish_call(index, outcome, streamed=True))
+
+    with capture_retries() as retries:
+        await asyncio.gather(*(consume(i) for i in range(len(topic_list))))
+    return run.record(run.clock.now(), retries, pool_size=len(topic_list))
+
+
+def run_async(coro: Any) -> Any:
+    """Run a coroutine on a fresh event loop in the current thread and return its result.
+
+    Streamlit's script thread has no running loop, so this is ``asyncio.run``;
+    callbacks inside the coroutine therefore run in the script thread.
+    """
+    return asyncio.run(coro)
+
+
+def time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Return ``(seconds, result)`` of ``fn()``, timed with ``perf_counter``."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result

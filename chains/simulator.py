@@ -1,0 +1,312 @@
+"""A simulated chat model: a real LangChain ``BaseChatModel`` with seeded latency.
+
+It needs no key and no network. Every call sleeps for real (``time.sleep`` in the
+sync methods, ``asyncio.sleep`` in the async ones) for a time to first token (TTFT)
+plus a delay per token, so LangChain's own ``batch`` (a thread pool), ``abatch``
+(``asyncio.gather``) and ``stream`` behave exactly as they do against a hosted API.
+Batch is deliberately *not* overridden.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import threading
+import time
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field, PrivateAttr
+
+from chains.jokes import write_reply
+from chains.tokens import count_tokens, split_tokens
+
+
+@dataclass(frozen=True)
+class LatencyProfile:
+    """How fast a simulated model answers.
+
+    Attributes:
+        name: The profile's key.
+        ttft_s: Mean time to first token, seconds.
+        tokens_per_s: Mean output speed after the first token.
+        jitter: Relative spread of both (0.25 means about ±25 %).
+    """
+
+    name: str
+    ttft_s: float
+    tokens_per_s: float
+    jitter: float
+
+
+PROFILES: dict[str, LatencyProfile] = {
+    profile.name: profile
+    for profile in (
+        LatencyProfile("gpt-4o-mini-like", ttft_s=0.40, tokens_per_s=60.0, jitter=0.25),
+        LatencyProfile("seed-blog-gpt-3.5-turbo", ttft_s=0.55, tokens_per_s=32.0, jitter=0.2),
+        LatencyProfile("slow-reasoning-like", ttft_s=1.50, tokens_per_s=25.0, jitter=0.3),
+        LatencyProfile("fast", ttft_s=0.05, tokens_per_s=400.0, jitter=0.1),
+    )
+}
+DEFAULT_PROFILE = "gpt-4o-mini-like"
+
+
+class SimulatedProviderError(Exception):
+    """Base class of the simulator's injected failures."""
+
+    status_code: int = 500
+
+
+class SimulatedRateLimitError(SimulatedProviderError):
+    """The simulated provider refused the call: too many requests (HTTP 429)."""
+
+    status_code = 429
+
+
+class SimulatedConnectionError(SimulatedProviderError):
+    """The simulated connection dropped before the answer was complete."""
+
+    status_code = 0
+
+
+_TOPIC_IN_PROMPT = re.compile(r"joke about (?P<topic>.+)$", re.DOTALL | re.IGNORECASE)
+
+
+@dataclass
+class _CallPlan:
+    """Everything one simulated call will do, decided up front from the seed."""
+
+    tokens: list[str]
+    ttft_s: float
+    gaps_s: list[float]
+    input_tokens: int
+    failure: SimulatedProviderError | None
+    interrupt_after: int | None
+
+
+class SimulatedChatModel(BaseChatModel):
+    """A chat model that tells short jokes with realistic, reproducible latency.
+
+    Example:
+        >>> model = SimulatedChatModel(ttft_s=0.05, tokens_per_s=400)
+        >>> model.invoke("Tell me a short joke about ice cream").content[:7]
+        'Why did'
+    """
+
+    model_name: str = Field(default="simulated-gpt-4o-mini", alias="model")
+    ttft_s: float = 0.40
+    tokens_per_s: float = 60.0
+    jitter: float = 0.25
+    seed: int = 42
+    failure_rate: float = 0.0
+    interrupt_rate: float = 0.0
+    max_in_flight: int | None = None
+    min_output_tokens: int | None = None
+
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _in_flight: int = PrivateAttr(default=0)
+    _peak_in_flight: int = PrivateAttr(default=0)
+    _asked: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    model_config = {"populate_by_name": True}
+
+    @classmethod
+    def from_profile(cls, profile: str | LatencyProfile, **overrides: Any) -> SimulatedChatModel:
+        """Build a simulator from a named latency profile.
+
+        Args:
+            profile: A key of ``PROFILES`` or a ``LatencyProfile``.
+            **overrides: Any other field (``seed``, ``failure_rate``...).
+
+        Returns:
+            The model.
+        """
+        chosen = PROFILES[profile] if isinstance(profile, str) else profile
+        fields = {"ttft_s": chosen.ttft_s, "tokens_per_s": chosen.tokens_per_s, "jitter": chosen.jitter}
+        fields.update(overrides)
+        return cls(**fields)
+
+    @property
+    def _llm_type(self) -> str:
+        return "simulated-chat"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "ttft_s": self.ttft_s,
+            "tokens_per_s": self.tokens_per_s,
+            "jitter": self.jitter,
+            "seed": self.seed,
+        }
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The largest number of calls that were in flight at the same time."""
+        return self._peak_in_flight
+
+    # ----------------------------------------------------------------- planning
+    def _plan(self, messages: list[BaseMessage]) -> _CallPlan:
+        """Decide the reply, its latency and any injected failure for one call."""
+        prompt = "\n".join(str(message.content) for message in messages)
+        match = _TOPIC_IN_PROMPT.search(prompt.strip())
+        topic = match.group("topic").strip() if match else prompt.strip()
+        with self._lock:
+            asked = self._asked.get(topic, 0)
+            self._asked[topic] = asked + 1
+        rng = random.Random(zlib.crc32(f"{self.seed}|{topic}|{asked}".encode("utf-8")))
+        text = write_reply(topic, self.seed + asked, self.min_output_tokens, count_tokens)
+        tokens = split_tokens(text)
+        mean_gap = 1.0 / self.tokens_per_s if self.tokens_per_s > 0 else 0.0
+        ttft = max(0.0, self.ttft_s * (1.0 + self.jitter * rng.gauss(0.0, 1.0)))
+        ttft = max(ttft, self.ttft_s * 0.3)
+        gaps = [max(0.0, mean_gap * (1.0 + self.jitter * rng.gauss(0.0, 1.0))) for _ in tokens[1:]]
+        failure: SimulatedProviderError | None = None
+        if rng.random() < self.failure_rate:
+            failure = SimulatedRateLimitError(
+                "Simulated 429: rate limit reached for requests. Please retry after 1 second."
+            )
+        interrupt_after = None
+        if rng.random() < self.interrupt_rate and len(tokens) > 2:
+            interrupt_after = len(tokens) // 2
+        return _CallPlan(tokens, ttft, gaps, count_tokens(prompt), failure, interrupt_after)
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        """Count this call as in flight; refuse it (429) beyond ``max_in_flight``."""
+        with self._lock:
+            if self.max_in_flight is not None and self._in_flight >= self.max_in_flight:
+                raise SimulatedRateLimitError(
+                    f"Simulated 429: the provider allows {self.max_in_flight} concurrent requests."
+                )
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _metadata(self, plan: _CallPlan, finished: bool) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"model_name": self.model_name}
+        if finished:
+            metadata["finish_reason"] = "stop"
+        return metadata
+
+    def _usage(self, plan: _CallPlan, emitted: int) -> dict[str, int]:
+        return {
+            "input_tokens": plan.input_tokens,
+            "output_tokens": emitted,
+            "total_tokens": plan.input_tokens + emitted,
+        }
+
+    def _message(self, plan: _CallPlan) -> AIMessage:
+        return AIMessage(
+            content="".join(plan.tokens),
+            usage_metadata=self._usage(plan, len(plan.tokens)),
+            response_metadata=self._metadata(plan, finished=True),
+        )
+
+    def _final_chunk(self, plan: _CallPlan, emitted: int, finished: bool) -> ChatGenerationChunk:
+        return ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                usage_metadata=self._usage(plan, emitted),
+                response_metadata=self._metadata(plan, finished),
+            )
+        )
+
+    def _token_chunk(self, token: str) -> ChatGenerationChunk:
+        return ChatGenerationChunk(message=AIMessageChunk(content=token))
+
+    # --------------------------------------------------------------------- sync
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        plan = self._plan(messages)
+        with self._slot():
+            if plan.failure is not None:
+                time.sleep(plan.ttft_s / 2)
+                raise plan.failure
+            time.sleep(plan.ttft_s + sum(plan.gaps_s))
+            if plan.interrupt_after is not None:
+                raise SimulatedConnectionError("Simulated connection drop before the response was complete.")
+        return ChatResult(generations=[ChatGeneration(message=self._message(plan))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        plan = self._plan(messages)
+        with self._slot():
+            if plan.failure is not None:
+                time.sleep(plan.ttft_s / 2)
+                raise plan.failure
+            time.sleep(plan.ttft_s)
+            emitted = 0
+            for position, token in enumerate(plan.tokens):
+                if position:
+                    time.sleep(plan.gaps_s[position - 1])
+                if plan.interrupt_after is not None and position >= plan.interrupt_after:
+                    yield self._final_chunk(plan, emitted, finished=False)
+                    return
+                emitted += 1
+                yield self._token_chunk(token)
+            yield self._final_chunk(plan, emitted, finished=True)
+
+    # -------------------------------------------------------------------- async
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        plan = self._plan(messages)
+        with self._slot():
+            if plan.failure is not None:
+                await asyncio.sleep(plan.ttft_s / 2)
+                raise plan.failure
+            await asyncio.sleep(plan.ttft_s + sum(plan.gaps_s))
+            if plan.interrupt_after is not None:
+                raise SimulatedConnectionError("Simulated connection drop before the response was complete.")
+        return ChatResult(generations=[ChatGeneration(message=self._message(plan))])
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        plan = self._plan(messages)
+        with self._slot():
+            if plan.failure is not None:
+                await asyncio.sleep(plan.ttft_s / 2)
+                raise plan.failure
+            await asyncio.sleep(plan.ttft_s)
+            emitted = 0
+            for position, token in enumerate(plan.tokens):
+                if position:
+                    await asyncio.sleep(plan.gaps_s[position - 1])
+                if plan.interrupt_after is not None and position >= plan.interrupt_after:
+                    yield self._final_chunk(plan, emitted, finished=False)
+                    return
+                emitted += 1
+                yield self._token_chunk(token)
+            yield self._final_chunk(plan, emitted, finished=True)
