@@ -130,4 +130,25 @@ def make_model(settings: ModelSettings) -> BaseChatModel:
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
         stream_usage=True,
+        http_async_client=_async_http_client(),
     )
+
+
+def _async_http_client() -> object:
+    """An async HTTP client for ``ChatOpenAI`` that keeps no idle connections.
+
+    ``langchain-openai`` shares one cached async client per (base URL, timeout)
+    across the whole process, and its pool keeps connections alive. Those
+    connections belong to the event loop that opened them, and every async run
+    here gets a fresh loop (``asyncio.run`` in the script thread). Reusing a
+    connection from a closed loop fails with ``RuntimeError: Event loop is
+    closed`` (every second ``ainvoke``/``astream`` against a real server), so
+    this client closes each connection after its response instead.
+
+    Returns:
+        An ``httpx``/``httpx2`` ``AsyncClient`` (whichever the OpenAI SDK uses).
+    """
+    import openai
+    from langchain_openai._compat import httpx  # The HTTP library the installed SDK uses.
+
+    return openai.DefaultAsyncHttpxClient(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=0))

@@ -19,7 +19,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
@@ -137,6 +138,8 @@ class _Run:
         self.meta = meta
         self.max_concurrency = max_concurrency
         self.clock = RunClock()
+        # Taken now: a RunRecord built at the end would otherwise stamp the finish time.
+        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.usage = UsageMetadataCallbackHandler()
         self.recorders = [CallRecorder(i, topic, self.clock) for i, topic in enumerate(self.topics)]
 
@@ -162,8 +165,13 @@ class _Run:
             timing.end_s = self.clock.now()
         if isinstance(output, BaseException):
             info = classify_error(output, *self.meta.secrets)
+            cut_short = streamed and bool(timing.chunks)
+            if cut_short and info.kind == "connection":
+                # The OpenAI SDK reports a connection dropped mid-stream as a plain
+                # APIConnectionError; text had already arrived, so the answer is cut, not missing.
+                info = replace(info, kind="interrupted")
             timing.error, timing.error_kind = info.summary(), info.kind
-            timing.interrupted = info.kind == "interrupted"
+            timing.interrupted = info.kind == "interrupted" or cut_short
         else:
             if output is not None and not streamed:
                 timing.output = output
@@ -192,6 +200,7 @@ class _Run:
             provider=self.meta.provider,
             model=self.meta.model,
             calls=[recorder.timing for recorder in self.recorders],
+            started_at=self.started_at,
             pool_size=pool_size,
             input_tokens=input_total if has_usage else None,
             output_tokens=output_total if has_usage else None,

@@ -1,0 +1,391 @@
+"""The N-sweep: a ``for`` loop of ``invoke`` against ``batch`` as the number of topics grows.
+
+This reproduces the seed post's chart. For every N from 1 to k, and for every
+repeat, it times ``chains.modes.run_loop`` and ``chains.modes.run_batch`` on N
+topics. The loop grows linearly with N (one call after another); batch stays
+flat while all N calls fit in one wave of the thread pool, then steps up by one
+call's time per extra wave.
+
+Everything here is plain Python: the Streamlit page passes ``should_stop`` and
+``on_progress`` callbacks and draws the chart from the returned points.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from langchain_core.runnables import Runnable
+
+from chains.modes import RunMeta, default_pool_size, run_batch, run_loop
+from chains.timing import RunRecord
+
+if TYPE_CHECKING:  # pandas is imported lazily, inside sweep_to_frame.
+    import pandas as pd
+
+MAX_SWEEP_K = 16
+"""The largest N a sweep may reach."""
+
+MAX_SWEEP_REPEATS = 5
+"""The largest number of repeats per N."""
+
+SWEEP_MODES: tuple[str, ...] = ("loop", "batch")
+"""The modes a sweep compares, in the order they run for each (N, repeat)."""
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One timed run of the sweep.
+
+    Attributes:
+        mode: ``loop`` or ``batch``.
+        n: Number of topics in the run.
+        repeat: The repeat's index, from 0.
+        wall_s: Wall time of the whole run, seconds.
+        errors: Number of calls of the run that failed or were interrupted.
+    """
+
+    mode: str
+    n: int
+    repeat: int
+    wall_s: float
+    errors: int = 0
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """How far a sweep has got, reported after every run.
+
+    Attributes:
+        done: Runs finished so far.
+        total: Runs the whole sweep makes (``2 * k * repeats``).
+        point: The point just measured.
+        record: The run record behind ``point`` (for a timeline or the history).
+    """
+
+    done: int
+    total: int
+    point: SweepPoint
+    record: RunRecord
+
+    @property
+    def fraction(self) -> float:
+        """Progress between 0.0 and 1.0."""
+        return self.done / self.total if self.total else 1.0
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """The statistics of one (mode, N) cell of a sweep.
+
+    Attributes:
+        mode: ``loop`` or ``batch``.
+        n: Number of topics.
+        mean_s: Mean wall time over the repeats, seconds.
+        std_s: Sample standard deviation over the repeats (0.0 for one repeat).
+        count: Number of repeats measured.
+    """
+
+    mode: str
+    n: int
+    mean_s: float
+    std_s: float
+    count: int
+
+
+def _check_limits(k: int, repeats: int) -> None:
+    if not 1 <= k <= MAX_SWEEP_K:
+        raise ValueError(f"k must be between 1 and {MAX_SWEEP_K}, got {k}")
+    if not 1 <= repeats <= MAX_SWEEP_REPEATS:
+        raise ValueError(f"repeats must be between 1 and {MAX_SWEEP_REPEATS}, got {repeats}")
+
+
+def estimate_sweep_calls(k: int, repeats: int) -> int:
+    """Count the model calls a sweep makes: loop and batch together.
+
+    For each N, the loop makes N calls and batch makes N calls, so the total is
+    ``2 * repeats * (1 + 2 + ... + k) = repeats * k * (k + 1)``. Show it to the
+    user before a sweep on a paid model.
+
+    Args:
+        k: The largest N.
+        repeats: Repeats per N.
+
+    Returns:
+        The number of calls (0 when ``k`` or ``repeats`` is below 1).
+
+    Example:
+        >>> estimate_sweep_calls(8, 3)
+        216
+    """
+    if k < 1 or repeats < 1:
+        return 0
+    return repeats * k * (k + 1)
+
+
+def sweep_pool_size(max_concurrency: int | None) -> int:
+    """The number of calls one wave of ``batch`` holds.
+
+    Args:
+        max_concurrency: The ``max_concurrency`` passed to ``batch``, or ``None``.
+
+    Returns:
+        ``max_concurrency`` when set, otherwise LangChain's default thread-pool size
+        (``chains.modes.default_pool_size()``).
+    """
+    return max_concurrency if max_concurrency else default_pool_size()
+
+
+def expected_batch_waves(n: int, pool_size: int) -> int:
+    """How many waves ``batch`` needs for ``n`` calls on a pool of ``pool_size`` threads.
+
+    Args:
+        n: Number of calls.
+        pool_size: Calls in flight at once.
+
+    Returns:
+        ``ceil(n / pool_size)``; 0 for no calls.
+
+    Raises:
+        ValueError: When ``pool_size`` is below 1.
+
+    Example:
+        >>> [expected_batch_waves(n, 6) for n in (1, 6, 7, 12, 13)]
+        [1, 1, 2, 2, 3]
+    """
+    if pool_size < 1:
+        raise ValueError(f"pool_size must be at least 1, got {pool_size}")
+    if n <= 0:
+        return 0
+    return math.ceil(n / pool_size)
+
+
+def estimate_sweep_seconds(k: int, repeats: int, call_s: float, pool_size: int) -> float:
+    """Roughly how long a sweep takes, if every call takes ``call_s`` seconds.
+
+    Args:
+        k: The largest N.
+        repeats: Repeats per N.
+        call_s: The time of one call, seconds.
+        pool_size: The batch pool size (see ``sweep_pool_size``).
+
+    Returns:
+        The estimated seconds: the loop's N calls plus batch's waves, for every N and repeat.
+    """
+    if k < 1 or repeats < 1:
+        return 0.0
+    per_repeat = sum(n + expected_batch_waves(n, pool_size) for n in range(1, k + 1))
+    return repeats * per_repeat * call_s
+
+
+def sweep_topics(topics_pool: Sequence[str], n: int, repeat: int) -> list[str]:
+    """The N topics of one sweep run.
+
+    The pool is cycled when it is shorter than N. Every topic gets a suffix that
+    names N and the repeat (and the cycle, when the pool wraps), so each run asks
+    about different topics and the simulator, which seeds each reply from its
+    topic, does not replay the same latencies run after run.
+
+    Args:
+        topics_pool: The topics to draw from (at least one).
+        n: Number of topics wanted.
+        repeat: The repeat's index, from 0.
+
+    Returns:
+        N distinct topics.
+
+    Raises:
+        ValueError: When the pool is empty.
+
+    Example:
+        >>> sweep_topics(["cats", "dogs"], 3, 0)
+        ['cats #3.1', 'dogs #3.1', 'cats #3.1.2']
+    """
+    pool = [topic.strip() for topic in topics_pool if topic and topic.strip()]
+    if not pool:
+        raise ValueError("topics_pool must contain at least one non-blank topic")
+    topics = []
+    for index in range(n):
+        cycle, position = divmod(index, len(pool))
+        suffix = f"#{n}.{repeat + 1}" + (f".{cycle + 1}" if cycle else "")
+        topics.append(f"{pool[position]} {suffix}")
+    return topics
+
+
+def run_sweep(
+    chain: Runnable[str, str],
+    topics_pool: list[str],
+    k: int,
+    repeats: int,
+    *,
+    max_concurrency: int | None,
+    meta: RunMeta,
+    should_stop: Callable[[], bool] | None = None,
+    on_progress: Callable[[SweepProgress], None] | None = None,
+) -> list[SweepPoint]:
+    """Time a ``for`` loop of ``invoke`` against ``batch`` for N = 1..k.
+
+    For each N and each repeat, the loop runs first and batch second, on the same
+    N topics (see ``sweep_topics``). ``should_stop`` is checked before every run,
+    so a Stop button ends the sweep after the run in progress.
+
+    Args:
+        chain: The joke chain.
+        topics_pool: Topics to draw from; cycled when shorter than k.
+        k: The largest N (1 to ``MAX_SWEEP_K``).
+        repeats: Repeats per N (1 to ``MAX_SWEEP_REPEATS``).
+        max_concurrency: Passed to ``batch``; ``None`` uses LangChain's default pool,
+            so batch runs in waves of ``default_pool_size()``.
+        meta: Labels for the run records.
+        should_stop: Returns True to stop the sweep early.
+        on_progress: Called in the caller's thread after every run.
+
+    Returns:
+        The points measured, in the order they ran (fewer than ``2 * k * repeats``
+        when stopped early).
+
+    Raises:
+        ValueError: When ``k`` or ``repeats`` is out of range, or the pool is empty.
+    """
+    _check_limits(k, repeats)
+    total = 2 * k * repeats
+    points: list[SweepPoint] = []
+    for n in range(1, k + 1):
+        for repeat in range(repeats):
+            topics = sweep_topics(topics_pool, n, repeat)
+            for mode in SWEEP_MODES:
+                if should_stop is not None and should_stop():
+                    return points
+                if mode == "loop":
+                    record = run_loop(chain, topics, meta=meta)
+                else:
+                    record = run_batch(chain, topics, max_concurrency=max_concurrency, meta=meta)
+                record.label = f"sweep N={n} repeat={repeat + 1}"
+                point = SweepPoint(mode, n, repeat, record.wall_s, record.error_count)
+                points.append(point)
+                if on_progress is not None:
+                    on_progress(SweepProgress(len(points), total, point, record))
+    return points
+
+
+def summarize_sweep(points: Sequence[SweepPoint]) -> list[SweepSummary]:
+    """Mean, sample standard deviation and count of wall times per (mode, N).
+
+    Args:
+        points: The sweep's points.
+
+    Returns:
+        One summary per (mode, N), loop before batch (other modes after, by name),
+        then by N.
+    """
+    groups: dict[tuple[str, int], list[float]] = {}
+    for point in points:
+        groups.setdefault((point.mode, point.n), []).append(point.wall_s)
+
+    def order(key: tuple[str, int]) -> tuple[int, str, int]:
+        mode, n = key
+        rank = SWEEP_MODES.index(mode) if mode in SWEEP_MODES else len(SWEEP_MODES)
+        return rank, mode, n
+
+    summaries = []
+    for mode, n in sorted(groups, key=order):
+        values = groups[(mode, n)]
+        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        summaries.append(SweepSummary(mode, n, statistics.fmean(values), std, len(values)))
+    return summaries
+
+
+def fit_slope(summary: Sequence[SweepSummary], mode: str) -> tuple[float, float]:
+    """Fit ``mean_s = slope * N + intercept`` by least squares for one mode.
+
+    For the loop, the slope is the time of one call; for batch within one wave it
+    is close to 0.
+
+    Args:
+        summary: The output of ``summarize_sweep``.
+        mode: ``loop`` or ``batch``.
+
+    Returns:
+        ``(slope_s_per_call, intercept_s)``.
+
+    Raises:
+        ValueError: When the mode has fewer than two distinct N.
+    """
+    rows = [row for row in summary if row.mode == mode]
+    if len({row.n for row in rows}) < 2:
+        raise ValueError(f"fit_slope needs at least two distinct N for mode {mode!r}")
+    fit = statistics.linear_regression([float(row.n) for row in rows], [row.mean_s for row in rows])
+    return fit.slope, fit.intercept
+
+
+def flat_until(summary: Sequence[SweepSummary], pool_size: int) -> int | None:
+    """The largest measured N that batch runs in a single wave.
+
+    Up to this N, batch's time should stay flat (about one call); from the next N
+    on, a second wave starts and the time steps up.
+
+    Args:
+        summary: The output of ``summarize_sweep``.
+        pool_size: The batch pool size (see ``sweep_pool_size``).
+
+    Returns:
+        That N, or ``None`` when no batch row fits in one wave.
+    """
+    flat = [row.n for row in summary if row.mode == "batch" and expected_batch_waves(row.n, pool_size) == 1]
+    return max(flat) if flat else None
+
+
+def observed_knee(summary: Sequence[SweepSummary], ratio: float = 1.5) -> int | None:
+    """The first N at which batch's measured time leaves the flat line.
+
+    Args:
+        summary: The output of ``summarize_sweep``.
+        ratio: How many times the smallest-N batch time counts as "no longer flat".
+
+    Returns:
+        The first N whose batch mean exceeds ``ratio`` times the mean at the
+        smallest N, or ``None`` when batch stays flat (or was not measured).
+    """
+    rows = sorted((row for row in summary if row.mode == "batch"), key=lambda row: row.n)
+    if not rows:
+        return None
+    base = rows[0].mean_s
+    for row in rows[1:]:
+        if row.mean_s > ratio * base:
+            return row.n
+    return None
+
+
+def sweep_to_frame(points: Sequence[SweepPoint]) -> pd.DataFrame:
+    """The sweep's points as a DataFrame, one row per run.
+
+    Args:
+        points: The sweep's points.
+
+    Returns:
+        A DataFrame with columns ``mode``, ``n``, ``repeat``, ``wall_s`` and ``errors``.
+    """
+    import pandas as pd
+
+    columns = ["mode", "n", "repeat", "wall_s", "errors"]
+    rows = [[p.mode, p.n, p.repeat, p.wall_s, p.errors] for p in points]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def summary_to_frame(summary: Sequence[SweepSummary]) -> pd.DataFrame:
+    """The sweep's summary as a DataFrame, one row per (mode, N), for an error-bar chart.
+
+    Args:
+        summary: The output of ``summarize_sweep``.
+
+    Returns:
+        A DataFrame with columns ``mode``, ``n``, ``mean_s``, ``std_s`` and ``count``.
+    """
+    import pandas as pd
+
+    columns = ["mode", "n", "mean_s", "std_s", "count"]
+    rows = [[s.mode, s.n, s.mean_s, s.std_s, s.count] for s in summary]
+    return pd.DataFrame(rows, columns=columns)

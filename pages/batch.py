@@ -1,0 +1,78 @@
+"""Batch: a for loop of invoke against LangChain's batch, on the same topics."""
+
+import streamlit as st
+
+from chains.modes import default_pool_size, effective_concurrency, run_batch, run_loop
+from ui.charts import call_timeline
+from ui.code import show_code
+from ui.errors import show_run_problems
+from ui.i18n import t
+from ui.inputs import topics_input
+from ui.results import call_status_line, pending_line, show_call, show_usage
+from ui.run import prepare_run, remember
+
+LAST_RUNS = "batch_last_runs"
+
+st.title(t("batch.title"))
+st.markdown(t("batch.intro"))
+text = topics_input("batch", height=180)
+
+left, right = st.columns(2)
+with left:
+    capped = st.toggle(t("batch.set_max_concurrency"), key="batch_capped", help=t("batch.max_concurrency_help"))
+    max_concurrency = st.slider("max_concurrency", 1, 32, 8, key="max_concurrency", disabled=not capped) if capped else None
+    if max_concurrency is None:
+        st.caption(t("batch.default_pool", pool=default_pool_size()))
+with right:
+    with_loop = st.toggle(t("batch.with_loop"), value=True, key="batch_with_loop")
+
+if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
+    prepared = prepare_run(text, calls_per_topic=2 if with_loop else 1)
+    if prepared is not None:
+        n = len(prepared.topics)
+        records = []
+        loop_column, batch_column = st.columns(2)
+        if with_loop:
+            with loop_column, st.status(t("batch.running_loop", n=n), expanded=True) as status:
+                slots = [st.empty() for _ in prepared.topics]
+                for slot, topic in zip(slots, prepared.topics):
+                    slot.markdown(pending_line(topic))
+                record = run_loop(prepared.chain, prepared.topics, meta=prepared.meta, on_result=lambda call: slots[call.index].markdown(call_status_line(call)))
+                status.update(label=t("batch.loop_done", seconds=record.wall_s), state="complete", expanded=False)
+                records.append(remember(record))
+        with batch_column, st.status(t("batch.running_batch", n=n, pool=effective_concurrency(n, max_concurrency)), expanded=True) as status:
+            slots = [st.empty() for _ in prepared.topics]
+            for slot, topic in zip(slots, prepared.topics):
+                slot.markdown(pending_line(topic))
+            finished = []
+
+            def show_finished(call):
+                finished.append(call.index)
+                slots[call.index].markdown(call_status_line(call, len(finished)))
+
+            record = run_batch(prepared.chain, prepared.topics, max_concurrency=max_concurrency, meta=prepared.meta, on_result=show_finished)
+            status.update(label=t("batch.batch_done", seconds=record.wall_s), state="complete", expanded=False)
+            records.append(remember(record))
+        st.session_state[LAST_RUNS] = records
+
+records = st.session_state.get(LAST_RUNS)
+if records:
+    by_mode = {record.mode: record for record in records}
+    batch = by_mode["batch"]
+    columns = st.columns(4)
+    if "loop" in by_mode:
+        loop = by_mode["loop"]
+        columns[0].metric(t("batch.loop_total"), f"{loop.wall_s:.2f} s")
+        columns[2].metric(t("batch.speedup"), f"{loop.wall_s / batch.wall_s:.1f}×" if batch.wall_s else "—", help=t("batch.speedup_help"))
+    columns[1].metric(t("batch.batch_total"), f"{batch.wall_s:.2f} s")
+    columns[3].metric(t("batch.pool"), batch.pool_size or "—", help=t("batch.pool_help"))
+    st.markdown(t("batch.lesson", n=batch.n, pool=batch.pool_size or 1, waves=-(-batch.n // (batch.pool_size or 1))))
+    st.plotly_chart(call_timeline(records), key="batch_timeline")
+    for record in records:
+        show_usage(record)
+        show_run_problems(record)
+    with st.expander(t("batch.answers"), expanded=False):
+        for call in batch.calls:
+            show_call(call)
+
+show_code("loop", "batch")

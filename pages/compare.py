@@ -1,0 +1,55 @@
+"""Compare: every sync mode on the same topics, side by side."""
+
+import streamlit as st
+
+from chains.modes import run_batch, run_invoke, run_loop, run_stream
+from ui.charts import call_timeline, wall_time_bars
+from ui.code import show_code
+from ui.errors import show_run_problems
+from ui.i18n import t
+from ui.inputs import topics_input
+from ui.run import prepare_run, remember
+
+LAST_RUNS = "compare_last_runs"
+
+st.title(t("compare.title"))
+st.markdown(t("compare.intro"))
+text = topics_input("compare", height=140)
+
+if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
+    prepared = prepare_run(text, calls_per_topic=2)
+    if prepared is not None:
+        first = prepared.topics[0]
+        steps = [
+            ("invoke", lambda: run_invoke(prepared.chain, first, meta=prepared.meta)),
+            ("loop", lambda: run_loop(prepared.chain, prepared.topics, meta=prepared.meta)),
+            ("batch", lambda: run_batch(prepared.chain, prepared.topics, meta=prepared.meta)),
+            ("stream", lambda: run_stream(prepared.chain, first, meta=prepared.meta)),
+        ]
+        records = []
+        with st.status(t("compare.running"), expanded=True) as status:
+            for mode, run in steps:
+                st.write(t("compare.step", mode=t(f"modes.{mode}")))
+                record = remember(run())
+                records.append(record)
+                st.write(t("compare.step_done", mode=t(f"modes.{mode}"), seconds=record.wall_s))
+            status.update(label=t("compare.done"), state="complete", expanded=False)
+        st.session_state[LAST_RUNS] = records
+
+records = st.session_state.get(LAST_RUNS)
+if records:
+    by_mode = {record.mode: record for record in records}
+    columns = st.columns(len(records))
+    for column, record in zip(columns, records):
+        column.metric(t(f"modes.{record.mode}"), f"{record.wall_s:.2f} s", help=t("compare.n_calls", n=record.n))
+    stream_call = by_mode["stream"].calls[0]
+    if stream_call.ttft_s is not None:
+        st.caption(t("compare.stream_ttft", ttft=stream_call.ttft_s, total=stream_call.latency_s))
+    chart_left, chart_right = st.columns([2, 3])
+    chart_left.plotly_chart(wall_time_bars(records), key="compare_wall")
+    chart_right.plotly_chart(call_timeline([by_mode["loop"], by_mode["batch"]]), key="compare_timeline")
+    st.info(t("compare.lesson"), icon="💡")
+    for record in records:
+        show_run_problems(record)
+
+show_code("invoke", "loop", "batch", "stream")

@@ -1,0 +1,26 @@
+"""Home: the seed's chain, the modes in one table, and where to start."""
+
+import streamlit as st
+
+from ui.code import CHAIN_CODE
+from ui.i18n import t
+
+st.title(t("home.title"))
+st.markdown(t("home.intro"))
+
+st.info(t("home.start_here"), icon="👉")
+links = st.columns(4)
+links[0].page_link("pages/invoke.py", label=t("nav.invoke"), icon="1️⃣")
+links[1].page_link("pages/batch.py", label=t("nav.batch"), icon="🧺")
+links[2].page_link("pages/stream.py", label=t("nav.stream"), icon="🌊")
+links[3].page_link("pages/compare.py", label=t("nav.compare"), icon="📊")
+
+st.subheader(t("home.chain_title"))
+st.markdown(t("home.chain_text"))
+st.code(CHAIN_CODE, language="python")
+
+st.subheader(t("home.modes_title"))
+st.markdown(t("home.modes_table"))
+st.subheader(t("home.why_title"))
+st.markdown(t("home.why_text"))
+st.caption(t("home.offline_note"))

@@ -1,0 +1,37 @@
+"""Invoke: one topic, one call, one answer."""
+
+import streamlit as st
+
+from chains.modes import run_invoke
+from ui.code import show_code
+from ui.errors import show_run_problems
+from ui.i18n import t
+from ui.inputs import topics_input
+from ui.results import show_call, show_usage
+from ui.run import prepare_run, remember
+
+LAST_RUN = "invoke_last_run"
+
+st.title(t("invoke.title"))
+st.markdown(t("invoke.intro"))
+text = topics_input("invoke", single=True)
+
+if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
+    prepared = prepare_run(text, max_topics=1)
+    if prepared is not None:
+        with st.spinner(t("invoke.waiting", topic=prepared.topics[0])):
+            st.session_state[LAST_RUN] = remember(run_invoke(prepared.chain, prepared.topics[0], meta=prepared.meta))
+
+record = st.session_state.get(LAST_RUN)
+if record is not None:
+    call = record.calls[0]
+    with st.container(key="invoke_result", border=True):
+        show_call(call)
+    first, second = st.columns(2)
+    first.metric(t("metrics.latency"), f"{call.latency_s:.2f} s", help=t("invoke.latency_help"))
+    second.metric(t("metrics.ttft"), "—", help=t("invoke.no_ttft"))
+    show_usage(record)
+    show_run_problems(record)
+    st.info(t("invoke.lesson"), icon="💡")
+
+show_code("invoke")

@@ -1,0 +1,119 @@
+"""Stream: tokens render live, chunk boundaries show, and invoke races stream."""
+
+import streamlit as st
+
+from chains.modes import RaceEvent, run_race, run_stream
+from ui.charts import token_arrival
+from ui.code import show_code
+from ui.errors import show_call_error, show_run_problems
+from ui.i18n import t
+from ui.inputs import topics_input
+from ui.live import ChunkView, LiveMarkdown
+from ui.results import show_stream_metrics, show_usage
+from ui.run import prepare_run, remember
+from ui.sidebar import active_settings
+
+LAST_RUN = "stream_last_run"
+LAST_RACE = "stream_last_race"
+ANSWER_LENGTHS = {"short": None, "medium": 300, "long": 1000}
+
+st.title(t("stream.title"))
+st.markdown(t("stream.intro"))
+text = topics_input("stream", height=70, help_text=t("stream.topic_help"))
+
+options = st.columns(2)
+chunk_style = options[0].radio(
+    t("stream.chunk_style"), ["colour", "bang"], key="chunk_style", horizontal=True, format_func=lambda s: t(f"stream.chunk_style_{s}")
+)
+length = "short"
+if active_settings().model.is_simulated:
+    length = options[1].radio(
+        t("stream.length"), list(ANSWER_LENGTHS), key="answer_length", horizontal=True, format_func=lambda s: t(f"stream.length_{s}")
+    )
+overrides = {"sim_min_output_tokens": ANSWER_LENGTHS[length]}
+
+stream_tab, race_tab = st.tabs([t("stream.tab_stream"), t("stream.tab_race")])
+
+with stream_tab:
+    run_clicked = st.button(t("common.run"), key="run", type="primary", icon="▶️")
+    answer_column, chunk_column = st.columns(2)
+    answer_column.subheader(t("stream.answer"))
+    chunk_column.subheader(t("stream.chunks"))
+    output = answer_column.container(key="stream_output", border=True)
+    chunk_box = chunk_column.container(key="chunk_view", border=True)
+    if run_clicked:
+        prepared = prepare_run(text, max_topics=1, simulator_overrides=overrides)
+        if prepared is not None:
+            live = LiveMarkdown(output)
+            chunks = ChunkView(chunk_box, separator="!!" if chunk_style == "bang" else None)
+
+            def show_chunk(_: int, piece: str, t_s: float) -> None:
+                live.append(piece)
+                chunks.append(piece, t_s)
+
+            record = run_stream(prepared.chain, prepared.topics[0], meta=prepared.meta, on_chunk=show_chunk)
+            call = record.calls[0]
+            live.close(interrupted_note=t("stream.interrupted_note") if call.interrupted else None)
+            chunks.close()
+            st.session_state[LAST_RUN] = remember(record)
+    else:
+        last = st.session_state.get(LAST_RUN)
+        if last is not None:
+            with output:
+                st.markdown(last.calls[0].output)
+            previous = ChunkView(chunk_box, separator="!!" if chunk_style == "bang" else None)
+            for t_s, piece in last.calls[0].chunks:
+                previous.append(piece, t_s)
+            previous.close()
+    record = st.session_state.get(LAST_RUN)
+    if record is not None:
+        call = record.calls[0]
+        if not call.ok:
+            show_call_error(call)
+        show_stream_metrics(call)
+        show_usage(record)
+        show_run_problems(record)
+        if call.chunks:
+            st.plotly_chart(token_arrival([record]), key="stream_arrival")
+        st.info(t("stream.lesson"), icon="💡")
+
+with race_tab:
+    st.markdown(t("stream.race_intro"))
+    race_clicked = st.button(t("stream.race_run"), key="race_run", icon="🏁")
+    invoke_column, stream_column = st.columns(2)
+    invoke_column.subheader("invoke")
+    stream_column.subheader("stream")
+    invoke_box = invoke_column.container(key="race_invoke", border=True)
+    stream_box = stream_column.container(key="race_stream", border=True)
+    if race_clicked:
+        prepared = prepare_run(text, max_topics=1, calls_per_topic=2, simulator_overrides=overrides)
+        if prepared is not None:
+            waiting = invoke_box.empty()
+            waiting.markdown(t("stream.race_waiting"))
+            live = LiveMarkdown(stream_box)
+            first_chunk: list[float] = []
+
+            def on_event(event: RaceEvent) -> None:
+                if event.kind == "chunk":
+                    if not first_chunk:
+                        first_chunk.append(event.t_s)
+                        stream_column.caption(t("stream.race_first_token", seconds=event.t_s))
+                    live.append(event.text)
+                else:
+                    waiting.markdown(event.text)
+                    invoke_column.caption(t("stream.race_invoke_done", seconds=event.t_s))
+
+            invoke_record, stream_record = run_race(prepared.chain, prepared.topics[0], meta=prepared.meta, on_event=on_event)
+            live.close()
+            st.session_state[LAST_RACE] = (remember(invoke_record), remember(stream_record))
+    race = st.session_state.get(LAST_RACE)
+    if race is not None:
+        invoke_record, stream_record = race
+        stream_call = stream_record.calls[0]
+        columns = st.columns(3)
+        columns[0].metric(t("stream.race_invoke_total"), f"{invoke_record.calls[0].latency_s:.2f} s")
+        columns[1].metric(t("metrics.ttft"), f"{stream_call.ttft_s:.2f} s" if stream_call.ttft_s is not None else "—")
+        columns[2].metric(t("stream.race_stream_total"), f"{stream_call.latency_s:.2f} s")
+        st.info(t("stream.race_lesson"), icon="💡")
+
+show_code("stream")

@@ -1,0 +1,24 @@
+"""Entry point: page set-up, the shared sidebar, and routing. Nothing else."""
+
+import streamlit as st
+
+from ui.i18n import t
+from ui.sidebar import render_sidebar
+
+st.set_page_config(page_title="LangChain call modes lab", page_icon="⏱️", layout="wide")
+render_sidebar()
+
+navigation = st.navigation(
+    {
+        t("nav.learn"): [
+            st.Page("pages/home.py", title=t("nav.home"), icon="🏠", url_path="home", default=True),
+            st.Page("pages/invoke.py", title=t("nav.invoke"), icon="1️⃣", url_path="invoke"),
+            st.Page("pages/batch.py", title=t("nav.batch"), icon="🧺", url_path="batch"),
+            st.Page("pages/stream.py", title=t("nav.stream"), icon="🌊", url_path="stream"),
+        ],
+        t("nav.measure"): [
+            st.Page("pages/compare.py", title=t("nav.compare"), icon="📊", url_path="compare"),
+        ],
+    }
+)
+navigation.run()

@@ -1,0 +1,45 @@
+"""Shared pytest fixtures.
+
+The repository root is put on ``sys.path`` so that tests can import ``chains``
+and ``tests.openai_server`` however pytest is started. Add new fixtures below.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.openai_server import OpenAICompatibleServer, unused_base_url  # noqa: E402
+
+#: A distinctive fake key: if it shows up anywhere, it leaked.
+FAKE_API_KEY = "sk-test-LEAKCANARY-7f3b2a1c9d8e"
+
+
+@pytest.fixture
+def openai_server() -> Iterator[OpenAICompatibleServer]:
+    """A fresh local OpenAI-compatible server with fast replies (stopped after the test).
+
+    Tests may change any attribute while it runs (``openai_server.fault = "429"``,
+    ``openai_server.ttft_s = 0.2``...).
+    """
+    with OpenAICompatibleServer(ttft_s=0.05, token_delay_s=0.005, retry_after_s=0.05, slow_s=3.0) as server:
+        yield server
+
+
+@pytest.fixture
+def down_base_url() -> str:
+    """A ``/v1`` base URL on a loopback port where nothing listens."""
+    return unused_base_url()
+
+
+@pytest.fixture
+def fake_api_key() -> str:
+    """The fake API key that must never appear in any output."""
+    return FAKE_API_KEY

@@ -1,0 +1,55 @@
+"""Human error messages, in the user's language, and never a traceback."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from chains.errors import ErrorInfo, classify_error
+from chains.timing import CallTiming, RunRecord
+from ui.i18n import t
+
+
+def error_message(kind: str) -> str:
+    """The localized "what happened, what to try" text for an error kind."""
+    return t(f"errors.{kind}")
+
+
+def show_error_info(info: ErrorInfo) -> None:
+    """Show one categorised error: the explanation, then the provider's own words."""
+    message = error_message(info.kind)
+    if info.retry_after_s:
+        message += " " + t("errors.retry_after", seconds=info.retry_after_s)
+    st.error(message, icon="⚠️")
+    if info.detail:
+        st.caption(t("errors.provider_said", detail=info.detail))
+
+
+def show_exception(exc: BaseException, *secrets: str | None) -> None:
+    """Classify and show an exception raised outside a runner (for example while building the model)."""
+    show_error_info(classify_error(exc, *secrets))
+
+
+def show_call_error(call: CallTiming) -> None:
+    """Show the error of one failed or interrupted call, below its partial output."""
+    kind = call.error_kind or "unknown"
+    detail = (call.error or "").split(": ", 1)[-1]
+    if call.interrupted:
+        st.warning(error_message("interrupted"), icon="✂️")
+        return
+    st.error(f"{error_message(kind)}", icon="⚠️")
+    if detail and detail != kind:
+        st.caption(t("errors.provider_said", detail=detail))
+
+
+def show_run_problems(record: RunRecord) -> None:
+    """Summarise a run's failures: how many, which kinds, and the retries made."""
+    failed = [call for call in record.calls if not call.ok]
+    retries = sum(call.retries for call in record.calls)
+    if retries:
+        st.info(t("errors.retries_made", count=retries), icon="🔁")
+    if not failed:
+        return
+    kinds = sorted({call.error_kind or "unknown" for call in failed})
+    st.warning(t("errors.some_failed", failed=len(failed), total=record.n), icon="⚠️")
+    for kind in kinds:
+        st.caption("• " + error_message(kind))

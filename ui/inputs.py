@@ -1,0 +1,47 @@
+"""The topic box every mode page shares (widget key ``topics``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.i18n import LANGUAGES, load_strings, t
+
+TOPICS_KEY = "topics"
+_OWNER_KEY = "_topics_owner"
+
+
+def _example(single: bool, language: str | None = None) -> str:
+    key = "examples.topic" if single else "examples.topics"
+    return load_strings(language)[key] if language else t(key)
+
+
+def topics_input(page: str, *, single: bool = False, height: int = 140, help_text: str | None = None) -> str:
+    """Draw the topic box with the key ``topics``, keeping its text per page.
+
+    Widgets on different pages share the key ``topics`` (tests find them by it),
+    so the text typed on each page is saved and restored when the user comes back.
+    Until the user edits it, the box holds example topics in the current language.
+
+    Args:
+        page: The page's name, for the saved copy.
+        single: A one-line ``st.text_input`` (Invoke) instead of a text area.
+        height: The text area's height in pixels.
+        help_text: The widget's help tooltip.
+
+    Returns:
+        The text in the box.
+    """
+    saved_key = f"_topics_saved_{page}"
+    examples = {_example(single, language) for language in LANGUAGES}
+    saved = st.session_state.get(saved_key)
+    if saved is None or saved in examples:
+        saved = _example(single)
+    if st.session_state.get(_OWNER_KEY) != page or st.session_state.get(TOPICS_KEY) in examples:
+        st.session_state[TOPICS_KEY] = saved
+        st.session_state[_OWNER_KEY] = page
+    if single:
+        value = st.text_input(t("input.topic_label"), key=TOPICS_KEY, help=help_text, max_chars=400)
+    else:
+        value = st.text_area(t("input.topics_label"), key=TOPICS_KEY, height=height, help=help_text or t("input.topics_help"))
+    st.session_state[saved_key] = value
+    return value

@@ -1,0 +1,174 @@
+"""The shared sidebar: language, provider, model and the simulator's latency.
+
+It is drawn by ``streamlit_app.py`` on every page, before the page runs, and
+leaves the resulting ``ModelSettings`` in the session for the page to use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from chains.models import DEFAULT_MAX_RETRIES, DEFAULT_OPENAI_MODEL, DEFAULT_TIMEOUT_S, PROVIDERS, ModelSettings
+from chains.simulator import DEFAULT_PROFILE, PROFILES
+from chains.tokens import count_tokens
+from ui.host import HostConfig, read_host_config
+from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, t
+
+SETTINGS_KEY = "_model_settings"
+HOST_KEY_IN_USE = "_uses_host_key"
+_TYPICAL_JOKE_TOKENS = count_tokens("Why did the ice cream go to therapy?\n\nBecause it had too many layers to unpack!")
+
+
+@dataclass(frozen=True)
+class ActiveSettings:
+    """The settings a page runs with.
+
+    Attributes:
+        model: The model settings (with the key, never displayed).
+        uses_host_key: True when the deployment's key pays for the calls.
+    """
+
+    model: ModelSettings
+    uses_host_key: bool
+
+
+def _apply_profile() -> None:
+    """Copy the chosen latency profile into the latency sliders."""
+    profile = PROFILES[st.session_state["sim_profile"]]
+    st.session_state["sim_ttft_s"] = profile.ttft_s
+    st.session_state["sim_tokens_per_s"] = profile.tokens_per_s
+    st.session_state["sim_jitter"] = profile.jitter
+
+
+def _init_defaults(host: HostConfig) -> None:
+    """Give every sidebar widget its first value once per session."""
+    profile = PROFILES[DEFAULT_PROFILE]
+    defaults = {
+        "provider": "openai" if host.has_key else "simulator",
+        "model_name": host.model or DEFAULT_OPENAI_MODEL,
+        "base_url": host.base_url or "",
+        "api_key": "",
+        "temperature": 0.7,
+        "timeout_s": DEFAULT_TIMEOUT_S,
+        "max_retries": DEFAULT_MAX_RETRIES,
+        "sim_profile": DEFAULT_PROFILE,
+        "sim_ttft_s": profile.ttft_s,
+        "sim_tokens_per_s": profile.tokens_per_s,
+        "sim_jitter": profile.jitter,
+        "sim_seed": 42,
+        "sim_failure_rate": 0.0,
+        "sim_interrupt_rate": 0.0,
+        "sim_max_in_flight": 0,
+    }
+    for key, value in defaults.items():
+        # Re-assigning keeps a widget's value while the widget is hidden (for example
+        # the typed key while the simulator is selected); Streamlit drops it otherwise.
+        st.session_state[key] = st.session_state.get(key, value)
+
+
+def _simulator_controls() -> None:
+    st.selectbox(
+        t("sidebar.profile"),
+        list(PROFILES),
+        key="sim_profile",
+        format_func=lambda name: t(f"profiles.{name.replace('.', '_')}"),
+        on_change=_apply_profile,
+        help=t("sidebar.profile_help"),
+    )
+    st.slider(t("sidebar.ttft"), 0.0, 3.0, step=0.05, key="sim_ttft_s", help=t("sidebar.ttft_help"))
+    st.slider(t("sidebar.tps"), 5.0, 1000.0, step=5.0, key="sim_tokens_per_s", help=t("sidebar.tps_help"))
+    per_call = st.session_state["sim_ttft_s"] + _TYPICAL_JOKE_TOKENS / st.session_state["sim_tokens_per_s"]
+    st.caption(t("sidebar.latency_estimate", tokens=_TYPICAL_JOKE_TOKENS, seconds=per_call))
+    with st.expander(t("sidebar.sim_advanced")):
+        st.slider(t("sidebar.jitter"), 0.0, 1.0, step=0.05, key="sim_jitter")
+        st.number_input(t("sidebar.seed"), min_value=0, max_value=1_000_000, step=1, key="sim_seed")
+        st.slider(t("sidebar.failure_rate"), 0.0, 1.0, step=0.05, key="sim_failure_rate", help=t("sidebar.failure_rate_help"))
+        st.slider(t("sidebar.interrupt_rate"), 0.0, 1.0, step=0.05, key="sim_interrupt_rate", help=t("sidebar.interrupt_rate_help"))
+        st.number_input(
+            t("sidebar.max_in_flight"), min_value=0, max_value=64, step=1, key="sim_max_in_flight", help=t("sidebar.max_in_flight_help")
+        )
+
+
+def _remote_controls(host: HostConfig) -> None:
+    provider = st.session_state["provider"]
+    st.text_input(t("sidebar.model"), key="model_name", help=t("sidebar.model_help"))
+    st.text_input(
+        t("sidebar.base_url"),
+        key="base_url",
+        placeholder="https://api.openai.com/v1" if provider == "openai" else "http://localhost:11434/v1",
+        help=t("sidebar.base_url_help"),
+    )
+    st.text_input(t("sidebar.api_key"), key="api_key", type="password", help=t("sidebar.api_key_help"))
+    if not st.session_state["api_key"] and host.has_key:
+        st.caption(t("sidebar.using_host_key"))
+    st.slider(t("sidebar.temperature"), 0.0, 2.0, step=0.1, key="temperature")
+    st.number_input(t("sidebar.timeout"), min_value=1.0, max_value=300.0, step=1.0, key="timeout_s")
+    st.number_input(t("sidebar.max_retries"), min_value=0, max_value=5, step=1, key="max_retries", help=t("sidebar.max_retries_help"))
+
+
+def render_sidebar() -> ActiveSettings:
+    """Draw the sidebar and store the resulting settings in the session.
+
+    Returns:
+        The settings the current page should run with.
+    """
+    host = read_host_config()
+    _init_defaults(host)
+    current_language()
+    with st.sidebar:
+        st.radio(t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True)
+        st.selectbox(t("sidebar.provider"), PROVIDERS, key="provider", format_func=lambda p: t(f"providers.{p}"))
+        if st.session_state["provider"] == "simulator":
+            _simulator_controls()
+        else:
+            _remote_controls(host)
+    active = settings_from_state(host)
+    st.session_state[SETTINGS_KEY] = active
+    return active
+
+
+def settings_from_state(host: HostConfig) -> ActiveSettings:
+    """Build ``ModelSettings`` from the sidebar's widget values.
+
+    Args:
+        host: The deployment's configuration (for its key).
+
+    Returns:
+        The active settings; the host's key is used only when no key was typed.
+    """
+    state = st.session_state
+    provider = state["provider"]
+    if provider == "simulator":
+        model = ModelSettings.simulator(
+            state["sim_profile"],
+            sim_ttft_s=float(state["sim_ttft_s"]),
+            sim_tokens_per_s=float(state["sim_tokens_per_s"]),
+            sim_jitter=float(state["sim_jitter"]),
+            sim_seed=int(state["sim_seed"]),
+            sim_failure_rate=float(state["sim_failure_rate"]),
+            sim_interrupt_rate=float(state["sim_interrupt_rate"]),
+            sim_max_in_flight=int(state["sim_max_in_flight"]) or None,
+            model=f"simulated-{state['sim_profile']}",
+        )
+        return ActiveSettings(model=model, uses_host_key=False)
+    typed_key = state["api_key"].strip()
+    uses_host_key = not typed_key and host.has_key
+    model = ModelSettings(
+        provider=provider,
+        model=state["model_name"].strip() or DEFAULT_OPENAI_MODEL,
+        temperature=float(state["temperature"]),
+        api_key=typed_key or (host.api_key if uses_host_key else None),
+        base_url=state["base_url"].strip() or None,
+        timeout_s=float(state["timeout_s"]),
+        max_retries=int(state["max_retries"]),
+    )
+    return ActiveSettings(model=model, uses_host_key=uses_host_key)
+
+
+def active_settings() -> ActiveSettings:
+    """The settings the sidebar stored for this run (drawing it if it was not drawn)."""
+    if SETTINGS_KEY not in st.session_state:
+        return render_sidebar()
+    return st.session_state[SETTINGS_KEY]
