@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -134,8 +135,9 @@ def make_model(settings: ModelSettings) -> BaseChatModel:
     )
 
 
+@lru_cache(maxsize=1)
 def _async_http_client() -> object:
-    """An async HTTP client for ``ChatOpenAI`` that keeps no idle connections.
+    """The async HTTP client for ``ChatOpenAI``: one, shared, that keeps no idle connections.
 
     ``langchain-openai`` shares one cached async client per (base URL, timeout)
     across the whole process, and its pool keeps connections alive. Those
@@ -143,7 +145,9 @@ def _async_http_client() -> object:
     here gets a fresh loop (``asyncio.run`` in the script thread). Reusing a
     connection from a closed loop fails with ``RuntimeError: Event loop is
     closed`` (every second ``ainvoke``/``astream`` against a real server), so
-    this client closes each connection after its response instead.
+    this client closes each connection after its response instead. With no
+    pooled connection it holds no loop-bound state, so one client can serve
+    every model (keys travel per request, in the OpenAI client's headers).
 
     Returns:
         An ``httpx``/``httpx2`` ``AsyncClient`` (whichever the OpenAI SDK uses).

@@ -684,7 +684,7 @@ class OpenAICompatibleServer:
         httpd.owner = self
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"openai-test-server:{self.port}", daemon=True
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name=f"openai-test-server:{self.port}", daemon=True
         )
         self._thread.start()
         return self

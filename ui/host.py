@@ -14,6 +14,9 @@ from typing import Any
 
 import streamlit as st
 
+from chains.budget import SessionBudget, budget_from_mapping
+
+BUDGET_KEY = "_host_key_budget"
 HOST_SETTING_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "HOST_KEY_MAX_CALLS", "HOST_KEY_MAX_TOPICS")
 
 
@@ -65,3 +68,10 @@ def read_host_config(environ: Mapping[str, str] | None = None) -> HostConfig:
         model=str(values["OPENAI_MODEL"]) if values.get("OPENAI_MODEL") else None,
         limits={name: values[name] for name in ("HOST_KEY_MAX_CALLS", "HOST_KEY_MAX_TOPICS") if name in values},
     )
+
+
+def session_budget() -> SessionBudget:
+    """This session's budget for calls paid with the host's key (one per browser session)."""
+    if BUDGET_KEY not in st.session_state:
+        st.session_state[BUDGET_KEY] = budget_from_mapping(read_host_config().limits)
+    return st.session_state[BUDGET_KEY]

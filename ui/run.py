@@ -8,19 +8,18 @@ from typing import Any
 import streamlit as st
 from langchain_core.runnables import Runnable
 
-from chains.budget import BudgetExceededError, SessionBudget, budget_from_mapping
+from chains.budget import BudgetExceededError
 from chains.joke import build_joke_chain
 from chains.models import make_model
 from chains.modes import RunMeta
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
-from ui.host import read_host_config
+from ui.host import session_budget
 from ui.i18n import t
 from ui.sidebar import active_settings
 
 HISTORY_KEY = "run_history"
-BUDGET_KEY = "_host_key_budget"
 MAX_HISTORY = 200
 
 
@@ -58,13 +57,6 @@ def read_topics(text: str | None, *, max_topics: int = MAX_TOPICS) -> TopicList 
     if parsed.shortened:
         st.info(t("input.too_long", count=parsed.shortened, limit=MAX_TOPIC_CHARS), icon="✂️")
     return parsed
-
-
-def session_budget() -> SessionBudget:
-    """This session's budget for calls paid with the host's key."""
-    if BUDGET_KEY not in st.session_state:
-        st.session_state[BUDGET_KEY] = budget_from_mapping(read_host_config().limits)
-    return st.session_state[BUDGET_KEY]
 
 
 def prepare_run(

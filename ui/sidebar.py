@@ -13,7 +13,7 @@ import streamlit as st
 from chains.models import DEFAULT_MAX_RETRIES, DEFAULT_OPENAI_MODEL, DEFAULT_TIMEOUT_S, PROVIDERS, ModelSettings
 from chains.simulator import DEFAULT_PROFILE, PROFILES
 from chains.tokens import count_tokens
-from ui.host import HostConfig, read_host_config
+from ui.host import HostConfig, read_host_config, session_budget
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, t
 
 SETTINGS_KEY = "_model_settings"
@@ -102,7 +102,12 @@ def _remote_controls(host: HostConfig) -> None:
     )
     st.text_input(t("sidebar.api_key"), key="api_key", type="password", help=t("sidebar.api_key_help"))
     if not st.session_state["api_key"] and host.has_key:
+        budget = session_budget()
         st.caption(t("sidebar.using_host_key"))
+        st.progress(
+            budget.remaining_calls / budget.max_calls if budget.max_calls else 0.0,
+            text=t("sidebar.host_key_remaining", remaining=budget.remaining_calls, total=budget.max_calls, topics=budget.max_topics_per_run),
+        )
     st.slider(t("sidebar.temperature"), 0.0, 2.0, step=0.1, key="temperature")
     st.number_input(t("sidebar.timeout"), min_value=1.0, max_value=300.0, step=1.0, key="timeout_s")
     st.number_input(t("sidebar.max_retries"), min_value=0, max_value=5, step=1, key="max_retries", help=t("sidebar.max_retries_help"))
