@@ -10,8 +10,9 @@ background thread), listens on loopback only, and serves:
   usage chunk when ``stream_options.include_usage`` is set, then
   ``data: [DONE]``).
 - ``GET /v1/models``: one model.
-- ``GET /_test/stats`` and ``POST /_test/fault``: counters, and a way to change
-  the fault from another process (for browser tests).
+- ``GET /_test/stats``, ``POST /_test/reset`` and ``POST /_test/fault``:
+  counters, and a way to change the fault from another process (for browser
+  tests and benchmarks).
 
 Every reply contains ``REPLY_MARKER`` (``[test-server]``), so a test can prove
 the text came from this server and not from the simulator.
@@ -40,12 +41,14 @@ import logging
 import re
 import select
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+import urllib.request
 from dataclasses import dataclass
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -54,6 +57,7 @@ __all__ = [
     "REPLY_MARKER",
     "OpenAICompatibleServer",
     "RequestInfo",
+    "ServerProcess",
     "unused_base_url",
 ]
 
@@ -80,6 +84,7 @@ FAULTS: tuple[str, ...] = ("none", "401", "429", "500", "slow", "drop", "truncat
 
 log = logging.getLogger("tests.openai_server")
 
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback must not go through a proxy
 _TOPIC = re.compile(r"joke about (?P<topic>.+)$", re.IGNORECASE | re.DOTALL)
 _TOKEN = re.compile(r"\s*\S+")
 _WORD = re.compile(r"\w+|[^\w\s]")
@@ -275,6 +280,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path == "/v1/chat/completions":
             self._chat(body)
+        elif path == "/_test/reset":
+            self.server.owner.reset_counters()
+            self._send_json(200, self.server.owner.stats())
         elif path == "/_test/fault":
             try:
                 self.server.owner.set_fault(
@@ -720,17 +728,73 @@ class OpenAICompatibleServer:
         return f"OpenAICompatibleServer({where}, fault={self._fault!r})"
 
 
-def running_server(**options: Any) -> Iterator[OpenAICompatibleServer]:
-    """Yield a started server and stop it afterwards (the body of a pytest fixture).
+class ServerProcess:
+    """This file run as a separate process: no shared GIL with the client under test.
 
-    Args:
-        **options: Keyword arguments of ``OpenAICompatibleServer``.
+    Use it for benchmarks and browser tests. It is controlled over HTTP
+    (``/_test/...``), so it offers the counters and fault switch of
+    ``OpenAICompatibleServer`` as methods.
 
-    Yields:
-        The running server.
+    Example:
+        >>> with ServerProcess("--ttft", "0.4") as server:  # doctest: +SKIP
+        ...     server.set_fault("429", times=1)
     """
-    with OpenAICompatibleServer(**options) as server:
-        yield server
+
+    def __init__(self, *options: str, port: int | None = None, startup_timeout_s: float = 15.0) -> None:
+        """Prepare the command line.
+
+        Args:
+            *options: Extra command-line options (``"--ttft", "0.4"``...).
+            port: The port, or ``None`` for a free one.
+            startup_timeout_s: How long to wait for the server to answer.
+        """
+        self.port = port or int(unused_base_url().rsplit(":", 1)[1].split("/", 1)[0])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"{self.url}/v1"
+        self._command = [sys.executable, str(Path(__file__).resolve()), "--port", str(self.port), *options]
+        self._startup_timeout_s = startup_timeout_s
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method="GET" if data is None else "POST")
+        with _NO_PROXY.open(request, timeout=5) as response:
+            return json.load(response)
+
+    def stats(self) -> dict[str, Any]:
+        """The server's counters (see ``OpenAICompatibleServer.stats``)."""
+        return self._call("/_test/stats")
+
+    def reset_counters(self) -> dict[str, Any]:
+        """Zero the counters; return them."""
+        return self._call("/_test/reset", {})
+
+    def set_fault(self, fault: str, *, times: int | None = None, match: str | None = None) -> dict[str, Any]:
+        """Change the fault (see ``OpenAICompatibleServer.set_fault``)."""
+        return self._call("/_test/fault", {"fault": fault, "times": times, "match": match})
+
+    def __enter__(self) -> ServerProcess:
+        self._process = subprocess.Popen(self._command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + self._startup_timeout_s
+        while True:
+            try:
+                self.stats()
+                return self
+            except OSError:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.__exit__(None, None, None)
+                    raise RuntimeError(f"The test server did not start: {' '.join(self._command)}") from None
+                time.sleep(0.05)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
 
 
 def main(argv: list[str] | None = None) -> None:

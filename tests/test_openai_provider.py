@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -24,8 +22,7 @@ from chains.joke import build_joke_chain
 from chains.models import ModelSettings, make_model
 from chains.modes import RunMeta, run_abatch, run_ainvoke, run_astream, run_async, run_batch, run_invoke, run_stream
 from chains.timing import CallTiming, RunRecord, records_to_csv, records_to_json
-from tests.conftest import ROOT
-from tests.openai_server import REPLY_MARKER, OpenAICompatibleServer, split_reply, unused_base_url, write_joke
+from tests.openai_server import REPLY_MARKER, OpenAICompatibleServer, ServerProcess, split_reply, write_joke
 
 MODES = ("invoke", "batch", "stream")
 
@@ -139,7 +136,9 @@ def test_each_fault_gives_its_error_kind_without_raising(
     base_url = down_base_url if fault == "down" else openai_server.base_url
     if fault != "down":
         openai_server.fault = fault
-    chain = make_chain(base_url, fake_api_key, timeout_s=0.3, max_retries=0)
+    # Only the "slow" case needs a short client timeout; the others get a generous one,
+    # so that a busy machine cannot turn them into timeouts.
+    chain = make_chain(base_url, fake_api_key, timeout_s=0.3 if fault == "slow" else 5.0, max_retries=0)
     topics = ["cats", "owls"]
 
     record = run_mode(mode, chain, topics)  # must not raise
@@ -342,7 +341,8 @@ def test_the_api_key_never_leaks(
     for fault in ("none", "401", "429", "500", "slow", "drop", "truncate", "down"):
         base_url = down_base_url if fault == "down" else openai_server.base_url
         openai_server.fault = "none" if fault == "down" else fault
-        chain = make_chain(base_url, fake_api_key, timeout_s=0.3, max_retries=1 if fault == "429" else 0)
+        timeout_s = 0.3 if fault == "slow" else 5.0
+        chain = make_chain(base_url, fake_api_key, timeout_s=timeout_s, max_retries=1 if fault == "429" else 0)
         records.extend(run_mode(mode, chain, ["cats", "owls"], meta) for mode in MODES)
 
     auth_errors = [call.error for record in records for call in record.calls if call.error_kind == "auth"]
@@ -403,24 +403,14 @@ def test_server_speaks_openais_wire_format(openai_server: OpenAICompatibleServer
     assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"]) == write_joke("owls")
 
 
-def test_server_runs_as_a_script() -> None:
-    port = int(unused_base_url().rsplit(":", 1)[1].split("/")[0])
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "openai_server.py"), "--port", str(port), "--fault", "500", "--ttft", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        banner = process.stdout.readline()
-        assert f"http://127.0.0.1:{port}/v1" in banner
-        url = f"http://127.0.0.1:{port}/_test/fault"
-        request = urllib.request.Request(url, data=json.dumps({"fault": "none"}).encode(), method="POST")
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert json.load(response)["fault"] == "none"
-        call = run_invoke(make_chain(f"http://127.0.0.1:{port}/v1", "sk-test-script"), "kiwis").calls[0]
-        assert call.ok and REPLY_MARKER in call.output
-    finally:
-        process.terminate()
-        process.wait(timeout=5)
+def test_server_runs_as_a_separate_process(fake_api_key: str) -> None:
+    with ServerProcess("--fault", "500", "--ttft", "0", "--token-delay", "0") as server:
+        chain = make_chain(server.base_url, fake_api_key)
+
+        failed = run_invoke(chain, "kiwis").calls[0]
+        server.set_fault("none")
+        answered = run_invoke(chain, "kiwis").calls[0]
+
+        assert failed.error_kind == "server"
+        assert answered.ok and answered.output == write_joke("kiwis")
+        assert server.stats()["requests_total"] == 2
