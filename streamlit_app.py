@@ -15,9 +15,12 @@ navigation = st.navigation(
             st.Page("pages/invoke.py", title=t("nav.invoke"), icon="1️⃣", url_path="invoke"),
             st.Page("pages/batch.py", title=t("nav.batch"), icon="🧺", url_path="batch"),
             st.Page("pages/stream.py", title=t("nav.stream"), icon="🌊", url_path="stream"),
+            st.Page("pages/async_modes.py", title=t("nav2.async"), icon="🔀", url_path="async"),
         ],
         t("nav.measure"): [
             st.Page("pages/compare.py", title=t("nav.compare"), icon="📊", url_path="compare"),
+            st.Page("pages/lab.py", title=t("nav2.lab"), icon="🧪", url_path="lab"),
+            st.Page("pages/history.py", title=t("nav2.history"), icon="🗂️", url_path="history"),
         ],
     }
 )

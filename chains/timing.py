@@ -119,7 +119,8 @@ class RunRecord:
         pool_size: The number of calls that could be in flight at once, when known.
         input_tokens: Total prompt tokens reported, if any.
         output_tokens: Total completion tokens reported, if any.
-        run_id: A short unique id, used to group exported rows.
+        run_id: A short unique id, used to group exported rows. It starts with a
+            letter so that spreadsheets and pandas never read it as a number.
         label: Optional free text (for example the sweep step), shown in history.
     """
 
@@ -134,7 +135,7 @@ class RunRecord:
     pool_size: int | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    run_id: str = field(default_factory=lambda: "r" + uuid.uuid4().hex[:7])
     label: str = ""
 
     @property

@@ -9,8 +9,8 @@ from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
 
 APP_FILE = Path(__file__).resolve().parent.parent / "streamlit_app.py"
-PAGES = ["pages/home.py", "pages/invoke.py", "pages/batch.py", "pages/stream.py", "pages/compare.py"]
-MODE_PAGES = ["pages/invoke.py", "pages/batch.py", "pages/stream.py", "pages/compare.py"]
+PAGES = ["pages/home.py", "pages/invoke.py", "pages/batch.py", "pages/stream.py", "pages/async_modes.py", "pages/compare.py", "pages/lab.py", "pages/history.py"]
+MODE_PAGES = ["pages/invoke.py", "pages/batch.py", "pages/stream.py", "pages/async_modes.py", "pages/compare.py"]
 
 #: Simulator settings that make a test run take a fraction of a second.
 FAST_SIMULATOR = {"sim_profile": "fast", "sim_ttft_s": 0.05, "sim_tokens_per_s": 400.0, "sim_jitter": 0.1}

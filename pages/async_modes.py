@@ -1,0 +1,170 @@
+"""Async: ainvoke, abatch and astream on an event loop in the script thread, next to their sync twins."""
+
+import math
+
+import streamlit as st
+
+from chains.modes import (
+    default_pool_size,
+    run_abatch,
+    run_ainvoke,
+    run_astream,
+    run_async,
+    run_batch,
+    run_invoke,
+    run_stream,
+)
+from chains.topics import parse_topics
+from ui.charts import call_timeline, wall_time_bars
+from ui.code import show_code
+from ui.errors import show_call_error, show_run_problems
+from ui.history import run_name
+from ui.i18n import t
+from ui.inputs import topics_input
+from ui.live import LiveMarkdown
+from ui.results import show_call
+from ui.run import prepare_run, remember
+
+LAST_RUNS = "async_last_runs"
+GRID_COLUMNS = 3
+
+
+def astream_grid(topics: list[str]) -> list:
+    """One bordered container per topic (keys ``astream_0``, ``astream_1``...), three to a row."""
+    boxes = []
+    for start in range(0, len(topics), GRID_COLUMNS):
+        columns = st.columns(GRID_COLUMNS)
+        for column, index in zip(columns, range(start, min(start + GRID_COLUMNS, len(topics)))):
+            box = column.container(key=f"astream_{index}", border=True)
+            box.caption(f"#{index + 1} · **{topics[index]}**")
+            boxes.append(box)
+    return boxes
+
+
+st.title(t("async.title"))
+st.markdown(t("async.intro"))
+text = topics_input("async", height=140)
+
+left, right = st.columns(2)
+with left:
+    max_concurrency = st.slider(
+        t("async.max_concurrency"), 1, 32, 2, key="abatch_max_concurrency", help=t("async.max_concurrency_help")
+    )
+with right:
+    with_sync = st.toggle(t("async.with_sync"), value=True, key="async_with_sync", help=t("async.with_sync_help"))
+st.info(t("async.unbounded_note", pool=default_pool_size()), icon="🧵")
+
+run_clicked = st.button(t("common.run"), key="run", type="primary", icon="▶️")
+shown_live = False
+status_area = st.container()
+results_area = st.container()
+
+if run_clicked:
+    # The async side makes 3n + 1 calls, the sync twins n + 2: tell the budget the real count.
+    count = max(1, len(parse_topics(text).topics))
+    calls = 3 * count + 1 + ((count + 2) if with_sync else 0)
+    with status_area:
+        prepared = prepare_run(text, calls_per_topic=math.ceil(calls / count))
+    if prepared is not None:
+        chain, meta, topics = prepared.chain, prepared.meta, prepared.topics
+        first = topics[0]
+        steps = []
+        if with_sync:
+            steps.append(("invoke", lambda: run_invoke(chain, first, meta=meta)))
+        # Each run_async is asyncio.run: a fresh event loop in this (the script's) thread.
+        steps.append(("ainvoke", lambda: run_async(run_ainvoke(chain, first, meta=meta))))
+        if with_sync:
+            steps.append(("batch", lambda: run_batch(chain, topics, meta=meta)))
+        steps.append(("abatch", lambda: run_async(run_abatch(chain, topics, meta=meta))))
+        steps.append(
+            (f"abatch (max_concurrency={max_concurrency})", lambda: run_async(run_abatch(chain, topics, max_concurrency=max_concurrency, meta=meta)))
+        )
+        if with_sync:
+            steps.append(("stream", lambda: run_stream(chain, first, meta=meta)))
+        records = []
+        with status_area, st.status(t("async.running", n=len(topics)), expanded=True) as status:
+            for name, step in steps:
+                st.write(t("async.step", mode=name))
+                record = remember(step())
+                records.append(record)
+                st.write(t("async.step_done", mode=name, seconds=record.wall_s))
+            status.update(label=t("async.steps_done"), state="complete", expanded=False)
+        with results_area:
+            st.subheader(t("async.astream_title", n=len(topics)))
+            st.caption(t("async.astream_live"))
+            lives = [LiveMarkdown(box) for box in astream_grid(topics)]
+            # on_chunk runs inside the coroutine, on the event loop, which is this script thread.
+            record = remember(run_async(run_astream(chain, topics, meta=meta, on_chunk=lambda index, piece, _: lives[index].append(piece))))
+            for live, call in zip(lives, record.calls):
+                live.close(interrupted_note=t("stream.interrupted_note") if call.interrupted else None)
+            records.append(record)
+        st.session_state[LAST_RUNS] = records
+        shown_live = True
+
+records = st.session_state.get(LAST_RUNS)
+if records:
+    astream = next(record for record in records if record.mode == "astream")
+    with results_area:
+        if not shown_live:
+            st.subheader(t("async.astream_title", n=astream.n))
+            for box, call in zip(astream_grid([call.topic for call in astream.calls]), astream.calls):
+                box.markdown(call.output or "∅")
+                if not call.ok:
+                    with box:
+                        show_call_error(call)
+        sync = {record.mode: record for record in records if record.mode in ("invoke", "batch", "stream")}
+        ainvoke = next(record for record in records if record.mode == "ainvoke")
+        abatch_open, abatch_capped = (record for record in records if record.mode == "abatch")
+
+        st.subheader(t("async.compare_title"))
+        pairs = st.columns(3)
+        with pairs[0].container(border=True, key="async_pair_invoke"):
+            st.markdown(t("async.pair_invoke"))
+            if "invoke" in sync:
+                st.metric(t("async.m_invoke"), f"{sync['invoke'].wall_s:.2f} s")
+            st.metric(t("async.m_ainvoke"), f"{ainvoke.wall_s:.2f} s")
+        with pairs[1].container(border=True, key="async_pair_batch"):
+            st.markdown(t("async.pair_batch"))
+            if "batch" in sync:
+                st.metric(
+                    t("async.m_batch", pool=sync["batch"].pool_size or 1), f"{sync['batch'].wall_s:.2f} s", help=t("async.m_batch_help")
+                )
+            st.metric(t("async.m_abatch_open", n=abatch_open.n), f"{abatch_open.wall_s:.2f} s", help=t("async.m_abatch_open_help"))
+            st.metric(
+                t("async.m_abatch_capped", max_concurrency=abatch_capped.max_concurrency),
+                f"{abatch_capped.wall_s:.2f} s",
+                help=t("async.m_abatch_capped_help"),
+            )
+        with pairs[2].container(border=True, key="async_pair_stream"):
+            st.markdown(t("async.pair_stream"))
+            if "stream" in sync:
+                st.metric(t("async.m_stream"), f"{sync['stream'].wall_s:.2f} s")
+            st.metric(t("async.m_astream", n=astream.n), f"{astream.wall_s:.2f} s")
+        waves = -(-abatch_capped.n // (abatch_capped.max_concurrency or 1))
+        st.info(
+            t(
+                "async.lesson",
+                n=abatch_open.n,
+                max_concurrency=abatch_capped.max_concurrency,
+                waves=waves,
+                pool=default_pool_size(),
+            ),
+            icon="💡",
+        )
+        chart_left, chart_right = st.columns([2, 3])
+        chart_left.plotly_chart(wall_time_bars(records), key="async_wall")
+        timeline_records = [record for record in records if record.mode in ("batch", "abatch", "astream")]
+        timeline = call_timeline(timeline_records)
+        timeline.update_layout(title=t("async.timeline_title"))
+        chart_right.plotly_chart(timeline, key="async_timeline")
+        for record in records:
+            show_run_problems(record)
+        st.caption(t("async.usage_in_history"))
+        with st.expander(t("async.answers"), expanded=False):
+            st.markdown(f"**{run_name(ainvoke)}**")
+            show_call(ainvoke.calls[0])
+            st.markdown(f"**{run_name(abatch_open)}**")
+            for call in abatch_open.calls:
+                show_call(call)
+
+show_code("ainvoke", "abatch", "astream")

@@ -1,0 +1,140 @@
+"""History: every run of this session in one table, overlaid charts, and CSV/JSON export."""
+
+import streamlit as st
+
+from ui.charts import runs_timeline, runs_token_arrival, runs_wall_bars
+from ui.history import (
+    export_csv,
+    export_json,
+    history_rows,
+    history_totals,
+    is_sweep_run,
+    run_choice_label,
+    run_label,
+)
+from ui.i18n import t
+from ui.run import HISTORY_KEY, MAX_HISTORY, history
+
+MAX_PICKED = 8
+
+
+def clear_history() -> None:
+    """Forget every run of this session (the pages' last results stay on their pages)."""
+    st.session_state[HISTORY_KEY] = []
+    st.session_state.pop("history_pick", None)
+
+
+st.title(t("history.title"))
+st.markdown(t("history.intro", limit=MAX_HISTORY))
+
+records = history()
+if not records:
+    st.info(t("history.empty"), icon="🗂️")
+    links = st.columns(4)
+    links[0].page_link("pages/batch.py", label=t("nav.batch"), icon="🧺")
+    links[1].page_link("pages/stream.py", label=t("nav.stream"), icon="🌊")
+    links[2].page_link("pages/async_modes.py", label=t("nav2.async"), icon="🔀")
+    links[3].page_link("pages/lab.py", label=t("nav2.lab"), icon="🧪")
+else:
+    numbered = list(enumerate(records, start=1))
+    if any(is_sweep_run(record) for record in records):
+        if st.toggle(t("history.hide_sweep"), key="history_hide_sweep", help=t("history.hide_sweep_help")):
+            numbered = [(position, record) for position, record in numbered if not is_sweep_run(record)]
+    shown = [record for _, record in numbered]
+
+    totals = history_totals(shown)
+    columns = st.columns([1, 1, 1, 1, 1.6])
+    columns[0].metric(t("history.total_runs"), totals.runs)
+    columns[1].metric(t("history.total_calls"), totals.calls, help=t("history.total_errors", errors=totals.errors))
+    columns[2].metric(t("history.input_tokens"), f"{totals.input_tokens:,}")
+    columns[3].metric(t("history.output_tokens"), f"{totals.output_tokens:,}")
+    if totals.priced_runs:
+        columns[4].metric(t("history.cost"), f"${totals.cost_usd:.5f}", help=t("history.cost_help", runs=totals.priced_runs))
+    elif totals.runs and totals.simulated_runs == totals.runs:
+        columns[4].metric(t("history.cost"), t("usage.simulated"))
+    else:
+        columns[4].metric(t("history.cost"), "—", help=t("history.cost_unknown"))
+
+    rows = history_rows(records)
+    table = [rows[position - 1] for position, _ in numbered]
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="history_table",
+        column_config={
+            "run": st.column_config.TextColumn("#", width="small"),
+            "started_at": st.column_config.TextColumn(t("history.col_started")),
+            "mode": st.column_config.TextColumn(t("history.col_mode")),
+            "label": st.column_config.TextColumn(t("history.col_label")),
+            "n": st.column_config.NumberColumn(t("history.col_n")),
+            "wall_s": st.column_config.NumberColumn(t("history.col_wall"), format="%.2f s"),
+            "max_concurrency": st.column_config.NumberColumn("max_concurrency"),
+            "pool_size": st.column_config.NumberColumn(t("history.col_pool"), help=t("batch.pool_help")),
+            "provider": st.column_config.TextColumn(t("history.col_provider")),
+            "model": st.column_config.TextColumn(t("history.col_model")),
+            "errors": st.column_config.NumberColumn(t("history.col_errors")),
+            "input_tokens": st.column_config.NumberColumn(t("history.col_input")),
+            "output_tokens": st.column_config.NumberColumn(t("history.col_output")),
+            "cost": st.column_config.TextColumn(t("history.col_cost"), help=t("history.cost_col_help")),
+        },
+    )
+
+    st.subheader(t("history.overlay_title"))
+    by_id = {record.run_id: (position, record) for position, record in numbered}
+    options = list(by_id)
+    picked = st.multiselect(
+        t("history.pick"),
+        options,
+        default=options[-min(3, len(options)) :],
+        format_func=lambda run_id: run_choice_label(*by_id[run_id]),
+        key="history_pick",
+        max_selections=MAX_PICKED,
+        help=t("history.pick_help", limit=MAX_PICKED),
+    )
+    chosen = [by_id[run_id] for run_id in picked if run_id in by_id]
+    if chosen:
+        labels = [run_label(position, record) for position, record in chosen]
+        picked_records = [record for _, record in chosen]
+        left, right = st.columns([2, 3])
+        left.plotly_chart(runs_wall_bars(picked_records, labels), key="history_wall")
+        right.plotly_chart(runs_timeline(picked_records, labels), key="history_timeline")
+        streamed = [(record, label) for record, label in zip(picked_records, labels) if any(call.chunks for call in record.calls)]
+        if streamed:
+            st.plotly_chart(runs_token_arrival([r for r, _ in streamed], [label for _, label in streamed]), key="history_arrival")
+        else:
+            st.caption(t("history.no_stream"))
+    else:
+        st.caption(t("history.pick_none"))
+
+    st.subheader(t("history.export_title"))
+    scope = st.radio(
+        t("history.export_scope"),
+        ["all", "picked"],
+        key="history_export_scope",
+        horizontal=True,
+        format_func=lambda value: t(f"history.scope_{value}"),
+    )
+    exported = list(shown) if scope == "all" else [record for _, record in chosen]
+    st.caption(t("history.export_note", runs=len(exported), calls=sum(record.n for record in exported)))
+    buttons = st.container(horizontal=True)
+    buttons.download_button(
+        t("history.download_csv"),
+        data=export_csv(exported),
+        file_name="langchain_call_modes_calls.csv",
+        mime="text/csv",
+        key="history_csv",
+        icon="📄",
+        disabled=not exported,
+        on_click="ignore",
+    )
+    buttons.download_button(
+        t("history.download_json"),
+        data=lambda: export_json(exported),
+        file_name="langchain_call_modes_runs.json",
+        mime="application/json",
+        key="history_json",
+        icon="🧾",
+        disabled=not exported,
+        on_click="ignore",
+    )
+    buttons.button(t("history.clear"), key="history_clear", icon="🗑️", on_click=clear_history, help=t("history.clear_help"))
