@@ -127,3 +127,14 @@ def test_korean_language_switch_translates_the_page(monkeypatch: pytest.MonkeyPa
     assert not app.exception
     assert app.title[0].value == "batch: 여러 입력을 한꺼번에"
     assert "아이스크림" in app.text_area(key="topics").value
+
+
+def test_typed_topics_survive_a_visit_to_another_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/batch.py")
+    app.text_area(key="topics").set_value("penguins\nkoalas")
+    app.run()
+    app.switch_page("pages/home.py")
+    app.run()
+    app.switch_page("pages/batch.py")
+    app.run()
+    assert app.text_area(key="topics").value == "penguins\nkoalas"

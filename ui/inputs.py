@@ -36,7 +36,8 @@ def topics_input(page: str, *, single: bool = False, height: int = 140, help_tex
     saved = st.session_state.get(saved_key)
     if saved is None or saved in examples:
         saved = _example(single)
-    if st.session_state.get(_OWNER_KEY) != page or st.session_state.get(TOPICS_KEY) in examples:
+    owned = st.session_state.get(_OWNER_KEY) == page and TOPICS_KEY in st.session_state
+    if not owned or st.session_state[TOPICS_KEY] in examples:
         st.session_state[TOPICS_KEY] = saved
         st.session_state[_OWNER_KEY] = page
     if single:
