@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from langchain_core.language_models import BaseChatModel
+from chains.profiles import DEFAULT_PROFILE, PROFILES
 
-from chains.simulator import DEFAULT_PROFILE, PROFILES, SimulatedChatModel
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 Provider = Literal["simulator", "openai", "compatible"]
 PROVIDERS: tuple[Provider, ...] = ("simulator", "openai", "compatible")
@@ -68,7 +69,7 @@ class ModelSettings:
         """Settings for the simulator with a named latency profile.
 
         Args:
-            profile: A key of ``chains.simulator.PROFILES``.
+            profile: A key of ``chains.profiles.PROFILES``.
             **overrides: Any other field.
 
         Returns:
@@ -92,8 +93,9 @@ class ModelSettings:
 def make_model(settings: ModelSettings) -> BaseChatModel:
     """Build the chat model that ``settings`` describe.
 
-    ``langchain_openai`` is imported here, not at module level, so that the app
-    starts fast on the simulator.
+    The models (and LangChain with them) are imported here, not at module level,
+    so that the sidebar can be drawn, and the first page shown, before LangChain
+    has loaded.
 
     Args:
         settings: The settings.
@@ -105,6 +107,8 @@ def make_model(settings: ModelSettings) -> BaseChatModel:
         ValueError: When OpenAI is chosen without a key.
     """
     if settings.is_simulated:
+        from chains.simulator import SimulatedChatModel
+
         return SimulatedChatModel(
             model=settings.model,
             ttft_s=settings.sim_ttft_s,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from chains.models import DEFAULT_MAX_RETRIES, DEFAULT_OPENAI_MODEL, DEFAULT_TIMEOUT_S, PROVIDERS, ModelSettings
-from chains.simulator import DEFAULT_PROFILE, PROFILES
+from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.tokens import count_tokens
 from ui.host import HostConfig, read_host_config, session_budget
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, t
