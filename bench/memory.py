@@ -71,7 +71,7 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/home")
+            page.goto(f"http://127.0.0.1:{port}/")
             page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
             rows.append(("Home page open", rss_mb(server.pid)))
             page.goto(f"http://127.0.0.1:{port}/batch")

@@ -134,7 +134,9 @@ class ChunkView:
         if self._separator is not None:
             slot.code("".join(self._group), language=None, wrap_lines=True)
         else:
-            slot.html("<div>" + "".join(self._group) + "</div>")
+            # <wbr> lets a long line break between chunks: the spans use &nbsp; and
+            # touch each other, so without it a line could not wrap and overflowed the box.
+            slot.html("<div>" + "<wbr>".join(self._group) + "</div>")
 
     def append(self, text: str, t_s: float) -> None:
         """Add one chunk."""

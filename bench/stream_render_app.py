@@ -1,0 +1,92 @@
+"""A one-stream Streamlit app for ``bench/stream_render.py`` (not part of the lab).
+
+Open it as ``/?renderer=live|write_stream|empty_every_token&tokens=1000&tps=500&ttft=0.3&run=ID``
+and press *start*. It streams the seed's chain on the simulator (no jitter) and
+renders the chunks into the container ``bench_output`` in one of three ways:
+
+* ``live``: ``ui.live.LiveMarkdown`` (append-only, throttled tail), as the Stream page does;
+* ``write_stream``: ``st.write_stream``;
+* ``empty_every_token``: an ``st.empty()`` re-rendered with the whole text on every chunk.
+
+When ``$STREAM_BENCH_OUT`` is set, it writes ``$STREAM_BENCH_OUT/<run>.json`` after
+the last render, with every chunk's wall-clock time (``time.time()``), so that the
+bench can line them up with ``Date.now()`` in the browser (same machine clock).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# The lab's process has these loaded once a chart was drawn; they make the heap
+# (and so any post-run garbage collection) as big as in the real app.
+import pandas  # noqa: E402,F401
+import plotly.graph_objects  # noqa: E402,F401
+
+from chains.joke import build_joke_chain  # noqa: E402
+from chains.simulator import SimulatedChatModel  # noqa: E402
+from ui.live import LiveMarkdown  # noqa: E402
+
+RENDERERS = ("live", "write_stream", "empty_every_token")
+
+params = st.query_params
+renderer = params.get("renderer", "live")
+tokens = int(params.get("tokens", "1000"))
+tokens_per_s = float(params.get("tps", "500"))
+ttft_s = float(params.get("ttft", "0.3"))
+run_id = "".join(c for c in params.get("run", "manual") if c.isalnum() or c in "-_") or "manual"
+
+st.title("Stream render bench")
+st.caption(f"renderer={renderer} · {tokens} tokens · {tokens_per_s:.0f} tokens/s · TTFT {ttft_s:.2f} s")
+
+if renderer not in RENDERERS:
+    st.error(f"renderer must be one of {RENDERERS}")
+elif st.button("start", key="start"):
+    script_start = time.time()
+    model = SimulatedChatModel(ttft_s=ttft_s, tokens_per_s=tokens_per_s, jitter=0.0, min_output_tokens=tokens)
+    chain = build_joke_chain(model)
+    box = st.container(key="bench_output", border=True)
+    chunk_times: list[float] = []
+    pieces: list[str] = []
+
+    def chunks():
+        for piece in chain.stream("ice cream"):
+            if piece:
+                chunk_times.append(time.time())
+                pieces.append(piece)
+                yield piece
+
+    if renderer == "live":
+        live = LiveMarkdown(box)
+        for piece in chunks():
+            live.append(piece)
+        live.close()
+    elif renderer == "write_stream":
+        with box:
+            st.write_stream(chunks())
+    else:
+        slot = box.empty()
+        text = ""
+        for piece in chunks():
+            text += piece
+            slot.markdown(text)
+    rendered = time.time()
+    out = os.environ.get("STREAM_BENCH_OUT")
+    if out:
+        result = {
+            "renderer": renderer,
+            "script_start": script_start,
+            "chunk_times": chunk_times,
+            "rendered": rendered,
+            "text": "".join(pieces),
+        }
+        target = Path(out) / f"{run_id}.json"
+        target.with_suffix(".tmp").write_text(json.dumps(result), encoding="utf-8")
+        target.with_suffix(".tmp").replace(target)

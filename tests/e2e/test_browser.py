@@ -1,0 +1,251 @@
+"""End-to-end tests: the real app under ``streamlit run``, in headless Chromium (Playwright).
+
+Every test opens its own browser context, so it gets a fresh Streamlit session
+with the sidebar's defaults (the simulator, "gpt-4o-mini-like": TTFT 0.4 s,
+60 tokens/s). Screenshots land in ``test-artifacts/e2e/``. Run
+``UPDATE_DOCS_SCREENSHOT=1 pytest tests/e2e -k live`` to refresh
+``docs/screenshot.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from typing import Any
+
+import pytest
+
+from tests.e2e.helpers import (
+    APP,
+    ARTIFACTS,
+    EXCEPTION,
+    ROOT,
+    VIEWPORT,
+    free_port,
+    normalize,
+    open_page,
+    screenshot,
+    start_sampler,
+    start_streamlit,
+    stop_process,
+    stop_sampler,
+    strings,
+    wait_for_health,
+    wait_for_idle,
+)
+
+pytestmark = pytest.mark.e2e
+
+EN = strings("en")
+KO = strings("ko")
+
+
+def _app_pages() -> list[tuple[str, bool]]:
+    """``(url_path, is_default)`` of every ``st.Page`` in ``streamlit_app.py``, in order."""
+    source = (ROOT / "streamlit_app.py").read_text(encoding="utf-8")
+    pages = []
+    for call in re.findall(r"st\.Page\((.*?)\)\s*,?\s*$", source, flags=re.MULTILINE):
+        url = re.search(r"url_path=\"([^\"]+)\"", call)
+        if url:
+            pages.append((url.group(1), "default=True" in call))
+    return pages
+
+
+PAGES = _app_pages()
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+CURSOR = "▌"
+
+
+def _expect() -> Any:
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def _assert_no_exception(page: Any) -> None:
+    shown = page.locator(EXCEPTION)
+    assert shown.count() == 0, f"the page shows an exception: {shown.first.inner_text()[:2000]}"
+
+
+def _click_run(page: Any, key: str = "run") -> None:
+    page.locator(f".st-key-{key} button").click()
+
+
+def _wait_for_metrics(page: Any, label: str, timeout_ms: float = 60_000) -> None:
+    """Wait for the run to finish: a metric with ``label`` shows and the script is idle."""
+    page.get_by_test_id("stMetric").filter(has_text=label).first.wait_for(state="visible", timeout=timeout_ms)
+    wait_for_idle(page, timeout_ms=timeout_ms)
+
+
+def _choose_in_sidebar_selectbox(page: Any, label: str, option: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_idle(page)
+
+
+def _choose_radio(page: Any, scope: Any, option: str) -> None:
+    scope.get_by_test_id("stRadioOption").filter(has_text=option).click()
+    wait_for_idle(page)
+
+
+def _set_topics(page: Any, text: str) -> None:
+    """Type into the topic box (key ``topics``) and commit it (Enter / Ctrl+Enter)."""
+    box = page.locator(".st-key-topics").locator("textarea, input").first
+    box.fill(text)
+    box.press("Control+Enter" if box.evaluate("el => el.tagName") == "TEXTAREA" else "Enter")
+    wait_for_idle(page)
+
+
+def _partial_samples(samples: list[dict[str, Any]], final: str) -> list[tuple[int, str]]:
+    """The distinct non-empty texts seen before the final one, as ``(ms, normalized text)``."""
+    final_norm = normalize(final)
+    seen: list[tuple[int, str]] = []
+    for sample in samples:
+        text = normalize((sample["text"] or "").replace(CURSOR, ""))
+        if not text or text == final_norm:
+            continue
+        if not seen or seen[-1][1] != text:
+            seen.append((sample["t"], text))
+    return seen
+
+
+def _common_prefix(a: str, b: str) -> int:
+    return len(os.path.commonprefix([a, b]))
+
+
+# ---------------------------------------------------------------------- pages
+def test_the_page_list_is_the_apps() -> None:
+    names = [name for name, _ in PAGES]
+    assert {"home", "invoke", "batch", "stream", "compare"} <= set(names), names
+    assert [name for name, default in PAGES if default] == ["home"]
+
+
+@pytest.mark.parametrize(("name", "default"), PAGES, ids=[name for name, _ in PAGES])
+def test_every_page_opens_without_exception_and_shows_its_title(page: Any, warm_app: str, name: str, default: bool) -> None:
+    # Streamlit serves the default page at "/" only: its url_path ("/home") gets "Page not found".
+    open_page(page, f"{warm_app}/" if default else f"{warm_app}/{name}")
+    expect = _expect()
+    title = page.locator("h1").first
+    if "title" in EN.get(name, {}):
+        expect(title).to_have_text(EN[name]["title"])
+    else:
+        expect(title).not_to_be_empty()
+    _assert_no_exception(page)
+    assert page.get_by_text("Page not found").count() == 0
+    # The app's own navigation (st.navigation), not Streamlit's pages/ folder listing.
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav).to_contain_text(EN["nav"]["compare"])
+    expect(nav).not_to_contain_text("streamlit app")
+    screenshot(page, f"page-{name}")
+
+
+def test_invoke_shows_the_answer_after_run(page: Any, warm_app: str) -> None:
+    open_page(page, f"{warm_app}/invoke")
+    _set_topics(page, "penguins")
+    _click_run(page)
+    result = page.locator(".st-key-invoke_result")
+    _expect()(result).to_contain_text("penguins", timeout=30_000)
+    _wait_for_metrics(page, EN["metrics"]["latency"])
+    _assert_no_exception(page)
+    assert len(result.inner_text().strip()) > len("penguins") + 10, result.inner_text()
+    screenshot(page, "invoke-after-run")
+
+
+def test_stream_shows_tokens_live_not_all_at_once(page: Any, warm_app: str) -> None:
+    """At the default speed (60 tokens/s) a ≈300-token answer streams for about 5 s."""
+    open_page(page, f"{warm_app}/stream")
+    _choose_radio(page, page.locator(".st-key-answer_length"), EN["stream"]["length_medium"])
+    start_sampler(page, ".st-key-stream_output", interval_ms=30)
+    clicked_ms = page.evaluate("Date.now()")
+    _click_run(page)
+    # Mid-stream: a few lines are there (the cursor still in view), the run is still going.
+    page.wait_for_function(
+        "() => (document.querySelector('.st-key-stream_output')?.innerText || '').length > 160", timeout=30_000
+    )
+    midstream = screenshot(page, "stream-midstream")
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT"):
+        (ROOT / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(midstream, ROOT / "docs" / "screenshot.png")
+    _wait_for_metrics(page, EN["metrics"]["ttft"])
+    samples = stop_sampler(page)
+    _assert_no_exception(page)
+    final = page.locator(".st-key-stream_output").inner_text()
+    screenshot(page, "stream-after-run")
+
+    final_norm = normalize(final)
+    assert CURSOR not in final, "the cursor is removed when the stream ends"
+    assert len(final_norm) > 600, f"a ≈300-token answer was expected, got {len(final_norm)} characters"
+    partial = _partial_samples(samples, final)
+    assert len(partial) >= 3, f"expected ≥3 growing texts before the end, saw {len(partial)}: {partial[:5]}"
+    lengths = [len(text) for _, text in partial]
+    assert lengths == sorted(lengths) and len(set(lengths)) == len(lengths), f"the text must only grow: {lengths}"
+    for _, text in partial:
+        assert _common_prefix(text, final_norm) >= len(text) - 3, f"not a prefix of the answer: {text[-80:]!r}"
+    assert lengths[0] < len(final_norm) / 2, "the first visible text is far from the whole answer"
+    first_ms = partial[0][0]
+    assert first_ms - clicked_ms < 5_000, "the first token shows within a few seconds"
+    assert partial[-1][0] - first_ms > 1_000, "the answer grew over more than a second"
+
+
+def test_compare_draws_its_plotly_charts(page: Any, warm_app: str) -> None:
+    open_page(page, f"{warm_app}/compare")
+    _choose_in_sidebar_selectbox(page, EN["sidebar"]["profile"], EN["profiles"]["fast"])
+    _expect()(page.get_by_test_id("stSidebar")).to_contain_text("0.05")
+    _click_run(page)
+    _wait_for_metrics(page, EN["modes"]["loop"])
+    plots = page.locator(".js-plotly-plot")
+    _expect()(plots).to_have_count(2, timeout=30_000)
+    _assert_no_exception(page)
+    for index in range(2):
+        plot = plots.nth(index)
+        plot.scroll_into_view_if_needed()
+        traces = plot.evaluate("el => (el.data || []).length")
+        assert traces > 0, f"chart {index} has no data"
+        _expect()(plot.locator("g.trace, g.point").first).to_be_attached()
+    bars = page.locator(".st-key-compare_wall g.point")
+    assert bars.count() >= 4, "one bar per mode"
+    screenshot(page, "compare-after-run")
+
+
+def test_korean_switch_translates_the_page_and_streams_korean(page: Any, warm_app: str) -> None:
+    open_page(page, f"{warm_app}/stream")
+    _choose_radio(page, page.get_by_test_id("stSidebar"), "한국어")
+    _expect()(page.locator("h1").first).to_have_text(KO["stream"]["title"])
+    _set_topics(page, "아이스크림")
+    start_sampler(page, ".st-key-stream_output", interval_ms=30)
+    _click_run(page)
+    _wait_for_metrics(page, KO["metrics"]["ttft"])
+    samples = stop_sampler(page)
+    _assert_no_exception(page)
+    final = page.locator(".st-key-stream_output").inner_text()
+    screenshot(page, "stream-korean")
+    assert "아이스크림" in final, final
+    assert len(HANGUL.findall(final)) >= 10, f"a Korean answer was expected: {final!r}"
+    partial = _partial_samples(samples, final)
+    assert partial and HANGUL.search(partial[0][1]), f"Korean text streamed in before the end: {partial[:3]}"
+
+
+def test_deep_link_on_a_fresh_server_uses_the_apps_navigation(browser: Any) -> None:
+    """A first visitor who deep-links to /stream still gets the app's sidebar and wide layout (ui.entrypoint)."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with (ARTIFACTS / "streamlit-server-deep-link.log").open("wb") as log:
+        process = start_streamlit("streamlit_app.py", port, log=log)
+        try:
+            wait_for_health(base_url, process)
+            context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+            try:
+                page = context.new_page()
+                open_page(page, f"{base_url}/stream", timeout_ms=90_000)
+                screenshot(page, "deep-link-fresh-server")
+                nav = page.get_by_test_id("stSidebarNav").inner_text()
+                wide = page.locator(APP).evaluate("el => el.classList.contains('streamlit-wide')")
+            finally:
+                context.close()
+        finally:
+            stop_process(process)
+    assert EN["nav"]["compare"] in nav and "streamlit app" not in nav, f"sidebar navigation: {nav!r}"
+    assert wide, "st.set_page_config(layout='wide') ran"
+
