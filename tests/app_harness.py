@@ -33,13 +33,22 @@ class _PathWithoutPagesFolder(type(Path())):  # type: ignore[misc]
         return super().exists(*args, **kwargs)
 
 
-def open_app(monkeypatch: pytest.MonkeyPatch, page: str | None = None, *, state: dict | None = None, timeout: float = 60) -> AppTest:
+def open_app(
+    monkeypatch: pytest.MonkeyPatch,
+    page: str | None = None,
+    *,
+    state: dict | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> AppTest:
     """Start the app under ``AppTest``, optionally on ``page`` with session ``state`` set.
 
     Args:
         monkeypatch: pytest's monkeypatch fixture.
         page: A page file relative to the app, such as ``"pages/batch.py"``.
         state: Session-state values to set before the page runs (sidebar settings).
+        env: Environment variables for the deployment (``OPENAI_API_KEY``...);
+            the ``OPENAI_*`` variables of the machine running the tests are removed.
         timeout: Seconds allowed per script run.
 
     Returns:
@@ -48,6 +57,8 @@ def open_app(monkeypatch: pytest.MonkeyPatch, page: str | None = None, *, state:
     monkeypatch.setattr(pages_manager, "Path", _PathWithoutPagesFolder)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL"):
         monkeypatch.delenv(name, raising=False)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
     app = AppTest.from_file(str(APP_FILE), default_timeout=timeout)
     app.run()
     for key, value in (state or {}).items():

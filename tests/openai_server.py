@@ -36,6 +36,7 @@ Run it by hand (then point the app at it with ``OPENAI_BASE_URL``)::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import re
@@ -101,6 +102,8 @@ class RequestInfo:
         include_usage: Whether ``stream_options.include_usage`` was set.
         topic: The topic found in the prompt.
         fault: The fault that was applied to this request (``none`` if none).
+        key_fingerprint: ``key_fingerprint()`` of the bearer key, so that tests can
+            tell whose key paid for a call without the server keeping any key.
     """
 
     number: int
@@ -109,6 +112,12 @@ class RequestInfo:
     include_usage: bool
     topic: str
     fault: str
+    key_fingerprint: str = ""
+
+
+def key_fingerprint(key: str) -> str:
+    """A short one-way fingerprint of an API key (empty for no key)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12] if key else ""
 
 
 def unused_base_url(host: str = "127.0.0.1") -> str:
@@ -306,7 +315,15 @@ class _Handler(BaseHTTPRequestHandler):
         model = str(body.get("model") or owner.model)
         number, fault = owner._begin(prompt)
         owner._log_request(
-            RequestInfo(number=number, model=model, stream=stream, include_usage=include_usage, topic=topic, fault=fault)
+            RequestInfo(
+                number=number,
+                model=model,
+                stream=stream,
+                include_usage=include_usage,
+                topic=topic,
+                fault=fault,
+                key_fingerprint=key_fingerprint(self._bearer()),
+            )
         )
         released = False
 
