@@ -249,3 +249,50 @@ def test_deep_link_on_a_fresh_server_uses_the_apps_navigation(browser: Any) -> N
     assert EN["nav"]["compare"] in nav and "streamlit app" not in nav, f"sidebar navigation: {nav!r}"
     assert wide, "st.set_page_config(layout='wide') ran"
 
+
+
+def _use_local_server(page: Any, base_url: str, api_key: str | None) -> None:
+    """Point the sidebar at an OpenAI-compatible URL and, optionally, type a key."""
+    _choose_in_sidebar_selectbox(page, EN["sidebar"]["provider"], EN["providers"]["compatible"])
+    for key, value in (("base_url", base_url), ("api_key", api_key)):
+        if value is not None:
+            field = page.locator(f".st-key-{key} input")
+            field.fill(value)
+            field.press("Enter")
+            wait_for_idle(page)
+
+
+def test_a_key_typed_in_one_browser_is_not_used_by_another(browser: Any, warm_app: str) -> None:
+    """Two visitors at once: only the one who typed the key gets answers; the other gets the 401 message."""
+    from tests.conftest import FAKE_API_KEY
+    from tests.openai_server import REPLY_MARKER, OpenAICompatibleServer, key_fingerprint
+
+    with OpenAICompatibleServer(ttft_s=0.05, token_delay_s=0.005, require_key=FAKE_API_KEY) as server:
+        contexts = [browser.new_context(viewport=VIEWPORT, locale="en-US") for _ in range(2)]
+        try:
+            alice, bob = (context.new_page() for context in contexts)
+            for visitor, key in ((alice, FAKE_API_KEY), (bob, None)):
+                open_page(visitor, f"{warm_app}/invoke")
+                _use_local_server(visitor, server.base_url, key)
+            assert alice.locator(".st-key-api_key input").get_attribute("type") == "password"
+            assert bob.locator(".st-key-api_key input").input_value() == "", "the other visitor's field is empty"
+
+            for visitor in (alice, bob):
+                _set_topics(visitor, "penguins")
+                _click_run(visitor)
+                wait_for_idle(visitor, timeout_ms=30_000)
+                _assert_no_exception(visitor)
+            _expect()(alice.locator(".st-key-invoke_result")).to_contain_text(REPLY_MARKER, timeout=30_000)
+            _expect()(bob.get_by_test_id("stAlert").filter(has_text=EN["errors"]["auth"])).to_be_visible(timeout=30_000)
+            assert [request.key_fingerprint for request in server.requests] == [key_fingerprint(FAKE_API_KEY), key_fingerprint("not-needed")]
+            for visitor in (alice, bob):
+                assert FAKE_API_KEY not in visitor.locator(APP).inner_text()
+                # The visitor's own password field holds the key (as its value); nothing else may.
+                html = visitor.evaluate(
+                    "() => { const copy = document.documentElement.cloneNode(true);"
+                    " copy.querySelectorAll('.st-key-api_key').forEach(e => e.remove()); return copy.outerHTML; }"
+                )
+                assert FAKE_API_KEY not in html, "the key is nowhere else in the page's HTML"
+        finally:
+            for context in contexts:
+                context.close()
