@@ -196,3 +196,25 @@ def test_budgets_are_per_session(monkeypatch: pytest.MonkeyPatch, openai_server:
     second = open_app(monkeypatch, "pages/batch.py", env=env, state={"timeout_s": 5.0})
     run_batch(second, ["bees", "ants"])
     assert openai_server.requests_total == 4, "a new session starts with its own budget"
+
+
+def test_the_lab_sweep_is_checked_against_the_host_budget_as_a_whole(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer
+) -> None:
+    from chains.sweep import estimate_sweep_calls
+
+    app = open_app(monkeypatch, "pages/lab.py", env=host_env(openai_server, max_calls=20, max_topics=4), state={"timeout_s": 5.0})
+    app.slider(key="sweep_k").set_value(5)  # batch(5) would exceed 4 topics per run
+    app.slider(key="sweep_repeats").set_value(1)
+    app.button(key="run").click()
+    app.run(timeout=60)
+    assert budget_message(remaining=20, topics=4) in [warning.value for warning in app.warning]
+    assert openai_server.requests_total == 0
+
+    app.slider(key="sweep_k").set_value(3)
+    app.button(key="run").click()
+    app.run(timeout=60)
+    planned = estimate_sweep_calls(3, 1)
+    assert_clean(app)
+    assert openai_server.requests_total == planned == 12, "a loop and a batch for N = 1, 2, 3"
+    assert app.session_state["_host_key_budget"].remaining_calls == 20 - planned

@@ -13,7 +13,6 @@ import html
 import time
 from typing import Any
 
-import streamlit as st
 
 DEFAULT_MIN_INTERVAL_S = 0.04
 CHUNKS_PER_GROUP = 64

@@ -65,6 +65,8 @@ def prepare_run(
     calls_per_topic: int = 1,
     max_topics: int = MAX_TOPICS,
     simulator_overrides: dict[str, Any] | None = None,
+    planned_calls: int | None = None,
+    largest_run: int | None = None,
 ) -> PreparedRun | None:
     """Validate the topics, check the budget and build the chain.
 
@@ -73,6 +75,10 @@ def prepare_run(
     Args:
         text: The topic box's value.
         calls_per_topic: How many model calls the page makes per topic (for the budget).
+        planned_calls: The run's total model calls, when it is not topics x
+            ``calls_per_topic`` (the Lab's sweep); for the budget.
+        largest_run: The most topics one call of ``batch`` will get, when it is
+            not the number of topics (the sweep's largest N); for the budget.
         max_topics: The cap for this page.
         simulator_overrides: ``ModelSettings`` fields to change when the simulator
             is selected (for example a longer answer on the Stream page).
@@ -89,15 +95,16 @@ def prepare_run(
         settings = replace(settings, **simulator_overrides)
     topics = parsed.topics
     if active.uses_host_key:
+        calls = len(topics) * calls_per_topic if planned_calls is None else planned_calls
         budget = session_budget()
         try:
-            budget.check(len(topics) * calls_per_topic, topics=len(topics))
+            budget.check(calls, topics=len(topics) if largest_run is None else largest_run)
         except BudgetExceededError:
             st.warning(
                 t("budget.exceeded", remaining=budget.remaining_calls, topics=budget.max_topics_per_run), icon="💳"
             )
             return None
-        budget.consume(len(topics) * calls_per_topic)
+        budget.consume(calls)
     try:
         chain = build_joke_chain(make_model(settings))
     except Exception as exc:  # noqa: BLE001 - shown as a message, never as a traceback

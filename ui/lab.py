@@ -1,0 +1,220 @@
+"""The Lab's sweep: its state in the session, its steps, its progress and its results.
+
+The sweep runs step by step (one loop or batch run per step) and keeps its
+progress in the session after every step, so a click that interrupts the script
+loses nothing. ``pages/lab.py`` lays out the widgets and calls these.
+"""
+
+from __future__ import annotations
+
+from statistics import median
+from typing import Any
+
+import streamlit as st
+
+from chains.modes import run_batch, run_loop
+from chains.sweep import (
+    SWEEP_MODES,
+    SweepPoint,
+    fit_slope,
+    flat_until,
+    observed_knee,
+    summarize_sweep,
+    summary_to_frame,
+    sweep_pool_size,
+    sweep_to_frame,
+    sweep_topics,
+)
+from chains.tokens import count_tokens
+from ui.charts import sweep_chart
+from ui.i18n import t
+from ui.run import PreparedRun, history, remember
+from ui.sidebar import active_settings
+
+SWEEP_KEY = "lab_sweep"
+START_KEY = "_lab_start_requested"
+SETTINGS_KEY = "_lab_settings"
+
+TYPICAL_JOKE = "What did the chocolate say to the impatient user?\n\nHold on, I'm still streaming!"
+
+
+def request_start() -> None:
+    """The Run button's callback: start a sweep in this run."""
+    st.session_state[START_KEY] = True
+
+
+def request_stop() -> None:
+    """The Stop button's callback: it runs before the rerun its click caused, so the sweep ends here."""
+    sweep = st.session_state.get(SWEEP_KEY)
+    if sweep and sweep["running"]:
+        sweep["running"] = False
+        sweep["stopped"] = True
+        sweep["chain"] = None
+
+
+def seconds_per_call() -> float | None:
+    """A guess at one call's time: this session's measured invoke/loop calls, else the simulator's settings."""
+    settings = active_settings().model
+    measured = [
+        call.latency_s
+        for record in history()
+        if record.mode in ("invoke", "loop") and record.provider == settings.provider and record.model == settings.model
+        for call in record.calls
+        if call.ok
+    ]
+    if measured:
+        return median(measured)
+    if settings.is_simulated:
+        return settings.sim_ttft_s + count_tokens(TYPICAL_JOKE) / settings.sim_tokens_per_s
+    return None
+
+
+def new_sweep(prepared: PreparedRun, k: int, repeats: int, max_concurrency: int | None) -> dict[str, Any]:
+    """The sweep's state, kept in the session: its plan, its progress and its points."""
+    steps = [(n, repeat, mode) for n in range(1, k + 1) for repeat in range(repeats) for mode in SWEEP_MODES]
+    return {
+        "k": k,
+        "repeats": repeats,
+        "max_concurrency": max_concurrency,
+        "pool": sweep_pool_size(max_concurrency),
+        "topics": prepared.topics,
+        "chain": prepared.chain,
+        "meta": prepared.meta,
+        "steps": steps,
+        "done": 0,
+        "points": [],
+        "running": True,
+        "stopped": False,
+    }
+
+
+def run_step(sweep: dict[str, Any], on_call: Any) -> SweepPoint:
+    """Run the sweep's next step (a loop or a batch of N topics) and keep its point and record."""
+    n, repeat, mode = sweep["steps"][sweep["done"]]
+    topics = sweep_topics(sweep["topics"], n, repeat)
+    if mode == "loop":
+        record = run_loop(sweep["chain"], topics, meta=sweep["meta"], on_result=on_call)
+    else:
+        record = run_batch(
+            sweep["chain"], topics, max_concurrency=sweep["max_concurrency"], meta=sweep["meta"], on_result=on_call
+        )
+    record.label = f"sweep N={n} repeat={repeat + 1}"
+    remember(record)
+    point = SweepPoint(mode, n, repeat, record.wall_s, record.error_count)
+    sweep["points"].append(point)
+    sweep["done"] += 1
+    return point
+
+
+def slope_text(summary: list[Any], mode: str) -> str:
+    """A mode's fitted slope as ``0.412 s``, or ``—`` with fewer than two N."""
+    try:
+        slope, _ = fit_slope(summary, mode)
+    except ValueError:
+        return "—"
+    return f"{slope:.3f} s"
+
+
+def run_sweep(sweep: dict) -> None:
+    """Run the sweep's remaining steps with a progress bar and a live chart, then rerun the page.
+
+    Every element update is a point where Streamlit can stop the script for a
+    click: Stop (see ``request_stop``) ends the sweep there; any other click
+    pauses it, and the next run of the page resumes at the next step.
+    """
+    total = len(sweep["steps"])
+    if sweep["done"]:
+        st.caption(t("lab.resuming", done=sweep["done"], total=total))
+    progress = st.progress(sweep["done"] / total, text=t("lab.starting"))
+    call_note = st.empty()
+    live_chart = st.empty()
+    while sweep["running"] and sweep["done"] < total:
+        n, repeat, mode = sweep["steps"][sweep["done"]]
+        progress.progress(
+            sweep["done"] / total,
+            text=t(
+                "lab.progress",
+                done=sweep["done"],
+                total=total,
+                mode=t(f"modes.{mode}"),
+                n=n,
+                repeat=repeat + 1,
+                repeats=sweep["repeats"],
+            ),
+        )
+        finished: list[int] = []
+
+        def on_call(call, n=n) -> None:
+            # Every element update is a point where a click (Stop) can interrupt the script.
+            finished.append(call.index)
+            call_note.caption(t("lab.calls_done", done=len(finished), n=n))
+
+        point = run_step(sweep, on_call)
+        if point.mode == SWEEP_MODES[-1]:
+            live_chart.plotly_chart(
+                sweep_chart(summarize_sweep(sweep["points"]), pool_size=sweep["pool"], max_n=sweep["k"]),
+                key=f"sweep_live_{sweep['done']}",
+            )
+    sweep["running"] = False
+    sweep["chain"] = None
+    progress.progress(1.0, text=t("lab.finished"))
+    st.rerun()
+
+
+def show_sweep_results(sweep: dict) -> None:
+    """The sweep's metrics, chart, lesson, table and downloads (for the points measured so far)."""
+    points = sweep["points"]
+    summary = summarize_sweep(points)
+    total = len(sweep["steps"])
+    if sweep["stopped"]:
+        st.warning(t("lab.stopped", done=sweep["done"], total=total), icon="⏹️")
+    capped_text = f"max_concurrency={sweep['max_concurrency']}" if sweep["max_concurrency"] else t("lab.unset")
+    st.caption(t("lab.sweep_of", k=sweep["k"], repeats=sweep["repeats"], capped=capped_text, runs=len(points)))
+    columns = st.columns(4)
+    columns[0].metric(t("lab.loop_slope"), slope_text(summary, "loop"), help=t("lab.loop_slope_help"))
+    columns[1].metric(t("lab.batch_slope"), slope_text(summary, "batch"), help=t("lab.batch_slope_help"))
+    largest = max((row.n for row in summary if row.mode == "batch"), default=None)
+    means = {(row.mode, row.n): row.mean_s for row in summary}
+    if largest is not None and ("loop", largest) in means and means[("batch", largest)]:
+        columns[2].metric(
+            t("lab.ratio", n=largest),
+            f"{means[('loop', largest)] / means[('batch', largest)]:.1f}×",
+            help=t("lab.ratio_help"),
+        )
+    knee = observed_knee(summary)
+    columns[3].metric(t("lab.knee"), f"N = {knee}" if knee else "—", help=t("lab.knee_help"))
+    measured_max = max(row.n for row in summary)
+    one_wave = [row for row in summary if row.mode == "batch" and row.n <= sweep["pool"]]
+    if measured_max > sweep["pool"] and len(one_wave) >= 2:
+        st.caption(t("lab.one_wave_slope", pool=sweep["pool"], slope=fit_slope(one_wave, "batch")[0]))
+    st.plotly_chart(sweep_chart(summary, pool_size=sweep["pool"], max_n=sweep["k"]), key="sweep_chart")
+    flat = flat_until(summary, sweep["pool"])
+    if measured_max > sweep["pool"]:
+        st.info(t("lab.lesson_waves", pool=sweep["pool"], flat=flat or sweep["pool"]), icon="💡")
+    else:
+        st.info(t("lab.lesson_flat", pool=sweep["pool"], k=measured_max), icon="💡")
+    errors = sum(point.errors for point in points)
+    if errors:
+        st.warning(t("lab.errors", errors=errors), icon="⚠️")
+    with st.expander(t("lab.table"), expanded=False):
+        st.dataframe(summary_to_frame(summary), hide_index=True, key="sweep_summary")
+    download_row = st.container(horizontal=True)
+    download_row.download_button(
+        t("lab.download_points"),
+        data=sweep_to_frame(points).to_csv(index=False),
+        file_name="sweep_points.csv",
+        mime="text/csv",
+        key="sweep_csv",
+        icon="📄",
+        on_click="ignore",
+    )
+    download_row.download_button(
+        t("lab.download_summary"),
+        data=summary_to_frame(summary).to_csv(index=False),
+        file_name="sweep_summary.csv",
+        mime="text/csv",
+        key="sweep_summary_csv",
+        icon="📈",
+        on_click="ignore",
+    )
+    st.caption(t("lab.in_history"))
