@@ -43,6 +43,7 @@ from tests.e2e.helpers import (  # noqa: E402
     find_chromium,
     free_port,
     launch_chromium,
+    rss_mb,
     start_streamlit,
     stop_process,
     strings,
@@ -58,15 +59,6 @@ import streamlit
 import ui.i18n, ui.sidebar
 import ui.code
 """
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return float("nan")
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    return int(match.group(1)) / 1024 if match else float("nan")
 
 
 #: Records ``Date.now()`` when an ``h1`` with the title is first in the page with a

@@ -1,8 +1,9 @@
 """Resident memory of the app's server after a batch and a stream, in a real browser.
 
 Community Cloud gives an app about 1 GB (2.7 GB at most). This starts the app with
-``streamlit run``, opens it in headless Chromium, runs the Batch page and the Stream
-page on the simulator, and prints the server's resident set size (RSS) at each step.
+``streamlit run``, opens it in headless Chromium (Debian's ``/usr/bin/chromium``),
+runs the Batch, Stream and Compare pages on the simulator, and prints the
+server's resident set size (RSS) after each step.
 
 Usage:
     python bench/memory.py
@@ -10,86 +11,65 @@ Usage:
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
+from tests.e2e.helpers import (  # noqa: E402
+    find_chromium,
+    free_port,
+    launch_chromium,
+    open_page,
+    rss_mb,
+    start_streamlit,
+    stop_process,
+    strings,
+    wait_for_health,
+    wait_for_idle,
+)
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` in MB, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def wait_healthy(port: int, timeout_s: float = 60) -> None:
-    """Wait until Streamlit's health endpoint answers."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the app did not become healthy")
+EN = strings("en")
 
 
 def main() -> None:
     """Start the app, drive it, and print RSS figures as a markdown table."""
     from playwright.sync_api import sync_playwright
 
+    chromium = find_chromium()
+    if chromium is None:
+        sys.exit("No Chromium: apt-get install chromium")
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    base_url = f"http://127.0.0.1:{port}"
+    server = start_streamlit("streamlit_app.py", port)
     rows: list[tuple[str, float]] = []
     try:
-        wait_healthy(port)
+        wait_for_health(base_url, server)
         rows.append(("server started, no session", rss_mb(server.pid)))
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright, chromium)
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.get_by_role("heading", level=1).first.wait_for(timeout=60_000)
+            open_page(page, f"{base_url}/")
             rows.append(("Home page open", rss_mb(server.pid)))
-            page.goto(f"http://127.0.0.1:{port}/batch")
-            page.locator(".st-key-run button").click()
-            page.get_by_text("Speed-up").wait_for(timeout=60_000)
-            rows.append(("after Batch (loop + batch, 5 topics)", rss_mb(server.pid)))
-            page.goto(f"http://127.0.0.1:{port}/stream")
-            page.locator(".st-key-run button").first.click()
-            page.get_by_text("Tokens/s").wait_for(timeout=60_000)
-            rows.append(("after Stream", rss_mb(server.pid)))
-            page.goto(f"http://127.0.0.1:{port}/compare")
+            for path, step, done in (
+                ("batch", "after Batch (loop + batch, 5 topics)", EN["batch"]["speedup"]),
+                ("stream", "after Stream", EN["metrics"]["tps"]),
+            ):
+                open_page(page, f"{base_url}/{path}")
+                page.locator(".st-key-run button").click()
+                page.get_by_text(done).first.wait_for(timeout=60_000)
+                wait_for_idle(page)
+                rows.append((step, rss_mb(server.pid)))
+            open_page(page, f"{base_url}/compare")
             page.locator(".st-key-run button").click()
             page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+            wait_for_idle(page)
             rows.append(("after Compare (charts drawn)", rss_mb(server.pid)))
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_process(server)
     print("| step | server RSS (MB) |\n| --- | ---: |")
     for step, value in rows:
         print(f"| {step} | {value:.0f} |")

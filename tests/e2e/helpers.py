@@ -122,6 +122,18 @@ def start_streamlit(
     return subprocess.Popen(command, cwd=cwd, env=env or app_env(), stdout=log, stderr=subprocess.STDOUT)
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB, read from ``/proc`` (NaN when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def wait_for_health(base_url: str, process: subprocess.Popen[bytes], *, timeout_s: float = 90.0, poll_s: float = 0.05) -> float:
     """Wait until ``/_stcore/health`` answers ``ok``.
 
