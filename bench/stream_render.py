@@ -62,7 +62,6 @@ RENDERERS = ("live", "write_stream", "empty_every_token")
 LABELS = {"live": "LiveMarkdown", "write_stream": "st.write_stream", "empty_every_token": "st.empty per token"}
 TTFT_S = 0.3
 TOKENS_PER_S = 500.0
-CURSOR = "▌"
 
 #: Records, on every DOM change, the time and the output's text (without the
 #: cursor and whitespace): its length and its last 40 characters.

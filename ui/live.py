@@ -15,6 +15,8 @@ from typing import Any
 
 
 DEFAULT_MIN_INTERVAL_S = 0.04
+#: Shown after the text while it is still streaming (tests and benches strip it).
+STREAMING_CURSOR = "▌"
 CHUNKS_PER_GROUP = 64
 
 
@@ -53,7 +55,7 @@ class LiveMarkdown:
         >>> live.close()  # doctest: +SKIP
     """
 
-    def __init__(self, container: Any, *, min_interval_s: float = DEFAULT_MIN_INTERVAL_S, cursor: str = " ▌") -> None:
+    def __init__(self, container: Any, *, min_interval_s: float = DEFAULT_MIN_INTERVAL_S, cursor: str = f" {STREAMING_CURSOR}") -> None:
         """Prepare an empty tail slot in ``container``."""
         self._container = container
         self._min_interval_s = min_interval_s

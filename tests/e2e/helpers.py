@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from ui.live import STREAMING_CURSOR
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 
@@ -247,3 +249,51 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+# ------------------------------------------------------------- driving the app
+CURSOR = STREAMING_CURSOR
+
+
+def playwright_expect() -> Any:
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def assert_no_exception(page: Any) -> None:
+    """Fail with the exception's text when the page shows one."""
+    shown = page.locator(EXCEPTION)
+    assert shown.count() == 0, f"the page shows an exception: {shown.first.inner_text()[:2000]}"
+
+
+def click_run(page: Any, key: str = "run") -> None:
+    """Press the button with widget key ``key``."""
+    page.locator(f".st-key-{key} button").click()
+
+
+def wait_for_metrics(page: Any, label: str, timeout_ms: float = 60_000) -> None:
+    """Wait for the run to finish: a metric with ``label`` shows and the script is idle."""
+    page.get_by_test_id("stMetric").filter(has_text=label).first.wait_for(state="visible", timeout=timeout_ms)
+    wait_for_idle(page, timeout_ms=timeout_ms)
+
+
+def choose_in_sidebar_selectbox(page: Any, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar select box labelled ``label``."""
+    page.get_by_test_id("stSidebar").get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_idle(page)
+
+
+def choose_radio(page: Any, scope: Any, option: str) -> None:
+    """Pick the radio option ``option`` inside ``scope``."""
+    scope.get_by_test_id("stRadioOption").filter(has_text=option).click()
+    wait_for_idle(page)
+
+
+def set_topics(page: Any, text: str) -> None:
+    """Type into the topic box (key ``topics``) and commit it (Enter / Ctrl+Enter)."""
+    box = page.locator(".st-key-topics").locator("textarea, input").first
+    box.fill(text)
+    box.press("Control+Enter" if box.evaluate("el => el.tagName") == "TEXTAREA" else "Enter")
+    wait_for_idle(page)

@@ -17,9 +17,16 @@ from typing import Any
 import pytest
 
 from tests.e2e.helpers import (
+    CURSOR,
+    assert_no_exception,
+    choose_in_sidebar_selectbox,
+    choose_radio,
+    click_run,
+    playwright_expect,
+    set_topics,
+    wait_for_metrics,
     APP,
     ARTIFACTS,
-    EXCEPTION,
     ROOT,
     VIEWPORT,
     free_port,
@@ -54,47 +61,6 @@ def _app_pages() -> list[tuple[str, bool]]:
 
 PAGES = _app_pages()
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-CURSOR = "▌"
-
-
-def _expect() -> Any:
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def _assert_no_exception(page: Any) -> None:
-    shown = page.locator(EXCEPTION)
-    assert shown.count() == 0, f"the page shows an exception: {shown.first.inner_text()[:2000]}"
-
-
-def _click_run(page: Any, key: str = "run") -> None:
-    page.locator(f".st-key-{key} button").click()
-
-
-def _wait_for_metrics(page: Any, label: str, timeout_ms: float = 60_000) -> None:
-    """Wait for the run to finish: a metric with ``label`` shows and the script is idle."""
-    page.get_by_test_id("stMetric").filter(has_text=label).first.wait_for(state="visible", timeout=timeout_ms)
-    wait_for_idle(page, timeout_ms=timeout_ms)
-
-
-def _choose_in_sidebar_selectbox(page: Any, label: str, option: str) -> None:
-    page.get_by_test_id("stSidebar").get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_idle(page)
-
-
-def _choose_radio(page: Any, scope: Any, option: str) -> None:
-    scope.get_by_test_id("stRadioOption").filter(has_text=option).click()
-    wait_for_idle(page)
-
-
-def _set_topics(page: Any, text: str) -> None:
-    """Type into the topic box (key ``topics``) and commit it (Enter / Ctrl+Enter)."""
-    box = page.locator(".st-key-topics").locator("textarea, input").first
-    box.fill(text)
-    box.press("Control+Enter" if box.evaluate("el => el.tagName") == "TEXTAREA" else "Enter")
-    wait_for_idle(page)
 
 
 def _partial_samples(samples: list[dict[str, Any]], final: str) -> list[tuple[int, str]]:
@@ -125,13 +91,13 @@ def test_the_page_list_is_the_apps() -> None:
 def test_every_page_opens_without_exception_and_shows_its_title(page: Any, warm_app: str, name: str, default: bool) -> None:
     # Streamlit serves the default page at "/" only: its url_path ("/home") gets "Page not found".
     open_page(page, f"{warm_app}/" if default else f"{warm_app}/{name}")
-    expect = _expect()
+    expect = playwright_expect()
     title = page.locator("h1").first
     if "title" in EN.get(name, {}):
         expect(title).to_have_text(EN[name]["title"])
     else:
         expect(title).not_to_be_empty()
-    _assert_no_exception(page)
+    assert_no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
     # The app's own navigation (st.navigation), not Streamlit's pages/ folder listing.
     nav = page.get_by_test_id("stSidebarNav")
@@ -142,12 +108,12 @@ def test_every_page_opens_without_exception_and_shows_its_title(page: Any, warm_
 
 def test_invoke_shows_the_answer_after_run(page: Any, warm_app: str) -> None:
     open_page(page, f"{warm_app}/invoke")
-    _set_topics(page, "penguins")
-    _click_run(page)
+    set_topics(page, "penguins")
+    click_run(page)
     result = page.locator(".st-key-invoke_result")
-    _expect()(result).to_contain_text("penguins", timeout=30_000)
-    _wait_for_metrics(page, EN["metrics"]["latency"])
-    _assert_no_exception(page)
+    playwright_expect()(result).to_contain_text("penguins", timeout=30_000)
+    wait_for_metrics(page, EN["metrics"]["latency"])
+    assert_no_exception(page)
     assert len(result.inner_text().strip()) > len("penguins") + 10, result.inner_text()
     screenshot(page, "invoke-after-run")
 
@@ -155,10 +121,10 @@ def test_invoke_shows_the_answer_after_run(page: Any, warm_app: str) -> None:
 def test_stream_shows_tokens_live_not_all_at_once(page: Any, warm_app: str) -> None:
     """At the default speed (60 tokens/s) a ≈300-token answer streams for about 5 s."""
     open_page(page, f"{warm_app}/stream")
-    _choose_radio(page, page.locator(".st-key-answer_length"), EN["stream"]["length_medium"])
+    choose_radio(page, page.locator(".st-key-answer_length"), EN["stream"]["length_medium"])
     start_sampler(page, ".st-key-stream_output", interval_ms=30)
     clicked_ms = page.evaluate("Date.now()")
-    _click_run(page)
+    click_run(page)
     # Mid-stream: a few lines are there (the cursor still in view), the run is still going.
     page.wait_for_function(
         "() => (document.querySelector('.st-key-stream_output')?.innerText || '').length > 160", timeout=30_000
@@ -167,9 +133,9 @@ def test_stream_shows_tokens_live_not_all_at_once(page: Any, warm_app: str) -> N
     if os.environ.get("UPDATE_DOCS_SCREENSHOT"):
         (ROOT / "docs").mkdir(exist_ok=True)
         shutil.copyfile(midstream, ROOT / "docs" / "screenshot.png")
-    _wait_for_metrics(page, EN["metrics"]["ttft"])
+    wait_for_metrics(page, EN["metrics"]["ttft"])
     samples = stop_sampler(page)
-    _assert_no_exception(page)
+    assert_no_exception(page)
     final = page.locator(".st-key-stream_output").inner_text()
     screenshot(page, "stream-after-run")
 
@@ -190,19 +156,19 @@ def test_stream_shows_tokens_live_not_all_at_once(page: Any, warm_app: str) -> N
 
 def test_compare_draws_its_plotly_charts(page: Any, warm_app: str) -> None:
     open_page(page, f"{warm_app}/compare")
-    _choose_in_sidebar_selectbox(page, EN["sidebar"]["profile"], EN["profiles"]["fast"])
-    _expect()(page.get_by_test_id("stSidebar")).to_contain_text("0.05")
-    _click_run(page)
-    _wait_for_metrics(page, EN["modes"]["loop"])
+    choose_in_sidebar_selectbox(page, EN["sidebar"]["profile"], EN["profiles"]["fast"])
+    playwright_expect()(page.get_by_test_id("stSidebar")).to_contain_text("0.05")
+    click_run(page)
+    wait_for_metrics(page, EN["modes"]["loop"])
     plots = page.locator(".js-plotly-plot")
-    _expect()(plots).to_have_count(2, timeout=30_000)
-    _assert_no_exception(page)
+    playwright_expect()(plots).to_have_count(2, timeout=30_000)
+    assert_no_exception(page)
     for index in range(2):
         plot = plots.nth(index)
         plot.scroll_into_view_if_needed()
         traces = plot.evaluate("el => (el.data || []).length")
         assert traces > 0, f"chart {index} has no data"
-        _expect()(plot.locator("g.trace, g.point").first).to_be_attached()
+        playwright_expect()(plot.locator("g.trace, g.point").first).to_be_attached()
     bars = page.locator(".st-key-compare_wall g.point")
     assert bars.count() >= 4, "one bar per mode"
     screenshot(page, "compare-after-run")
@@ -210,14 +176,14 @@ def test_compare_draws_its_plotly_charts(page: Any, warm_app: str) -> None:
 
 def test_korean_switch_translates_the_page_and_streams_korean(page: Any, warm_app: str) -> None:
     open_page(page, f"{warm_app}/stream")
-    _choose_radio(page, page.get_by_test_id("stSidebar"), "한국어")
-    _expect()(page.locator("h1").first).to_have_text(KO["stream"]["title"])
-    _set_topics(page, "아이스크림")
+    choose_radio(page, page.get_by_test_id("stSidebar"), "한국어")
+    playwright_expect()(page.locator("h1").first).to_have_text(KO["stream"]["title"])
+    set_topics(page, "아이스크림")
     start_sampler(page, ".st-key-stream_output", interval_ms=30)
-    _click_run(page)
-    _wait_for_metrics(page, KO["metrics"]["ttft"])
+    click_run(page)
+    wait_for_metrics(page, KO["metrics"]["ttft"])
     samples = stop_sampler(page)
-    _assert_no_exception(page)
+    assert_no_exception(page)
     final = page.locator(".st-key-stream_output").inner_text()
     screenshot(page, "stream-korean")
     assert "아이스크림" in final, final
@@ -253,7 +219,7 @@ def test_deep_link_on_a_fresh_server_uses_the_apps_navigation(browser: Any) -> N
 
 def _use_local_server(page: Any, base_url: str, api_key: str | None) -> None:
     """Point the sidebar at an OpenAI-compatible URL and, optionally, type a key."""
-    _choose_in_sidebar_selectbox(page, EN["sidebar"]["provider"], EN["providers"]["compatible"])
+    choose_in_sidebar_selectbox(page, EN["sidebar"]["provider"], EN["providers"]["compatible"])
     for key, value in (("base_url", base_url), ("api_key", api_key)):
         if value is not None:
             field = page.locator(f".st-key-{key} input")
@@ -278,12 +244,12 @@ def test_a_key_typed_in_one_browser_is_not_used_by_another(browser: Any, warm_ap
             assert bob.locator(".st-key-api_key input").input_value() == "", "the other visitor's field is empty"
 
             for visitor in (alice, bob):
-                _set_topics(visitor, "penguins")
-                _click_run(visitor)
+                set_topics(visitor, "penguins")
+                click_run(visitor)
                 wait_for_idle(visitor, timeout_ms=30_000)
-                _assert_no_exception(visitor)
-            _expect()(alice.locator(".st-key-invoke_result")).to_contain_text(REPLY_MARKER, timeout=30_000)
-            _expect()(bob.get_by_test_id("stAlert").filter(has_text=EN["errors"]["auth"])).to_be_visible(timeout=30_000)
+                assert_no_exception(visitor)
+            playwright_expect()(alice.locator(".st-key-invoke_result")).to_contain_text(REPLY_MARKER, timeout=30_000)
+            playwright_expect()(bob.get_by_test_id("stAlert").filter(has_text=EN["errors"]["auth"])).to_be_visible(timeout=30_000)
             assert [request.key_fingerprint for request in server.requests] == [key_fingerprint(FAKE_API_KEY), key_fingerprint("not-needed")]
             for visitor in (alice, bob):
                 assert FAKE_API_KEY not in visitor.locator(APP).inner_text()
