@@ -38,8 +38,34 @@ def wall_time_bars(records: list[RunRecord]) -> go.Figure:
         labels={"mode": t("charts.mode"), "wall_s": t("charts.wall_s"), "n": t("charts.n")},
         title=t("charts.wall_title"),
     )
+    _mark_first_tokens(figure, records, data["mode"])
     figure.update_layout(showlegend=False, margin={"t": 50, "b": 10})
     return figure
+
+
+def _mark_first_tokens(figure: go.Figure, records: list[RunRecord], labels: list[str]) -> None:
+    """Mark, on each streamed run's bar, when its first token arrived: where streaming *feels* done."""
+    import plotly.graph_objects as go
+
+    marks = [
+        (label, min(firsts))
+        for label, record in zip(labels, records)
+        if (firsts := [call.first_token_s for call in record.calls if call.first_token_s is not None])
+    ]
+    if not marks:
+        return
+    figure.add_trace(
+        go.Scatter(
+            x=[label for label, _ in marks],
+            y=[first for _, first in marks],
+            mode="markers+text",
+            marker={"symbol": "line-ew-open", "size": 44, "line": {"width": 3, "color": "#1f2937"}},
+            text=[t("charts.first_token", seconds=first) for _, first in marks],
+            textposition="top center",
+            name=t("charts.first_token_name"),
+            hovertemplate=t("charts.first_token_name") + ": %{y:.2f} s<extra></extra>",
+        )
+    )
 
 
 def call_timeline(records: list[RunRecord]) -> go.Figure:
