@@ -14,6 +14,15 @@ ENGLISH_JOKES: tuple[str, ...] = (
     "Why did the {topic} bring a ladder to the meeting?\n\nIt heard the stakes were high.",
     "Why did the {topic} refuse to play cards?\n\nIt was afraid of the dealer's deep learning.",
     "How does the {topic} say goodbye?\n\nIt doesn't. It just waits for the last token.",
+    "Why did the {topic} go to the gym?\n\nIt wanted to lower its latency.",
+    "Why did the {topic} sit alone at lunch?\n\nIt was still waiting for its first token.",
+    "Why did the {topic} join a study group?\n\nIt heard everyone there worked in parallel.",
+    "What's a {topic}'s favourite exercise?\n\nBatch curls: ten reps in the time of one.",
+    "Why did the {topic} apply for the job twice?\n\nIt forgot to set max_concurrency.",
+    "Why was the {topic} never lonely?\n\nIt always came in a thread pool.",
+    "What did the {topic} say after the loop finished?\n\nThat took linear time, and I feel every second of it.",
+    "Why did the {topic} cross the road?\n\nTo get to the other side, one chunk at a time.",
+    "Why did the {topic} get a timeout?\n\nIt kept telling the same joke in a for loop.",
 )
 
 KOREAN_JOKES: tuple[str, ...] = (
@@ -23,6 +32,12 @@ KOREAN_JOKES: tuple[str, ...] = (
     "{topic}{i_ga} 회의에 늦은 이유는?\n\n토큰을 하나씩 '스트리밍'하느라고요!",
     "{topic}{eun_neun} 왜 줄을 서지 않을까요?\n\n'배치'로 한꺼번에 처리되거든요!",
     "{topic}{i_ga} 상담을 받으러 간 이유는?\n\n마음에 '층'이 너무 많아서요!",
+    "{topic}{i_ga} 스터디에 들어간 이유는?\n\n다들 '병렬'로 공부한다고 해서요!",
+    "{topic}{eun_neun} 왜 혼자 점심을 먹었을까요?\n\n아직 첫 토큰을 '기다리는' 중이었거든요!",
+    "{topic}{i_ga} 줄넘기를 잘하는 이유는?\n\n'루프'를 돌리는 데 선수거든요!",
+    "{topic}{eun_neun} 왜 전화를 늦게 받았을까요?\n\n'스레드 풀'이 꽉 차 있었거든요!",
+    "{topic}{i_ga} 말을 천천히 하는 이유는?\n\n한 글자씩 '스트림'으로 보내는 중이라서요!",
+    "{topic}{eun_neun} 왜 혼자 있어도 외롭지 않을까요?\n\n늘 '배치'로 다니거든요!",
 )
 
 
