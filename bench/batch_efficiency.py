@@ -3,7 +3,10 @@
 For N in 1, 2, 4, 8, 16, 32 this runs the app's ``run_batch`` with
 ``max_concurrency=N`` and divides its wall time by the wall time of one
 ``run_invoke`` measured in the same repeat. A ``for`` loop of N ``invoke`` calls
-(``run_loop``) is shown for contrast. Two backends:
+(``run_loop``) is shown for contrast, and so is a bare LangChain
+``chain.batch(topics, {"max_concurrency": N})`` ÷ a bare ``chain.invoke``, timed
+the same way: where the app misses the goal, the bare column tells whether the
+cost is the app's or LangChain's own. Two backends:
 
 - the simulator, ``gpt-4o-mini-like`` latency (TTFT 0.4 s, 60 tokens/s) with
   jitter 0, and topics chosen so that every reply has the same number of tokens:
@@ -33,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,6 +135,8 @@ class Walls:
 
     invoke: list[float] = field(default_factory=list)
     batch: dict[int, list[float]] = field(default_factory=dict)
+    bare_invoke: list[float] = field(default_factory=list)
+    bare_batch: dict[int, list[float]] = field(default_factory=dict)
     stagger_ms: dict[int, list[float]] = field(default_factory=dict)
     loop: dict[int, list[float]] = field(default_factory=dict)
     peak: dict[int, int] = field(default_factory=dict)
@@ -139,6 +145,18 @@ class Walls:
     def ratio(self, walls: list[float] | None) -> float | None:
         """Median of ``walls`` ÷ median invoke (the baseline of this same run)."""
         return statistics.median(walls) / statistics.median(self.invoke) if walls else None
+
+    def bare_ratio(self, n: int) -> float | None:
+        """Median bare ``chain.batch`` of ``n`` ÷ median bare ``chain.invoke``."""
+        walls = self.bare_batch.get(n)
+        return statistics.median(walls) / statistics.median(self.bare_invoke) if walls else None
+
+
+def _timed(call: Callable[[], object]) -> float:
+    """Wall seconds of ``call()``."""
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
 
 
 def measure(backend: Backend, ns: Sequence[int], loop_max: int, repeats: int) -> Walls:
@@ -170,6 +188,9 @@ def measure(backend: Backend, ns: Sequence[int], loop_max: int, repeats: int) ->
             walls.batch.setdefault(n, []).append(record.wall_s)
             starts = [call.start_s for call in record.calls]
             walls.stagger_ms.setdefault(n, []).append(1000 * (max(starts) - min(starts)))
+            walls.bare_invoke.append(_timed(partial(backend.new_chain().invoke, backend.topics[0])))
+            bare_batch = partial(backend.new_chain().batch, backend.topics[:n], {"max_concurrency": n})
+            walls.bare_batch.setdefault(n, []).append(_timed(bare_batch))
             peak = backend.peak_in_flight()
             if peak is not None:
                 walls.peak[n] = max(walls.peak.get(n, 0), peak)
@@ -222,9 +243,11 @@ def main(argv: list[str] | None = None) -> None:
             [
                 str(n),
                 _fmt(sim_batch),
+                _fmt(sim.bare_ratio(n)),
                 _fmt(sim.ratio(sim.loop.get(n))),
                 _fmt(statistics.median(sim.stagger_ms[n]), 0),
                 _fmt(srv_batch),
+                _fmt(srv.bare_ratio(n)),
                 _fmt(srv.ratio(srv.loop.get(n))),
                 _fmt(statistics.median(srv.stagger_ms[n]), 0),
                 str(srv.peak.get(n, "—")),
@@ -241,9 +264,11 @@ def main(argv: list[str] | None = None) -> None:
             [
                 "N",
                 "simulator batch",
+                "sim. bare LangChain batch",
                 "simulator loop",
                 "sim. start stagger ms",
                 "server batch",
+                "server bare LangChain batch",
                 "server loop",
                 "server start stagger ms",
                 "server peak in flight",
@@ -259,6 +284,10 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "start stagger: the last call of the batch started this long after the first; each call's "
         "LangChain/OpenAI-client CPU work runs one at a time under the GIL, so it grows with N"
+    )
+    print(
+        "bare LangChain batch: chain.batch(topics, {'max_concurrency': N}) ÷ chain.invoke, no app code at all; "
+        "when it misses the goal too, the cost is LangChain's per-call CPU, not the app's"
     )
     errors = sim.errors + srv.errors
     print(
