@@ -59,9 +59,11 @@ def _mark_first_tokens(figure: go.Figure, records: list[RunRecord], labels: list
             x=[label for label, _ in marks],
             y=[first for _, first in marks],
             mode="markers+text",
-            marker={"symbol": "line-ew-open", "size": 44, "line": {"width": 3, "color": "#1f2937"}},
+            marker={"symbol": "line-ew-open", "size": 44, "color": "#1f2937", "line": {"width": 3, "color": "#1f2937"}},
             text=[t("charts.first_token", seconds=first) for _, first in marks],
-            textposition="top center",
+            # Below the mark: the bar's own label sits at its top.
+            textposition="bottom center",
+            textfont={"color": "#1f2937"},
             name=t("charts.first_token_name"),
             hovertemplate=t("charts.first_token_name") + ": %{y:.2f} s<extra></extra>",
         )
