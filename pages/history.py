@@ -137,4 +137,7 @@ else:
         disabled=not exported,
         on_click="ignore",
     )
-    buttons.button(t("history.clear"), key="history_clear", icon="🗑️", on_click=clear_history, help=t("history.clear_help"))
+    # One click on a download is harmless; wiping the session's runs asks once more.
+    with buttons.popover(t("history.clear"), icon="🗑️", help=t("history.clear_help")):
+        st.markdown(t("history.clear_confirm", runs=len(records)))
+        st.button(t("history.clear_yes"), key="history_clear", type="primary", on_click=clear_history)

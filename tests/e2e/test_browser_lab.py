@@ -385,3 +385,14 @@ def test_history_csv_download_has_one_row_per_call(page: Any, warm_app: str, tmp
     assert calls["run_id"].nunique() == 2
     assert calls["error"].isna().all(), calls["error"].tolist()
     assert (calls["latency_s"] > 0).all() and calls["output"].str.len().gt(10).all()
+
+    # Clearing the history asks first: opening the popover alone keeps every run.
+    page.get_by_test_id("stPopover").get_by_role("button", name=EN["history"]["clear"]).click()
+    confirm = page.locator(".st-key-history_clear button").first
+    playwright_expect()(confirm).to_be_visible()
+    playwright_expect()(calls_metric.get_by_test_id("stMetricValue")).to_have_text(str(2 * len(topics)))
+    confirm.click()
+    wait_for_idle(page)
+    assert_no_exception(page)
+    playwright_expect()(page.get_by_test_id("stMetric")).to_have_count(0)
+    playwright_expect()(page.locator(".st-key-history_csv")).to_have_count(0)
