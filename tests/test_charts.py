@@ -16,7 +16,8 @@ TOPICS = ["ice cream", "chocolate", "vanilla"]
 @pytest.fixture(scope="module")
 def compare_records() -> list[RunRecord]:
     """What the Compare page runs: invoke, the loop, batch and stream, on the fast simulator."""
-    chain = build_joke_chain(make_model(ModelSettings.simulator("fast", sim_jitter=0.0)))
+    # Answers of 60+ tokens: the stream then lasts several times its time to first token.
+    chain = build_joke_chain(make_model(ModelSettings.simulator("fast", sim_jitter=0.0, sim_min_output_tokens=60)))
     return [
         run_invoke(chain, TOPICS[0]),
         run_loop(chain, TOPICS),
