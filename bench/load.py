@@ -658,7 +658,7 @@ def crowd_in_browser(base_url: str, server_pid: int, sessions: int, length: str,
         for _ in range(sessions):
             tab = browser.new_context(viewport=VIEWPORT, locale="en-US").new_page()
             open_page(tab, f"{base_url}/{STREAM_PAGE}")
-            tab.locator(".st-key-answer_length").get_by_test_id("stRadioOption").filter(
+            tab.locator(f".st-key-{LENGTH_KEY}").get_by_test_id("stRadioOption").filter(
                 has_text=EN["stream"][f"length_{length}"]
             ).click()
             wait_for_idle(tab)

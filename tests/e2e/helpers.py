@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ui.live import STREAMING_CURSOR
-
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 
@@ -252,10 +250,8 @@ def screenshot(page: Any, name: str) -> Path:
 
 
 # ------------------------------------------------------------- driving the app
-CURSOR = STREAMING_CURSOR
-
-
 def playwright_expect() -> Any:
+    """Playwright's ``expect``, imported only when a browser test runs."""
     from playwright.sync_api import expect
 
     return expect

@@ -17,22 +17,20 @@ from typing import Any
 import pytest
 
 from tests.e2e.helpers import (
-    CURSOR,
-    assert_no_exception,
-    choose_in_sidebar_selectbox,
-    choose_radio,
-    click_run,
-    playwright_expect,
-    set_topics,
-    wait_for_metrics,
     APP,
     ARTIFACTS,
     ROOT,
     VIEWPORT,
+    assert_no_exception,
+    choose_in_sidebar_selectbox,
+    choose_radio,
+    click_run,
     free_port,
     normalize,
     open_page,
+    playwright_expect,
     screenshot,
+    set_topics,
     start_sampler,
     start_streamlit,
     stop_process,
@@ -40,7 +38,9 @@ from tests.e2e.helpers import (
     strings,
     wait_for_health,
     wait_for_idle,
+    wait_for_metrics,
 )
+from ui.live import STREAMING_CURSOR
 
 pytestmark = pytest.mark.e2e
 
@@ -68,7 +68,7 @@ def _partial_samples(samples: list[dict[str, Any]], final: str) -> list[tuple[in
     final_norm = normalize(final)
     seen: list[tuple[int, str]] = []
     for sample in samples:
-        text = normalize((sample["text"] or "").replace(CURSOR, ""))
+        text = normalize((sample["text"] or "").replace(STREAMING_CURSOR, ""))
         if not text or text == final_norm:
             continue
         if not seen or seen[-1][1] != text:
@@ -140,7 +140,7 @@ def test_stream_shows_tokens_live_not_all_at_once(page: Any, warm_app: str) -> N
     screenshot(page, "stream-after-run")
 
     final_norm = normalize(final)
-    assert CURSOR not in final, "the cursor is removed when the stream ends"
+    assert STREAMING_CURSOR not in final, "the cursor is removed when the stream ends"
     assert len(final_norm) > 600, f"a ≈300-token answer was expected, got {len(final_norm)} characters"
     partial = _partial_samples(samples, final)
     assert len(partial) >= 3, f"expected ≥3 growing texts before the end, saw {len(partial)}: {partial[:5]}"
@@ -231,7 +231,11 @@ def _use_local_server(page: Any, base_url: str, api_key: str | None) -> None:
 def test_a_key_typed_in_one_browser_is_not_used_by_another(browser: Any, warm_app: str) -> None:
     """Two visitors at once: only the one who typed the key gets answers; the other gets the 401 message."""
     from tests.conftest import FAKE_API_KEY
-    from tests.openai_server import REPLY_MARKER, OpenAICompatibleServer, key_fingerprint
+    from tests.openai_server import (
+        REPLY_MARKER,
+        OpenAICompatibleServer,
+        key_fingerprint,
+    )
 
     with OpenAICompatibleServer(ttft_s=0.05, token_delay_s=0.005, require_key=FAKE_API_KEY) as server:
         contexts = [browser.new_context(viewport=VIEWPORT, locale="en-US") for _ in range(2)]

@@ -25,19 +25,19 @@ import pytest
 
 from chains.timing import CSV_COLUMNS
 from tests.e2e.helpers import (
-    CURSOR,
     assert_no_exception,
     choose_in_sidebar_selectbox,
     choose_radio,
-    playwright_expect,
     normalize,
     open_page,
+    playwright_expect,
     screenshot,
     set_topics,
     strings,
     wait_for_idle,
     wait_for_metrics,
 )
+from ui.live import STREAMING_CURSOR
 
 pytestmark = pytest.mark.e2e
 
@@ -115,7 +115,7 @@ def _stop_keyed_sampler(page: Any) -> dict[str, list[tuple[int, str]]]:
 
 def _clean(text: str) -> str:
     """Text without the live cursor and without whitespace."""
-    return normalize(text.replace(CURSOR, ""))
+    return normalize(text.replace(STREAMING_CURSOR, ""))
 
 
 def _growth(samples: list[tuple[int, str]], final: str) -> list[tuple[int, str]]:
@@ -190,7 +190,7 @@ def test_async_astream_grows_several_boxes_at_the_same_time(page: Any, warm_app:
         final = page.locator(f".st-key-astream_{index}").inner_text()
         caption, _, answer = final.partition("\n")
         assert caption.startswith(f"#{index + 1}") and topic in caption, f"box {index} is titled {caption!r}"
-        assert CURSOR not in final, f"box {index}: the cursor is removed when its stream ends"
+        assert STREAMING_CURSOR not in final, f"box {index}: the cursor is removed when its stream ends"
         assert len(_clean(answer)) > 20, f"box {index} holds a streamed answer: {final!r}"
         growth = _growth(by_key[f"astream_{index}"], final)
         assert growth, f"box {index} ({topic}) showed no text before its final one: it did not stream live"
@@ -243,7 +243,7 @@ def test_race_stream_shows_text_long_before_invoke_and_both_finish_together(page
     invoke_final = page.locator(".st-key-race_invoke").inner_text()
     stream_final = page.locator(".st-key-race_stream").inner_text()
     assert _clean(invoke_final) and _clean(invoke_final) != waiting, f"invoke shows its answer: {invoke_final[:200]!r}"
-    assert CURSOR not in stream_final and len(_clean(stream_final)) > 600, "stream shows the whole ≈300-token answer"
+    assert STREAMING_CURSOR not in stream_final and len(_clean(stream_final)) > 600, "stream shows the whole ≈300-token answer"
 
     waited = [t_ms for t_ms, text in invoke_samples if _clean(text) == waiting]
     answered = [t_ms for t_ms, text in invoke_samples if _clean(text) and _clean(text) != waiting]
