@@ -20,8 +20,13 @@ ERROR_KINDS: tuple[str, ...] = (
     "interrupted",
     "missing_key",
     "budget",
+    "host_key_refused",
+    "url_refused",
     "unknown",
 )
+
+#: Error kinds decided by this app (not by a provider): their detail is never a provider's body.
+APP_GUARD_KINDS = frozenset({"budget", "host_key_refused", "url_refused", "missing_key"})
 
 _SECRET_PATTERNS = (
     re.compile(r"sk-[A-Za-z0-9_\-\*]{4,}"),
@@ -86,6 +91,31 @@ def _retry_after(exc: BaseException) -> float | None:
         return None
 
 
+def _guard_kind(exc: BaseException) -> str | None:
+    """The kind of a refusal made by this app's HTTP guard or model factory, if ``exc`` is one.
+
+    The guard answers locally with an error body whose ``code`` names the
+    refusal (``chains.egress``); the factory raises ``HostKeyRefusedError`` or
+    ``UnsafeURLError``. Causes and contexts are followed too.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        names = _class_names(current)
+        if "QuotaExceededError" in names:
+            return "budget"
+        if "HostKeyRefusedError" in names:
+            return "host_key_refused"
+        if "UnsafeURLError" in names:
+            return "url_refused"
+        body = getattr(current, "body", None)
+        if isinstance(body, dict) and body.get("type") == "app_guard" and body.get("code") in ("budget", "host_key_refused", "url_refused"):
+            return str(body["code"])
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def classify_error(exc: BaseException, *secrets: str | None) -> ErrorInfo:
     """Categorise an exception raised by a chain call.
 
@@ -101,8 +131,11 @@ def classify_error(exc: BaseException, *secrets: str | None) -> ErrorInfo:
     if not isinstance(status, int) or status == 0:
         status = None
     message = str(exc) or type(exc).__name__
+    guard_kind = _guard_kind(exc)
     if isinstance(exc, ValueError) and message == "missing_key":
         kind = "missing_key"
+    elif guard_kind is not None:
+        kind = guard_kind
     elif "BudgetExceededError" in names:
         kind = "budget"
     elif "AuthenticationError" in names or "PermissionDeniedError" in names or status in (401, 403):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from chains.netguard import DEFAULT_OPENAI_BASE_URL, check_base_url, origin_of, same_endpoint
 from chains.profiles import DEFAULT_PROFILE, PROFILES
+from chains.quota import HostKeyMeter
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -90,21 +92,88 @@ class ModelSettings:
         return self.provider == "simulator"
 
 
-def make_model(settings: ModelSettings) -> BaseChatModel:
+@dataclass(frozen=True)
+class EgressPolicy:
+    """Where a model's HTTP requests may go, and how requests paid by the host's key are counted.
+
+    Built by the UI for every run (``ui.host.egress_policy``) and enforced twice:
+    by ``make_model`` before the client exists, and by the HTTP transport on
+    every request (retries included), so that no page or mode can bypass it.
+
+    Attributes:
+        host_key: The deployment's key, or ``None``. Excluded from ``repr``.
+        host_base_url: The deployment's endpoint (``None``: OpenAI's default).
+        host_models: Models the host's key may be used with.
+        public: A public deployment: refuse private, loopback and metadata addresses.
+        allowed_base_urls: Endpoints allowed even when private (``ALLOWED_BASE_URLS``).
+        meter: Counts each request carrying the host's key; without one, such a
+            request is refused.
+    """
+
+    host_key: str | None = field(default=None, repr=False)
+    host_base_url: str | None = None
+    host_models: frozenset[str] = frozenset()
+    public: bool = False
+    allowed_base_urls: tuple[str, ...] = ()
+    meter: HostKeyMeter | None = None
+
+    @property
+    def trusted_base_urls(self) -> tuple[str, ...]:
+        """The endpoints a public deployment may call whatever they resolve to."""
+        return (self.host_base_url or DEFAULT_OPENAI_BASE_URL, *self.allowed_base_urls)
+
+
+class HostKeyRefusedError(ValueError):
+    """The host's key was about to be used where it is not allowed (another endpoint or model)."""
+
+
+_BOUND_HOST_KEYS: dict[str, str] = {}
+_BOUND_LOCK = threading.Lock()
+
+
+def bind_host_key(key: str, base_url: str | None) -> None:
+    """Bind the deployment's key to its endpoint for every client this process builds.
+
+    Every transport made by ``make_model`` refuses a request that carries a
+    bound key to any other origin, whatever policy the caller passed.
+
+    Args:
+        key: The host's key.
+        base_url: The host's endpoint (``None``: OpenAI's default).
+    """
+    if key:
+        with _BOUND_LOCK:
+            _BOUND_HOST_KEYS[key] = origin_of(base_url)
+
+
+def bound_host_keys() -> dict[str, str]:
+    """A copy of the process-wide bindings: host key -> the only origin it may be sent to."""
+    with _BOUND_LOCK:
+        return dict(_BOUND_HOST_KEYS)
+
+
+def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> BaseChatModel:
     """Build the chat model that ``settings`` describe.
 
     The models (and LangChain with them) are imported here, not at module level,
     so that the sidebar can be drawn, and the first page shown, before LangChain
     has loaded.
 
+    Remote models get their own HTTP clients (sync and async) for this run: no
+    cookie is kept, no idle async connection outlives its event loop, and a
+    guarding transport checks every request (see ``EgressPolicy``).
+
     Args:
         settings: The settings.
+        policy: The deployment's rules (none: a laptop with no host key).
 
     Returns:
         A LangChain chat model.
 
     Raises:
-        ValueError: When OpenAI is chosen without a key.
+        ValueError: ``missing_key`` when OpenAI is chosen without a key.
+        HostKeyRefusedError: When the host's key would go to another endpoint or model.
+        UnsafeURLError: When the base URL is refused (see ``chains.netguard``).
     """
     if settings.is_simulated:
         from chains.simulator import SimulatedChatModel
@@ -122,41 +191,51 @@ def make_model(settings: ModelSettings) -> BaseChatModel:
         )
     from langchain_openai import ChatOpenAI
 
+    from chains.egress import http_clients
+
+    policy = policy or EgressPolicy()
     key = settings.api_key
     if not key:
         if settings.provider == "openai":
             raise ValueError("missing_key")
         key = PLACEHOLDER_KEY
+    check_base_url(settings.base_url, public=policy.public, allowed=policy.trusted_base_urls)
+    if policy.host_key and key == policy.host_key:
+        if not same_endpoint(settings.base_url, policy.host_base_url) or settings.model not in policy.host_models:
+            raise HostKeyRefusedError("host_key_refused")
+        if policy.meter is None:
+            raise HostKeyRefusedError("host_key_unmetered")
+    sync_client, async_client = http_clients(policy, bound_host_keys)
+    callbacks = [_usage_recorder(policy.meter)] if policy.meter is not None and key == policy.host_key else None
     return ChatOpenAI(
         model=settings.model,
         temperature=settings.temperature,
         api_key=key,
-        base_url=settings.base_url or None,
+        # Always explicit: with None, ChatOpenAI would read OPENAI_BASE_URL from the environment.
+        base_url=settings.base_url or policy.host_base_url or DEFAULT_OPENAI_BASE_URL,
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
         stream_usage=True,
-        http_async_client=_async_http_client(),
+        http_client=sync_client,
+        http_async_client=async_client,
+        callbacks=callbacks,
     )
 
 
-@lru_cache(maxsize=1)
-def _async_http_client() -> object:
-    """The async HTTP client for ``ChatOpenAI``: one, shared, that keeps no idle connections.
+def _usage_recorder(meter: HostKeyMeter) -> object:
+    """A LangChain callback that adds each answer's token usage to the ledger (after the fact)."""
+    from langchain_core.callbacks import BaseCallbackHandler
 
-    ``langchain-openai`` shares one cached async client per (base URL, timeout)
-    across the whole process, and its pool keeps connections alive. Those
-    connections belong to the event loop that opened them, and every async run
-    here gets a fresh loop (``asyncio.run`` in the script thread). Reusing a
-    connection from a closed loop fails with ``RuntimeError: Event loop is
-    closed`` (every second ``ainvoke``/``astream`` against a real server), so
-    this client closes each connection after its response instead. With no
-    pooled connection it holds no loop-bound state, so one client can serve
-    every model (keys travel per request, in the OpenAI client's headers).
+    class _UsageToLedger(BaseCallbackHandler):
+        def on_llm_end(self, response: Any, **kwargs: Any) -> None:
+            total = 0
+            for generations in response.generations:
+                for generation in generations:
+                    usage = getattr(getattr(generation, "message", None), "usage_metadata", None) or {}
+                    total += int(usage.get("total_tokens") or 0)
+            if not total:
+                usage = (response.llm_output or {}).get("token_usage") or {}
+                total = int(usage.get("total_tokens") or 0)
+            meter.add_tokens(total)
 
-    Returns:
-        An ``httpx``/``httpx2`` ``AsyncClient`` (whichever the OpenAI SDK uses).
-    """
-    import openai
-    from langchain_openai._compat import httpx  # The HTTP library the installed SDK uses.
-
-    return openai.DefaultAsyncHttpxClient(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=0))
+    return _UsageToLedger()

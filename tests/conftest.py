@@ -43,3 +43,13 @@ def down_base_url() -> str:
 def fake_api_key() -> str:
     """The fake API key that must never appear in any output."""
     return FAKE_API_KEY
+
+
+@pytest.fixture(autouse=True)
+def _fresh_host_key_ledger() -> Iterator[None]:
+    """Every test starts with an empty deployment-wide ledger (it is process-wide, like a real server's)."""
+    from chains.quota import default_ledger
+
+    default_ledger().reset()
+    yield
+    default_ledger().reset()

@@ -1,10 +1,11 @@
 """API keys through the app: one session's key stays in that session, and no key is ever shown, logged or saved.
 
 Also the cost guard of a deployment that lends its own key (``OPENAI_API_KEY`` in
-the environment, as Community Cloud does with top-level secrets): each session
-may make ``HOST_KEY_MAX_CALLS`` calls with at most ``HOST_KEY_MAX_TOPICS`` topics
-per run; a run over the limit makes no request at all, and a key typed by the
-visitor lifts the limit.
+the environment, as Community Cloud does with top-level secrets): each visitor
+may make ``HOST_KEY_VISITOR_REQUESTS_PER_HOUR`` requests (a reload or a new
+session does not reset it) with at most ``HOST_KEY_MAX_TOPICS`` topics per run;
+a run over the limit makes no request at all, and a key typed by the visitor
+lifts the limit.
 
 Everything runs against the local OpenAI-compatible server, which records the
 key of every request, so the tests can tell whose key paid for each call.
@@ -132,12 +133,13 @@ def test_a_typed_key_is_never_on_the_page_in_the_logs_in_exports_or_on_disk(
 
 # ------------------------------------------------------------------------- the cost guard
 def host_env(server: OpenAICompatibleServer, *, max_calls: int, max_topics: int) -> dict[str, str]:
-    """A deployment that lends its key, with a small per-session budget."""
+    """A deployment that lends its key, with a small per-visitor budget (visitors with or without an IP)."""
     return {
         "OPENAI_API_KEY": HOST_KEY,
         "OPENAI_BASE_URL": server.base_url,
         "OPENAI_MODEL": "test-model",
-        "HOST_KEY_MAX_CALLS": str(max_calls),
+        "HOST_KEY_VISITOR_REQUESTS_PER_HOUR": str(max_calls),
+        "HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR": str(max_calls),
         "HOST_KEY_MAX_TOPICS": str(max_topics),
     }
 
@@ -186,16 +188,26 @@ def test_a_typed_key_lifts_the_host_budget_and_pays_for_its_own_calls(
     assert EN["sidebar"]["using_host_key"] not in [caption.value for caption in app.sidebar.caption]
 
 
-def test_budgets_are_per_session(monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer) -> None:
+def test_budgets_are_per_visitor_and_a_new_session_does_not_reset_them(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer
+) -> None:
+    import ui.host
+
     env = host_env(openai_server, max_calls=2, max_topics=2)
+    monkeypatch.setattr(ui.host, "visitor_id", lambda: "203.0.113.7")
     first = open_app(monkeypatch, "pages/batch.py", env=env, state={"timeout_s": 5.0})
     run_batch(first, ["cats", "owls"])
     run_batch(first, ["dogs"])
-    assert openai_server.requests_total == 2, "the first session spent its two calls, then was stopped"
+    assert openai_server.requests_total == 2, "the visitor spent two calls, then was stopped"
 
-    second = open_app(monkeypatch, "pages/batch.py", env=env, state={"timeout_s": 5.0})
-    run_batch(second, ["bees", "ants"])
-    assert openai_server.requests_total == 4, "a new session starts with its own budget"
+    reload = open_app(monkeypatch, "pages/batch.py", env=env, state={"timeout_s": 5.0})
+    run_batch(reload, ["bees"])
+    assert openai_server.requests_total == 2, "a reload (a new session) of the same visitor gets no new budget"
+
+    monkeypatch.setattr(ui.host, "visitor_id", lambda: "198.51.100.4")
+    other = open_app(monkeypatch, "pages/batch.py", env=env, state={"timeout_s": 5.0})
+    run_batch(other, ["bees", "ants"])
+    assert openai_server.requests_total == 4, "another visitor has a budget of their own"
 
 
 def test_the_lab_sweep_is_checked_against_the_host_budget_as_a_whole(
@@ -217,4 +229,6 @@ def test_the_lab_sweep_is_checked_against_the_host_budget_as_a_whole(
     planned = estimate_sweep_calls(3, 1)
     assert_clean(app)
     assert openai_server.requests_total == planned == 12, "a loop and a batch for N = 1, 2, 3"
-    assert app.session_state["_host_key_budget"].remaining_calls == 20 - planned
+    from ui.host import host_key_meter, read_host_config
+
+    assert host_key_meter(read_host_config()).calls_left() == 20 - planned

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from chains.errors import ErrorInfo, classify_error
+from chains.errors import APP_GUARD_KINDS, ErrorInfo, classify_error
 from chains.timing import CallTiming, RunRecord
+from ui.host import read_host_config
 from ui.i18n import t
-
 
 def error_message(kind: str) -> str:
     """The localized "what happened, what to try" text for an error kind."""
     return t(f"errors.{kind}")
+
+
+def _may_show_provider_words() -> bool:
+    """A provider's own error text is shown only on a private deployment (no host key, not public).
+
+    An error body can quote anything the server knows; on a public deployment
+    visitors get the classified message only.
+    """
+    return not read_host_config().public
 
 
 def show_error_info(info: ErrorInfo) -> None:
@@ -20,7 +29,7 @@ def show_error_info(info: ErrorInfo) -> None:
     if info.retry_after_s:
         message += " " + t("errors.retry_after", seconds=info.retry_after_s)
     st.error(message, icon="⚠️")
-    if info.detail:
+    if info.detail and info.kind not in APP_GUARD_KINDS and _may_show_provider_words():
         st.caption(t("errors.provider_said", detail=info.detail))
 
 
@@ -37,7 +46,7 @@ def show_call_error(call: CallTiming) -> None:
         st.warning(error_message("interrupted"), icon="✂️")
         return
     st.error(f"{error_message(kind)}", icon="⚠️")
-    if detail and detail != kind:
+    if detail and detail != kind and kind not in APP_GUARD_KINDS and _may_show_provider_words():
         st.caption(t("errors.provider_said", detail=detail))
 
 

@@ -1,8 +1,10 @@
 """The deployment's own configuration: ``st.secrets`` first, then the environment.
 
 On Community Cloud, top-level secrets also become environment variables, so a
-key found here is the *host's* key: it is never shown, and every session that
-uses it is held to a budget (see ``chains.budget``).
+key found here is the *host's* key. It is never shown, it is bound to the
+host's endpoint and to the models of ``HOST_KEY_MODELS``, and every request
+sent with it is counted in one ledger for the whole deployment (see
+``chains.quota`` and ``chains.egress``).
 """
 
 from __future__ import annotations
@@ -14,10 +16,20 @@ from typing import Any
 
 import streamlit as st
 
-from chains.budget import SessionBudget, budget_from_mapping
+from chains.models import DEFAULT_OPENAI_MODEL, EgressPolicy, bind_host_key
+from chains.netguard import parse_url_list
+from chains.quota import LIMIT_NAMES, HostKeyLimits, HostKeyMeter, default_ledger, limits_from_mapping
 
-BUDGET_KEY = "_host_key_budget"
-HOST_SETTING_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "HOST_KEY_MAX_CALLS", "HOST_KEY_MAX_TOPICS")
+HOST_SETTING_NAMES = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "HOST_KEY_MODELS",
+    "ALLOWED_BASE_URLS",
+    "PUBLIC_DEPLOYMENT",
+    *LIMIT_NAMES,
+)
+_TRUE = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -26,20 +38,33 @@ class HostConfig:
 
     Attributes:
         api_key: The host's key, or ``None``. Excluded from ``repr``.
-        base_url: The host's endpoint, or ``None``.
-        model: The host's default model, or ``None``.
-        limits: Raw limit settings (``HOST_KEY_MAX_CALLS``, ``HOST_KEY_MAX_TOPICS``).
+        base_url: The host's endpoint, or ``None`` (OpenAI's default). Never shown to visitors.
+        model: The host's default model, or ``None``. Never shown to visitors.
+        models: Models the host's key may be used with (``HOST_KEY_MODELS`` and ``OPENAI_MODEL``).
+        public: A public deployment: a host key is set, or ``PUBLIC_DEPLOYMENT=true``.
+        allowed_base_urls: ``ALLOWED_BASE_URLS``: endpoints allowed even when private.
+        limits: The host key's limits.
     """
 
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
     model: str | None = None
-    limits: Mapping[str, Any] = field(default_factory=dict)
+    models: frozenset[str] = frozenset({DEFAULT_OPENAI_MODEL})
+    public: bool = False
+    allowed_base_urls: tuple[str, ...] = ()
+    limits: HostKeyLimits = field(default_factory=HostKeyLimits)
 
     @property
     def has_key(self) -> bool:
         """True when the deployment provides a key."""
         return bool(self.api_key)
+
+    @property
+    def default_model(self) -> str:
+        """The model used with the host's key when the visitor names none."""
+        if self.model:
+            return self.model
+        return sorted(self.models)[0] if self.models else DEFAULT_OPENAI_MODEL
 
 
 def _read_secrets() -> dict[str, Any]:
@@ -51,7 +76,7 @@ def _read_secrets() -> dict[str, Any]:
 
 
 def read_host_config(environ: Mapping[str, str] | None = None) -> HostConfig:
-    """Read the host's key, endpoint, model and limits.
+    """Read the host's key, endpoint, model, allow-lists and limits, and bind the key to its endpoint.
 
     Args:
         environ: The environment to read (``os.environ`` by default).
@@ -61,17 +86,61 @@ def read_host_config(environ: Mapping[str, str] | None = None) -> HostConfig:
     """
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {name: environ[name] for name in HOST_SETTING_NAMES if environ.get(name)}
-    values.update({name: value for name, value in _read_secrets().items() if value})
+    values.update({name: value for name, value in _read_secrets().items() if value not in (None, "")})
+    text = lambda name: str(values[name]).strip() if values.get(name) not in (None, "") else None  # noqa: E731
+    api_key = text("OPENAI_API_KEY")
+    base_url = text("OPENAI_BASE_URL")
+    model = text("OPENAI_MODEL")
+    models = set(parse_url_list(values.get("HOST_KEY_MODELS"))) or {DEFAULT_OPENAI_MODEL}
+    if model:
+        models.add(model)
+    if api_key:
+        bind_host_key(api_key, base_url)
     return HostConfig(
-        api_key=str(values["OPENAI_API_KEY"]) if values.get("OPENAI_API_KEY") else None,
-        base_url=str(values["OPENAI_BASE_URL"]) if values.get("OPENAI_BASE_URL") else None,
-        model=str(values["OPENAI_MODEL"]) if values.get("OPENAI_MODEL") else None,
-        limits={name: values[name] for name in ("HOST_KEY_MAX_CALLS", "HOST_KEY_MAX_TOPICS") if name in values},
+        api_key=api_key,
+        base_url=base_url,
+        model=model,
+        models=frozenset(models),
+        public=bool(api_key) or str(values.get("PUBLIC_DEPLOYMENT", "")).strip().lower() in _TRUE,
+        allowed_base_urls=parse_url_list(values.get("ALLOWED_BASE_URLS")),
+        limits=limits_from_mapping(values),
     )
 
 
-def session_budget() -> SessionBudget:
-    """This session's budget for calls paid with the host's key (one per browser session)."""
-    if BUDGET_KEY not in st.session_state:
-        st.session_state[BUDGET_KEY] = budget_from_mapping(read_host_config().limits)
-    return st.session_state[BUDGET_KEY]
+def visitor_id() -> str | None:
+    """Who is visiting, for the per-visitor budget: the client's IP address, or ``None``.
+
+    A reload or a new tab keeps the same address, so it cannot reset the budget
+    the way a new session would. Visitors without an address share one stricter bucket.
+    """
+    try:
+        address = st.context.ip_address
+    except Exception:  # noqa: BLE001 - no context outside a script run
+        return None
+    return address if isinstance(address, str) and address else None
+
+
+def host_key_meter(host: HostConfig | None = None) -> HostKeyMeter:
+    """The meter of this visitor's requests on the host's key, in the deployment-wide ledger."""
+    host = host or read_host_config()
+    return HostKeyMeter(ledger=default_ledger(), limits=host.limits, visitor=visitor_id())
+
+
+def egress_policy(host: HostConfig, *, metered: bool) -> EgressPolicy:
+    """The rules a run's HTTP requests follow on this deployment.
+
+    Args:
+        host: The deployment's configuration.
+        metered: True when the run may use the host's key (its requests are counted).
+
+    Returns:
+        The policy for ``chains.models.make_model``.
+    """
+    return EgressPolicy(
+        host_key=host.api_key,
+        host_base_url=host.base_url,
+        host_models=host.models,
+        public=host.public,
+        allowed_base_urls=host.allowed_base_urls,
+        meter=host_key_meter(host) if metered and host.has_key else None,
+    )

@@ -8,18 +8,20 @@ from typing import Any
 import streamlit as st
 from langchain_core.runnables import Runnable
 
-from chains.budget import BudgetExceededError
 from chains.joke import build_joke_chain
-from chains.models import make_model
+from chains.models import HostKeyRefusedError, make_model
+from chains.netguard import UnsafeURLError
 from chains.modes import RunMeta
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
-from ui.host import session_budget
+from ui.host import egress_policy, host_key_meter, read_host_config
 from ui.i18n import t
 from ui.sidebar import active_settings
 
 HISTORY_KEY = "run_history"
+#: The model label of runs on the deployment's default model (its real name is not shown to visitors).
+DEPLOYMENT_MODEL_LABEL = "deployment-model"
 MAX_HISTORY = 200
 
 
@@ -94,24 +96,47 @@ def prepare_run(
     if settings.is_simulated and simulator_overrides:
         settings = replace(settings, **simulator_overrides)
     topics = parsed.topics
-    if active.uses_host_key:
-        calls = len(topics) * calls_per_topic if planned_calls is None else planned_calls
-        budget = session_budget()
-        try:
-            budget.check(calls, topics=len(topics) if largest_run is None else largest_run)
-        except BudgetExceededError:
-            st.warning(
-                t("budget.exceeded", remaining=budget.remaining_calls, topics=budget.max_topics_per_run), icon="💳"
-            )
-            return None
-        budget.consume(calls)
+    host = read_host_config()
+    if active.uses_host_key and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, planned_calls if planned_calls is not None else len(topics) * calls_per_topic):
+        return None
     try:
-        chain = build_joke_chain(make_model(settings))
+        chain = build_joke_chain(make_model(settings, egress_policy(host, metered=active.uses_host_key)))
+    except UnsafeURLError as exc:
+        st.warning(t(f"security.url_refused_{exc.reason}"), icon="🛡️")
+        return None
+    except HostKeyRefusedError:
+        st.warning(t("security.own_key_needed_endpoint"), icon="🔑")
+        return None
     except Exception as exc:  # noqa: BLE001 - shown as a message, never as a traceback
         show_exception(exc, settings.api_key)
         return None
     secrets = tuple(secret for secret in (settings.api_key,) if secret)
-    return PreparedRun(chain=chain, meta=RunMeta(settings.provider, settings.model, secrets), topics=topics)
+    # The deployment's model name is not shown to visitors: label its runs generically.
+    label = DEPLOYMENT_MODEL_LABEL if active.uses_host_key and not str(st.session_state.get("model_name", "")).strip() else settings.model
+    return PreparedRun(chain=chain, meta=RunMeta(settings.provider, label, secrets), topics=topics)
+
+
+def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int) -> bool:
+    """Pre-check a run paid by the host's key; show why when it cannot start.
+
+    The planned calls are checked against what this visitor (and the whole
+    deployment) may still send; retries are not counted here. The HTTP
+    transport counts every request, retries included, and refuses any request
+    past a limit, so this check only spares a run that could not finish.
+
+    Args:
+        host: The deployment's configuration.
+        topics_per_run: Topics in the largest single run.
+        planned_calls: Model calls the run plans to make.
+
+    Returns:
+        True when the run may start.
+    """
+    left = host_key_meter(host).calls_left()
+    if topics_per_run > host.limits.max_topics or planned_calls > left:
+        st.warning(t("budget.exceeded", remaining=left, topics=host.limits.max_topics), icon="💳")
+        return False
+    return True
 
 
 def remember(record: RunRecord) -> RunRecord:

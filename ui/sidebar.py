@@ -11,13 +11,17 @@ from dataclasses import dataclass
 import streamlit as st
 
 from chains.models import DEFAULT_MAX_RETRIES, DEFAULT_OPENAI_MODEL, DEFAULT_TIMEOUT_S, PROVIDERS, ModelSettings
+from chains.netguard import same_endpoint
 from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.tokens import count_tokens
-from ui.host import HostConfig, read_host_config, session_budget
+from ui.host import HostConfig, host_key_meter, read_host_config
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, t
 
 SETTINGS_KEY = "_model_settings"
 HOST_KEY_IN_USE = "_uses_host_key"
+#: A copy of the typed key in a non-widget key: it survives while the key field is hidden
+#: (simulator selected) without being assigned back to the widget, and so sent to the browser, on every run.
+TYPED_KEY = "_typed_api_key"
 _TYPICAL_JOKE_TOKENS = count_tokens("Why did the ice cream go to therapy?\n\nBecause it had too many layers to unpack!")
 
 
@@ -28,10 +32,13 @@ class ActiveSettings:
     Attributes:
         model: The model settings (with the key, never displayed).
         uses_host_key: True when the deployment's key pays for the calls.
+        host_key_refused: Why the deployment's key is not used although no key
+            was typed: ``endpoint`` or ``model``; ``None`` otherwise.
     """
 
     model: ModelSettings
     uses_host_key: bool
+    host_key_refused: str | None = None
 
 
 def _apply_profile() -> None:
@@ -47,9 +54,10 @@ def _init_defaults(host: HostConfig) -> None:
     profile = PROFILES[DEFAULT_PROFILE]
     defaults = {
         "provider": "openai" if host.has_key else "simulator",
-        "model_name": host.model or DEFAULT_OPENAI_MODEL,
-        "base_url": host.base_url or "",
-        "api_key": "",
+        # With a host key, empty fields mean "the deployment's model and endpoint",
+        # which are never shown to visitors.
+        "model_name": "" if host.has_key else DEFAULT_OPENAI_MODEL,
+        "base_url": "",
         "temperature": 0.7,
         "timeout_s": DEFAULT_TIMEOUT_S,
         "max_retries": DEFAULT_MAX_RETRIES,
@@ -66,6 +74,9 @@ def _init_defaults(host: HostConfig) -> None:
         # Re-assigning keeps a widget's value while the widget is hidden (for example
         # the typed key while the simulator is selected); Streamlit drops it otherwise.
         st.session_state[key] = st.session_state.get(key, value)
+    # Not the key: assigning it would send it back to the browser on every run.
+    if "api_key" not in st.session_state:
+        st.session_state["api_key"] = st.session_state.get(TYPED_KEY, "")
 
 
 def _simulator_controls() -> None:
@@ -93,24 +104,53 @@ def _simulator_controls() -> None:
 
 def _remote_controls(host: HostConfig) -> None:
     provider = st.session_state["provider"]
-    st.text_input(t("sidebar.model"), key="model_name", help=t("sidebar.model_help"))
+    st.text_input(
+        t("sidebar.model"),
+        key="model_name",
+        placeholder=t("security.deployment_model") if host.has_key else DEFAULT_OPENAI_MODEL,
+        help=t("sidebar.model_help"),
+    )
     st.text_input(
         t("sidebar.base_url"),
         key="base_url",
-        placeholder="https://api.openai.com/v1" if provider == "openai" else "http://localhost:11434/v1",
+        placeholder=t("security.deployment_endpoint")
+        if host.has_key
+        else ("https://api.openai.com/v1" if provider == "openai" else "http://localhost:11434/v1"),
         help=t("sidebar.base_url_help"),
     )
     st.text_input(t("sidebar.api_key"), key="api_key", type="password", help=t("sidebar.api_key_help"))
-    if not st.session_state["api_key"] and host.has_key:
-        budget = session_budget()
-        st.caption(t("sidebar.using_host_key"))
-        st.progress(
-            budget.remaining_calls / budget.max_calls if budget.max_calls else 0.0,
-            text=t("sidebar.host_key_remaining", remaining=budget.remaining_calls, total=budget.max_calls, topics=budget.max_topics_per_run),
-        )
+    st.session_state[TYPED_KEY] = st.session_state["api_key"]
+    if host.has_key and not st.session_state["api_key"].strip():
+        reason = _host_key_refusal(host)
+        if reason is None:
+            meter = host_key_meter(host)
+            left, allowance = meter.calls_left(), meter.visitor_allowance()
+            st.caption(t("sidebar.using_host_key"))
+            st.progress(
+                min(1.0, left / allowance) if allowance else 0.0,
+                text=t("security.calls_left", remaining=left, total=allowance, topics=host.limits.max_topics),
+            )
+        else:
+            st.warning(t(f"security.own_key_needed_{reason}"), icon="🔑")
     st.slider(t("sidebar.temperature"), 0.0, 2.0, step=0.1, key="temperature")
     st.number_input(t("sidebar.timeout"), min_value=1.0, max_value=300.0, step=1.0, key="timeout_s")
     st.number_input(t("sidebar.max_retries"), min_value=0, max_value=5, step=1, key="max_retries", help=t("sidebar.max_retries_help"))
+
+
+def _host_key_refusal(host: HostConfig) -> str | None:
+    """Why the host's key cannot pay for the sidebar's current choice (``endpoint``/``model``), or ``None``.
+
+    The host's key goes only to the deployment's endpoint (an empty URL field
+    means that endpoint), and only with a model of ``HOST_KEY_MODELS``.
+    """
+    state = st.session_state
+    typed_url = str(state.get("base_url", "")).strip()
+    if typed_url and not same_endpoint(typed_url, host.base_url):
+        return "endpoint"
+    model = str(state.get("model_name", "")).strip() or host.default_model
+    if model not in host.models:
+        return "model"
+    return None
 
 
 def render_sidebar() -> ActiveSettings:
@@ -141,7 +181,8 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
         host: The deployment's configuration (for its key).
 
     Returns:
-        The active settings; the host's key is used only when no key was typed.
+        The active settings; the host's key is used only when no key was typed,
+        the endpoint is the deployment's and the model is on ``HOST_KEY_MODELS``.
     """
     state = st.session_state
     provider = state["provider"]
@@ -158,18 +199,21 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
             model=f"simulated-{state['sim_profile']}",
         )
         return ActiveSettings(model=model, uses_host_key=False)
-    typed_key = state["api_key"].strip()
-    uses_host_key = not typed_key and host.has_key
+    typed_key = str(state.get("api_key", state.get(TYPED_KEY, ""))).strip()
+    refusal = _host_key_refusal(host) if host.has_key and not typed_key else None
+    uses_host_key = not typed_key and host.has_key and refusal is None
+    model_name = state["model_name"].strip() or (host.default_model if host.has_key else DEFAULT_OPENAI_MODEL)
+    base_url = state["base_url"].strip() or (host.base_url if host.has_key else None) or None
     model = ModelSettings(
         provider=provider,
-        model=state["model_name"].strip() or DEFAULT_OPENAI_MODEL,
+        model=model_name,
         temperature=float(state["temperature"]),
         api_key=typed_key or (host.api_key if uses_host_key else None),
-        base_url=state["base_url"].strip() or None,
+        base_url=base_url,
         timeout_s=float(state["timeout_s"]),
         max_retries=int(state["max_retries"]),
     )
-    return ActiveSettings(model=model, uses_host_key=uses_host_key)
+    return ActiveSettings(model=model, uses_host_key=uses_host_key, host_key_refused=refusal)
 
 
 def active_settings() -> ActiveSettings:

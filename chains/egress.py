@@ -1,0 +1,209 @@
+"""The HTTP layer under every remote model: where requests may go, and counting the host's key.
+
+``make_model`` gives ``ChatOpenAI`` a sync and an async client built here. Their
+transports see every HTTP request the OpenAI SDK sends, retries included, so the
+rules hold for every page and mode:
+
+- a request carrying the host's key goes only to the host's origin;
+- each such request is counted in the ledger *before* it is sent, and refused
+  when a limit is reached (``chains.quota``);
+- on a public deployment, no request goes to a loopback, private, link-local
+  or metadata address unless allow-listed (``chains.netguard``), and a
+  provider's error body is reduced to its type and code;
+- no cookie is kept; redirects are not followed.
+
+A refusal is a response made up locally (403 or 429 with
+``x-should-retry: false``), so the SDK raises its usual error without retrying
+and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx2  # The HTTP library the installed OpenAI SDK is built on (``openai._base_client``).
+
+from chains.models import DEFAULT_TIMEOUT_S, EgressPolicy
+from chains.netguard import UnsafeURLError, check_base_url, origin_of
+from chains.quota import QuotaExceededError
+
+#: The ``code`` of a local refusal in the error body (``chains.errors`` maps it to a kind).
+GUARD_CODES: dict[str, str] = {"host_key_refused": "host_key_refused", "url_refused": "url_refused", "budget": "budget"}
+
+
+def http_clients(policy: EgressPolicy, bound_keys: Callable[[], dict[str, str]]) -> tuple[httpx2.Client, httpx2.AsyncClient]:
+    """A sync and an async client for one model: guarded, cookie-free, no redirects.
+
+    The async client keeps no idle connection: every async run here gets a
+    fresh event loop (``asyncio.run`` in the script thread), and a pooled
+    connection from a closed loop fails with ``RuntimeError: Event loop is
+    closed``. Cookies are refused, so an endpoint cannot tie one visitor's
+    requests to another's. Redirects are not followed (an open redirect must
+    not lead a request, or the key, to another host).
+
+    Args:
+        policy: The rules the transport enforces.
+        bound_keys: Returns the process-wide host key bindings (key -> origin).
+
+    Returns:
+        ``(sync_client, async_client)`` of the HTTP library the OpenAI SDK uses.
+    """
+    sync_transport = GuardedTransport(
+        httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20)), policy, bound_keys
+    )
+    async_transport = AsyncGuardedTransport(
+        httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=0)), policy, bound_keys
+    )
+    sync_client = httpx2.Client(transport=sync_transport, follow_redirects=False, timeout=DEFAULT_TIMEOUT_S)
+    async_client = httpx2.AsyncClient(transport=async_transport, follow_redirects=False, timeout=DEFAULT_TIMEOUT_S)
+    for client in (sync_client, async_client):
+        client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return sync_client, async_client
+
+
+_GUARD_CODES = {
+    "host_key_refused": 403,
+    "url_refused": 403,
+    "budget": 429,
+}
+_KEPT_ERROR_HEADERS = ("retry-after", "x-should-retry", "content-type")
+_SHORT_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def _refusal(request: httpx2.Request, code: str, message: str) -> httpx2.Response:
+    """A response made up locally instead of sending ``request``; the SDK must not retry it."""
+    body = {"error": {"message": message, "type": "app_guard", "code": code}}
+    return httpx2.Response(
+        _GUARD_CODES[code], headers={"x-should-retry": "false", "content-type": "application/json"}, content=json.dumps(body).encode(), request=request
+    )
+
+
+def _carried_keys(request: httpx2.Request, policy: EgressPolicy, bound: dict[str, str]) -> list[tuple[str, str]]:
+    """The bound host keys (with their origins) found anywhere in ``request``'s headers or URL."""
+    if policy.host_key:
+        bound.setdefault(policy.host_key, origin_of(policy.host_base_url))
+    haystack = " ".join([str(request.url), *request.headers.values()])
+    return [(key, origin) for key, origin in bound.items() if key and key in haystack]
+
+
+def _check_request(request: httpx2.Request, policy: EgressPolicy, bound: dict[str, str]) -> httpx2.Response | None:
+    """Decide whether ``request`` may go out; count it when it carries the host's key.
+
+    Returns:
+        ``None`` to send it, or the local refusal to return instead.
+    """
+    url = str(request.url)
+    try:
+        origin = origin_of(url)
+        check_base_url(url, public=policy.public, allowed=policy.trusted_base_urls)
+    except UnsafeURLError:
+        return _refusal(request, "url_refused", "This deployment does not send requests to that address.")
+    carried = _carried_keys(request, policy, bound)
+    for _key, bound_origin in carried:
+        if origin != bound_origin:
+            return _refusal(request, "host_key_refused", "The deployment's key is only sent to the deployment's endpoint.")
+    if carried:
+        if policy.meter is None:
+            return _refusal(request, "host_key_refused", "The deployment's key is not metered for this run.")
+        try:
+            policy.meter.before_request()
+        except QuotaExceededError as exc:
+            return _refusal(request, "budget", str(exc))
+    return None
+
+
+def _sanitised_error(request: httpx2.Request, response: httpx2.Response, body: bytes) -> httpx2.Response:
+    """On a public deployment, replace a provider's error body by its type and code only.
+
+    An error body may quote anything the server knows (an internal service's
+    configuration, a proxy's secrets); visitors see a classified message instead.
+    """
+    error: dict[str, Any] = {"message": f"The provider answered with HTTP {response.status_code}."}
+    try:
+        original = json.loads(body).get("error") or {}
+    except (ValueError, AttributeError):
+        original = {}
+    if isinstance(original, dict):
+        for name in ("type", "code"):
+            value = original.get(name)
+            if isinstance(value, str) and _SHORT_ID.match(value):
+                error[name] = value
+    headers = {name: response.headers[name] for name in _KEPT_ERROR_HEADERS if name in response.headers}
+    headers["content-type"] = "application/json"
+    return httpx2.Response(
+        response.status_code, headers=headers, content=json.dumps({"error": error}).encode(), request=request
+    )
+
+
+class GuardedTransport(httpx2.BaseTransport):
+    """A sync transport that enforces an ``EgressPolicy`` on every request (retries included)."""
+
+    def __init__(self, inner: httpx2.BaseTransport, policy: EgressPolicy, bound_keys: Callable[[], dict[str, str]]) -> None:
+        """Wrap ``inner``.
+
+        Args:
+            inner: The transport that really sends.
+            policy: The rules.
+            bound_keys: Returns the process-wide host key bindings.
+        """
+        self._inner = inner
+        self._policy = policy
+        self._bound_keys = bound_keys
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Refuse, or send and (on a public deployment) sanitise an error reply."""
+        refusal = _check_request(request, self._policy, self._bound_keys())
+        if refusal is not None:
+            return refusal
+        response = self._inner.handle_request(request)
+        if self._policy.public and response.status_code >= 400:
+            try:
+                body = b"".join(response.stream)
+            finally:
+                response.close()
+            return _sanitised_error(request, response, body)
+        return response
+
+    def close(self) -> None:
+        """Close the wrapped transport."""
+        self._inner.close()
+
+
+class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
+    """The async twin of ``GuardedTransport``."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, policy: EgressPolicy, bound_keys: Callable[[], dict[str, str]]) -> None:
+        """Wrap ``inner``.
+
+        Args:
+            inner: The transport that really sends.
+            policy: The rules.
+            bound_keys: Returns the process-wide host key bindings.
+        """
+        self._inner = inner
+        self._policy = policy
+        self._bound_keys = bound_keys
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Refuse, or send and (on a public deployment) sanitise an error reply."""
+        refusal = _check_request(request, self._policy, self._bound_keys())
+        if refusal is not None:
+            return refusal
+        response = await self._inner.handle_async_request(request)
+        if self._policy.public and response.status_code >= 400:
+            try:
+                body = b"".join([chunk async for chunk in response.stream])
+            finally:
+                await response.aclose()
+            return _sanitised_error(request, response, body)
+        return response
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self._inner.aclose()
+
+

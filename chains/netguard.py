@@ -1,0 +1,167 @@
+"""Checks on the endpoints a visitor may send requests to (SSRF guard), plain Python.
+
+On a public deployment a visitor must not be able to make the server call its
+own loopback, the private network it sits in, or a cloud metadata service
+(``169.254.169.254``, ``fd00:ec2::254``...). ``check_base_url`` resolves the
+host with ``socket.getaddrinfo`` and checks every address it resolves to with
+``ipaddress``; it also refuses non-http(s) schemes and URLs carrying
+credentials. Endpoints in an allow-list (the deployment's own, and
+``ALLOWED_BASE_URLS``) are accepted even when they are private.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+"""Where the OpenAI SDK sends requests when no base URL is set."""
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(address) for address in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200")
+)
+
+Resolver = Callable[..., list[tuple]]
+
+
+class UnsafeURLError(ValueError):
+    """A base URL that this deployment refuses to call.
+
+    Attributes:
+        reason: A stable id for the UI's message: ``scheme``, ``credentials``,
+            ``malformed``, ``unresolvable`` or ``private``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        """Create the error.
+
+        Args:
+            reason: See the class attributes.
+        """
+        super().__init__(f"refused base URL ({reason})")
+        self.reason = reason
+
+
+def origin_of(url: str | None) -> str:
+    """The normalised ``scheme://host:port`` of ``url`` (OpenAI's default for an empty one).
+
+    Args:
+        url: A base URL or a request URL.
+
+    Returns:
+        The origin, lower-case, with an explicit port.
+
+    Raises:
+        UnsafeURLError: ``malformed`` when the URL has no usable scheme or host.
+    """
+    parts = urlsplit((url or DEFAULT_OPENAI_BASE_URL).strip())
+    scheme = parts.scheme.lower()
+    try:
+        host = (parts.hostname or "").lower().rstrip(".")
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError as exc:  # a port that is not a number
+        raise UnsafeURLError("malformed") from exc
+    if not scheme or not host or port is None:
+        raise UnsafeURLError("malformed")
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
+
+
+def same_endpoint(first: str | None, second: str | None) -> bool:
+    """True when two base URLs name the same endpoint (origin and path, trailing ``/`` ignored).
+
+    An empty URL stands for OpenAI's default endpoint.
+    """
+    try:
+        a, b = origin_of(first), origin_of(second)
+    except UnsafeURLError:
+        return False
+    path = lambda url: urlsplit((url or DEFAULT_OPENAI_BASE_URL).strip()).path.rstrip("/")  # noqa: E731
+    return a == b and path(first) == path(second)
+
+
+def parse_url_list(value: object) -> tuple[str, ...]:
+    """Split a comma-separated setting (or a TOML list) into trimmed, non-empty URLs."""
+    if value is None:
+        return ()
+    items: Iterable[object] = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(text for text in (str(item).strip() for item in items) if text)
+
+
+def is_forbidden_address(address: str) -> bool:
+    """True for loopback, private, link-local, reserved, multicast, unspecified and metadata addresses."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip in _METADATA_ADDRESSES
+        or ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def check_base_url(
+    url: str | None,
+    *,
+    public: bool,
+    allowed: Iterable[str] = (),
+    resolver: Resolver = socket.getaddrinfo,
+) -> None:
+    """Refuse a base URL that a public deployment must not call.
+
+    Always refused: a scheme other than http/https, and a user name or password
+    in the URL. On a public deployment (``public=True``), a host that resolves
+    to any forbidden address (see ``is_forbidden_address``) or does not resolve
+    is refused too, unless its origin is in ``allowed``. With ``public=False``
+    (a laptop), localhost servers such as Ollama keep working.
+
+    Args:
+        url: The base URL the visitor typed (empty: OpenAI's default).
+        public: Whether this is a public deployment.
+        allowed: Base URLs allowed even when private (the host's own endpoint,
+            ``ALLOWED_BASE_URLS``).
+        resolver: ``socket.getaddrinfo`` or a test double.
+
+    Raises:
+        UnsafeURLError: With the reason for the refusal.
+    """
+    parts = urlsplit((url or DEFAULT_OPENAI_BASE_URL).strip())
+    if parts.scheme.lower() not in _DEFAULT_PORTS:
+        raise UnsafeURLError("scheme")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise UnsafeURLError("credentials")
+    origin = origin_of(url)
+    if not public:
+        return
+    allowed_origins = set()
+    for entry in allowed:
+        try:
+            allowed_origins.add(origin_of(entry))
+        except UnsafeURLError:
+            continue
+    if origin in allowed_origins:
+        return
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        infos = resolver(host, parts.port or _DEFAULT_PORTS[parts.scheme.lower()], proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise UnsafeURLError("unresolvable") from exc
+    addresses = {info[4][0] for info in infos}
+    if not addresses:
+        raise UnsafeURLError("unresolvable")
+    try:
+        if any(is_forbidden_address(address) for address in addresses):
+            raise UnsafeURLError("private")
+    except ValueError as exc:
+        if isinstance(exc, UnsafeURLError):
+            raise
+        raise UnsafeURLError("unresolvable") from exc

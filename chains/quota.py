@@ -1,0 +1,318 @@
+"""One request ledger for the whole deployment: what the host's key may still spend.
+
+Every HTTP request that carries the host's key is counted here *before* it is
+sent (by the HTTP transport that ``chains.models.make_model`` gives the OpenAI
+client, so retries and every page and mode are counted alike), and refused when
+a limit is reached. The limits are time windows (an hour and a day) for:
+
+- the deployment as a whole: requests and tokens;
+- each visitor: requests, keyed by something a reload cannot reset (the
+  client's IP address); visitors without one share a stricter bucket.
+
+The ledger is plain Python behind one lock, kept once per process
+(``default_ledger()``). Its interface is small (``reserve``, ``record_tokens``,
+``remaining``, ``reset``) so that a SQL-backed ledger can replace it later.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+HOUR_S = 3600.0
+DAY_S = 86400.0
+WINDOWS: dict[str, float] = {"hour": HOUR_S, "day": DAY_S}
+
+DEPLOYMENT_BUCKET = "deployment"
+UNKNOWN_VISITOR = "unknown"
+
+#: Setting name -> default. Values may be ints (TOML) or strings (environment).
+LIMIT_DEFAULTS: dict[str, int] = {
+    "HOST_KEY_REQUESTS_PER_HOUR": 300,
+    "HOST_KEY_REQUESTS_PER_DAY": 1500,
+    "HOST_KEY_TOKENS_PER_HOUR": 150_000,
+    "HOST_KEY_TOKENS_PER_DAY": 750_000,
+    "HOST_KEY_VISITOR_REQUESTS_PER_HOUR": 30,
+    "HOST_KEY_VISITOR_REQUESTS_PER_DAY": 100,
+    "HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR": 10,
+    "HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_DAY": 30,
+    "HOST_KEY_MAX_TOPICS": 8,
+}
+LIMIT_NAMES = (*LIMIT_DEFAULTS, "HOST_KEY_MAX_CALLS")
+
+
+class QuotaExceededError(Exception):
+    """A request with the host's key would go over a limit; nothing was sent.
+
+    ``chains.errors.classify_error`` reports it with the kind ``budget``.
+
+    Attributes:
+        bucket: ``deployment`` or ``visitor``.
+        window: ``hour`` or ``day``.
+        unit: ``requests`` or ``tokens``.
+    """
+
+    def __init__(self, bucket: str, window: str, unit: str) -> None:
+        """Create the error (its message names no visitor and no key)."""
+        super().__init__(f"host key budget reached: {bucket} {unit} per {window}")
+        self.bucket = bucket
+        self.window = window
+        self.unit = unit
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A cap on one bucket in one window.
+
+    Attributes:
+        bucket: The ledger key (``deployment`` or ``visitor:<id>``).
+        window: ``hour`` or ``day``.
+        unit: ``requests`` or ``tokens``.
+        maximum: The cap.
+    """
+
+    bucket: str
+    window: str
+    unit: str
+    maximum: int
+
+    @property
+    def kind(self) -> str:
+        """``deployment`` or ``visitor``: what a message may say about the bucket."""
+        return DEPLOYMENT_BUCKET if self.bucket == DEPLOYMENT_BUCKET else "visitor"
+
+
+@dataclass(frozen=True)
+class HostKeyLimits:
+    """The host key's limits, read from secrets or the environment.
+
+    Attributes:
+        requests_per_hour: Deployment-wide requests per hour.
+        requests_per_day: Deployment-wide requests per day.
+        tokens_per_hour: Deployment-wide tokens per hour.
+        tokens_per_day: Deployment-wide tokens per day.
+        visitor_requests_per_hour: Requests per hour for one visitor (IP).
+        visitor_requests_per_day: Requests per day for one visitor.
+        unknown_requests_per_hour: Per hour for the shared bucket of visitors with no IP.
+        unknown_requests_per_day: Per day for that shared bucket.
+        max_topics: Topics (calls) allowed in one run.
+    """
+
+    requests_per_hour: int = LIMIT_DEFAULTS["HOST_KEY_REQUESTS_PER_HOUR"]
+    requests_per_day: int = LIMIT_DEFAULTS["HOST_KEY_REQUESTS_PER_DAY"]
+    tokens_per_hour: int = LIMIT_DEFAULTS["HOST_KEY_TOKENS_PER_HOUR"]
+    tokens_per_day: int = LIMIT_DEFAULTS["HOST_KEY_TOKENS_PER_DAY"]
+    visitor_requests_per_hour: int = LIMIT_DEFAULTS["HOST_KEY_VISITOR_REQUESTS_PER_HOUR"]
+    visitor_requests_per_day: int = LIMIT_DEFAULTS["HOST_KEY_VISITOR_REQUESTS_PER_DAY"]
+    unknown_requests_per_hour: int = LIMIT_DEFAULTS["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR"]
+    unknown_requests_per_day: int = LIMIT_DEFAULTS["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_DAY"]
+    max_topics: int = LIMIT_DEFAULTS["HOST_KEY_MAX_TOPICS"]
+
+    def request_limits(self, visitor: str | None) -> tuple[Limit, ...]:
+        """The request caps that one request of ``visitor`` must fit under."""
+        bucket = visitor_bucket(visitor)
+        unknown = bucket == visitor_bucket(None)
+        per_hour = self.unknown_requests_per_hour if unknown else self.visitor_requests_per_hour
+        per_day = self.unknown_requests_per_day if unknown else self.visitor_requests_per_day
+        return (
+            Limit(DEPLOYMENT_BUCKET, "hour", "requests", self.requests_per_hour),
+            Limit(DEPLOYMENT_BUCKET, "day", "requests", self.requests_per_day),
+            Limit(bucket, "hour", "requests", per_hour),
+            Limit(bucket, "day", "requests", per_day),
+        )
+
+    def token_limits(self) -> tuple[Limit, ...]:
+        """The deployment-wide token caps (checked before a request, counted after it)."""
+        return (
+            Limit(DEPLOYMENT_BUCKET, "hour", "tokens", self.tokens_per_hour),
+            Limit(DEPLOYMENT_BUCKET, "day", "tokens", self.tokens_per_day),
+        )
+
+
+def visitor_bucket(visitor: str | None) -> str:
+    """The ledger key of a visitor (their IP address); visitors without one share ``visitor:unknown``."""
+    return f"visitor:{(visitor or '').strip() or UNKNOWN_VISITOR}"
+
+
+def _read_int(mapping: Mapping[str, Any] | Any, name: str, default: int) -> int:
+    try:
+        value = mapping.get(name)
+    except Exception:  # noqa: BLE001 - st.secrets raises when there is no secrets file
+        return default
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        number = value if isinstance(value, int) else int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+    return number if number >= 0 else default
+
+
+def limits_from_mapping(mapping: Mapping[str, Any] | Any) -> HostKeyLimits:
+    """Read the limits from ``st.secrets``, ``os.environ`` or any dict-like.
+
+    A missing, non-integer or negative value falls back to its default; 0 blocks.
+    ``HOST_KEY_MAX_CALLS`` (the old per-session limit) still works as the
+    per-visitor hourly limit when ``HOST_KEY_VISITOR_REQUESTS_PER_HOUR`` is not set.
+
+    Args:
+        mapping: Where the settings are.
+
+    Returns:
+        The limits.
+    """
+    read = {name: _read_int(mapping, name, default) for name, default in LIMIT_DEFAULTS.items()}
+    legacy = _read_int(mapping, "HOST_KEY_MAX_CALLS", -1)
+    visitor_hour = _read_int(mapping, "HOST_KEY_VISITOR_REQUESTS_PER_HOUR", -1)
+    if visitor_hour < 0 and legacy >= 0:
+        read["HOST_KEY_VISITOR_REQUESTS_PER_HOUR"] = legacy
+        read["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR"] = min(read["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR"], legacy)
+    return HostKeyLimits(
+        requests_per_hour=read["HOST_KEY_REQUESTS_PER_HOUR"],
+        requests_per_day=read["HOST_KEY_REQUESTS_PER_DAY"],
+        tokens_per_hour=read["HOST_KEY_TOKENS_PER_HOUR"],
+        tokens_per_day=read["HOST_KEY_TOKENS_PER_DAY"],
+        visitor_requests_per_hour=read["HOST_KEY_VISITOR_REQUESTS_PER_HOUR"],
+        visitor_requests_per_day=read["HOST_KEY_VISITOR_REQUESTS_PER_DAY"],
+        unknown_requests_per_hour=read["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR"],
+        unknown_requests_per_day=read["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_DAY"],
+        max_topics=read["HOST_KEY_MAX_TOPICS"],
+    )
+
+
+class Ledger(Protocol):
+    """What the HTTP transport and the UI need from a ledger (a SQL one can implement it)."""
+
+    def reserve(self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = ()) -> None:
+        """Count one request in every ``limits`` bucket, or raise ``QuotaExceededError``."""
+
+    def record_tokens(self, bucket_keys: Iterable[str], tokens: int) -> None:
+        """Add ``tokens`` to each bucket."""
+
+    def remaining(self, limit: Limit) -> int:
+        """What ``limit`` still allows now."""
+
+
+@dataclass
+class InMemoryLedger:
+    """A process-wide ledger with fixed hour and day windows, behind one lock.
+
+    Windows are aligned on the clock (``floor(now / window)``), so counts reset
+    at the top of the hour and at midnight UTC.
+
+    Attributes:
+        clock: Returns the current time in seconds (inject a fake one in tests).
+    """
+
+    clock: Callable[[], float] = time.time
+    _counts: dict[tuple[str, str, str, int], int] = field(default_factory=lambda: defaultdict(int), init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def _slot(self, window: str, now: float) -> int:
+        return math.floor(now / WINDOWS[window])
+
+    def _used(self, limit: Limit, now: float) -> int:
+        return self._counts.get((limit.bucket, limit.unit, limit.window, self._slot(limit.window, now)), 0)
+
+    def reserve(self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = ()) -> None:
+        """Count one request in every bucket of ``limits``, all or nothing.
+
+        Args:
+            limits: The request caps to count against (``unit == "requests"``).
+            also_check: Caps that must not be exhausted already but are not
+                incremented (the token caps).
+
+        Raises:
+            QuotaExceededError: When any cap is reached; nothing is counted then.
+        """
+        limits = tuple(limits)
+        with self._lock:
+            now = self.clock()
+            for limit in (*limits, *also_check):
+                after = self._used(limit, now) + (1 if limit.unit == "requests" else 0)
+                if after > limit.maximum or (limit.unit == "tokens" and after >= limit.maximum):
+                    raise QuotaExceededError(limit.kind, limit.window, limit.unit)
+            for limit in limits:
+                self._counts[(limit.bucket, limit.unit, limit.window, self._slot(limit.window, now))] += 1
+            self._forget_old(now)
+
+    def record_tokens(self, bucket_keys: Iterable[str], tokens: int) -> None:
+        """Add ``tokens`` (counted after a response) to the hour and day windows of each bucket."""
+        if tokens <= 0:
+            return
+        with self._lock:
+            now = self.clock()
+            for bucket in bucket_keys:
+                for window in WINDOWS:
+                    self._counts[(bucket, "tokens", window, self._slot(window, now))] += tokens
+
+    def used(self, limit: Limit) -> int:
+        """What ``limit``'s bucket has used in the current window."""
+        with self._lock:
+            return self._used(limit, self.clock())
+
+    def remaining(self, limit: Limit) -> int:
+        """What ``limit`` still allows in the current window (never negative)."""
+        return max(0, limit.maximum - self.used(limit))
+
+    def reset(self) -> None:
+        """Forget every count (tests, or an operator's decision)."""
+        with self._lock:
+            self._counts.clear()
+
+    def _forget_old(self, now: float) -> None:
+        if len(self._counts) < 10_000:
+            return
+        current = {window: self._slot(window, now) for window in WINDOWS}
+        for key in [key for key in self._counts if key[3] < current[key[2]]]:
+            del self._counts[key]
+
+
+_DEFAULT_LEDGER = InMemoryLedger()
+
+
+def default_ledger() -> InMemoryLedger:
+    """The process-wide ledger shared by every session of this server."""
+    return _DEFAULT_LEDGER
+
+
+@dataclass(frozen=True)
+class HostKeyMeter:
+    """Counts one visitor's requests on the host's key in a ledger.
+
+    The transport calls ``before_request`` for every HTTP request carrying the
+    host's key (retries included), and ``add_tokens`` with the usage of each answer.
+
+    Attributes:
+        ledger: The ledger.
+        limits: The deployment's limits.
+        visitor: The visitor's id (IP address), or ``None``.
+    """
+
+    ledger: InMemoryLedger
+    limits: HostKeyLimits
+    visitor: str | None
+
+    def before_request(self) -> None:
+        """Count a request, or raise ``QuotaExceededError`` so that it is not sent."""
+        self.ledger.reserve(self.limits.request_limits(self.visitor), also_check=self.limits.token_limits())
+
+    def add_tokens(self, tokens: int) -> None:
+        """Count the tokens of an answer for the deployment and the visitor."""
+        self.ledger.record_tokens((DEPLOYMENT_BUCKET, visitor_bucket(self.visitor)), tokens)
+
+    def calls_left(self) -> int:
+        """Requests this visitor may still send now (the smallest of every request cap)."""
+        remaining = [self.ledger.remaining(limit) for limit in self.limits.request_limits(self.visitor)]
+        if any(self.ledger.remaining(limit) <= 0 for limit in self.limits.token_limits()):
+            return 0
+        return min(remaining)
+
+    def visitor_allowance(self) -> int:
+        """The visitor's hourly request cap (for "N of M calls left")."""
+        return self.limits.request_limits(self.visitor)[2].maximum
