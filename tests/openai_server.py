@@ -104,6 +104,8 @@ class RequestInfo:
         fault: The fault that was applied to this request (``none`` if none).
         key_fingerprint: ``key_fingerprint()`` of the bearer key, so that tests can
             tell whose key paid for a call without the server keeping any key.
+        cookie: The ``Cookie`` header the client sent (empty for none), to test
+            that no cookie travels from one visitor to another.
     """
 
     number: int
@@ -113,6 +115,7 @@ class RequestInfo:
     topic: str
     fault: str
     key_fingerprint: str = ""
+    cookie: str = ""
 
 
 def key_fingerprint(key: str) -> str:
@@ -239,6 +242,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         self._send_json(status, body, headers)
 
+    def end_headers(self) -> None:
+        """Add the ``Set-Cookie`` header of ``set_cookie`` to every reply, when it is set."""
+        cookie = self.server.owner.set_cookie
+        if cookie:
+            self.send_header("Set-Cookie", cookie)
+        super().end_headers()
+
     def _bearer(self) -> str:
         value = self.headers.get("Authorization", "")
         return value[7:].strip() if value.lower().startswith("bearer ") else ""
@@ -323,6 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
                 topic=topic,
                 fault=fault,
                 key_fingerprint=key_fingerprint(self._bearer()),
+                cookie=self.headers.get("Cookie", ""),
             )
         )
         released = False
@@ -336,6 +347,15 @@ class _Handler(BaseHTTPRequestHandler):
                 owner._end()
 
         try:
+            if owner.error_body is not None:
+                release()
+                data = owner.error_body.encode("utf-8")
+                self.send_response(owner.error_status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if fault == "none" and self._refuse_key():
                 return
             if fault == "401":
@@ -578,6 +598,12 @@ class OpenAICompatibleServer:
         self.model = model
         self.require_key = require_key
         self.echo_key_in_errors = echo_key_in_errors
+        #: When set, every reply carries this ``Set-Cookie`` header (a cookie-setting endpoint).
+        self.set_cookie: str | None = None
+        #: When set, every chat request gets this raw body with ``error_status`` (an internal
+        #: service that answers with its own error page).
+        self.error_body: str | None = None
+        self.error_status = 404
         self._fault = "none"
         self.fault = fault
         self._lock = threading.Lock()

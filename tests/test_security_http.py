@@ -1,0 +1,173 @@
+"""The HTTP layer under every remote model, against local servers that record what they receive.
+
+A "host" server plays the deployment's provider; a "capture" server plays a URL
+a visitor typed. The tests drive ``make_model`` directly, sync and async, with
+retries, and count what each server saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from chains.errors import classify_error
+from chains.joke import build_joke_chain
+from chains.models import EgressPolicy, HostKeyRefusedError, ModelSettings, bind_host_key, make_model
+from chains.netguard import UnsafeURLError
+from chains.quota import HostKeyLimits, HostKeyMeter, InMemoryLedger
+from tests.openai_server import OpenAICompatibleServer, key_fingerprint
+
+HOST_KEY = "host-secret-123-LEAKCANARY"
+VISITOR_KEY = "sk-visitor-LEAKCANARY-5511"
+
+
+@pytest.fixture
+def capture() -> Iterator[OpenAICompatibleServer]:
+    """A second local server: the URL a visitor typed."""
+    with OpenAICompatibleServer(ttft_s=0.01, token_delay_s=0.001, retry_after_s=0.01) as server:
+        yield server
+
+
+def policy_for(host: OpenAICompatibleServer, *, limit: int = 100, public: bool = True, allowed: tuple[str, ...] = ()) -> EgressPolicy:
+    """The deployment's rules, with a fresh ledger allowing ``limit`` requests per hour to this visitor."""
+    bind_host_key(HOST_KEY, host.base_url)
+    meter = HostKeyMeter(InMemoryLedger(), HostKeyLimits(visitor_requests_per_hour=limit, unknown_requests_per_hour=limit), "192.0.2.1")
+    return EgressPolicy(
+        host_key=HOST_KEY, host_base_url=host.base_url, host_models=frozenset({"test-model"}), public=public,
+        allowed_base_urls=allowed, meter=meter,
+    )
+
+
+def host_settings(host: OpenAICompatibleServer, **overrides: object) -> ModelSettings:
+    base = ModelSettings(provider="openai", model="test-model", api_key=HOST_KEY, base_url=host.base_url, timeout_s=5.0, max_retries=0)
+    return ModelSettings(**{**base.__dict__, **overrides})
+
+
+def call(chain: object, mode: str, topic: str = "cats") -> object:
+    """One call of the chain in ``mode`` (sync or async, plain or streamed); exceptions are returned."""
+    try:
+        if mode == "invoke":
+            return chain.invoke(topic)
+        if mode == "stream":
+            return "".join(chain.stream(topic))
+        if mode == "ainvoke":
+            return asyncio.run(chain.ainvoke(topic))
+
+        async def collect() -> str:
+            return "".join([piece async for piece in chain.astream(topic)])
+
+        return asyncio.run(collect())
+    except Exception as exc:  # noqa: BLE001 - the tests look at it
+        return exc
+
+
+MODES = ("invoke", "stream", "ainvoke", "astream")
+
+
+# -------------------------------------------------------------- the host key stays home
+@pytest.mark.parametrize("mode", MODES)
+def test_the_host_key_never_reaches_another_origin_even_when_a_caller_forgets_the_policy(
+    openai_server: OpenAICompatibleServer, capture: OpenAICompatibleServer, mode: str
+) -> None:
+    bind_host_key(HOST_KEY, openai_server.base_url)
+    settings = ModelSettings(provider="compatible", model="test-model", api_key=HOST_KEY, base_url=capture.base_url, max_retries=3)
+    result = call(build_joke_chain(make_model(settings)), mode)  # no policy at all: the transport still knows the key
+    assert isinstance(result, Exception) and classify_error(result).kind == "host_key_refused"
+    assert capture.requests_total == 0, "nothing was sent, and the refusal was not retried"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_make_model_refuses_the_host_key_on_another_endpoint_or_model(
+    openai_server: OpenAICompatibleServer, capture: OpenAICompatibleServer, mode: str
+) -> None:
+    policy = policy_for(openai_server, allowed=(capture.base_url,))
+    with pytest.raises(HostKeyRefusedError):
+        make_model(host_settings(openai_server, base_url=capture.base_url), policy)
+    with pytest.raises(HostKeyRefusedError):
+        make_model(host_settings(openai_server, model="o1-pro"), policy)
+    assert openai_server.requests_total == capture.requests_total == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_visitor_url_without_a_key_gets_a_placeholder_never_the_host_key(
+    openai_server: OpenAICompatibleServer, capture: OpenAICompatibleServer, mode: str
+) -> None:
+    policy = policy_for(openai_server, allowed=(capture.base_url,))
+    settings = ModelSettings(provider="compatible", model="test-model", api_key=None, base_url=capture.base_url, max_retries=0)
+    assert not isinstance(call(build_joke_chain(make_model(settings, policy)), mode), Exception)
+    assert capture.requests_total == 1
+    assert key_fingerprint(HOST_KEY) not in [request.key_fingerprint for request in capture.requests]
+
+
+def test_on_a_public_deployment_a_private_visitor_url_is_refused_before_and_at_the_http_layer(
+    openai_server: OpenAICompatibleServer, capture: OpenAICompatibleServer
+) -> None:
+    policy = policy_for(openai_server)  # capture (127.0.0.1) is not allow-listed
+    settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=capture.base_url, max_retries=2)
+    with pytest.raises(UnsafeURLError):
+        make_model(settings, policy)
+    laptop = make_model(settings, EgressPolicy(host_key=HOST_KEY, host_base_url=openai_server.base_url))
+    laptop.http_client._transport._policy = policy  # a model built earlier, checked again per request
+    laptop.http_async_client._transport._policy = policy
+    for mode in MODES:
+        result = call(build_joke_chain(laptop), mode)
+        assert isinstance(result, Exception) and classify_error(result).kind == "url_refused"
+    assert capture.requests_total == 0
+
+
+# ------------------------------------------------------------ counting, retries included
+@pytest.mark.parametrize("mode", MODES)
+def test_every_retry_with_the_host_key_is_counted_and_the_limit_stops_sending(openai_server: OpenAICompatibleServer, mode: str) -> None:
+    openai_server.fault = "500"
+    policy = policy_for(openai_server, limit=4)
+    chain = build_joke_chain(make_model(host_settings(openai_server, max_retries=5), policy))
+    result = call(chain, mode)
+    assert isinstance(result, Exception)
+    assert openai_server.requests_total == 4, "5 retries wanted, but the ledger allowed 4 requests in all"
+    assert policy.meter.calls_left() == 0
+    assert classify_error(result).kind == "budget"
+
+    openai_server.fault = "none"
+    assert isinstance(call(chain, mode), Exception)
+    assert openai_server.requests_total == 4, "nothing more is sent once the budget is spent"
+
+
+def test_tokens_of_each_answer_are_counted_after_the_fact(openai_server: OpenAICompatibleServer) -> None:
+    policy = policy_for(openai_server)
+    chain = build_joke_chain(make_model(host_settings(openai_server), policy))
+    for mode in MODES:
+        assert not isinstance(call(chain, mode), Exception)
+    tokens = policy.meter.limits.token_limits()[0]
+    assert policy.meter.ledger.used(tokens) > 4 * 10, "four answers, each with usage"
+
+
+# --------------------------------------------------------------------- cookies and bodies
+@pytest.mark.parametrize("mode", MODES)
+def test_no_cookie_set_for_one_visitor_is_sent_for_another(openai_server: OpenAICompatibleServer, mode: str) -> None:
+    openai_server.set_cookie = "session=visitor-a-secret; Path=/"
+    settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=openai_server.base_url)
+    alice = build_joke_chain(make_model(settings))
+    bob = build_joke_chain(make_model(settings))
+    for chain in (alice, alice, bob, bob):
+        assert not isinstance(call(chain, mode), Exception)
+    assert [request.cookie for request in openai_server.requests] == [""] * 4
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_public_deployment_never_passes_on_an_error_body(
+    openai_server: OpenAICompatibleServer, capture: OpenAICompatibleServer, mode: str
+) -> None:
+    capture.error_body = (
+        '{"error": {"message": "No route. db_password=hunter2-LEAK admin_token=tok-LEAK", "type": "invalid_request_error", "code": "not_found"}}'
+    )
+    policy = policy_for(openai_server, allowed=(capture.base_url,))
+    settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=capture.base_url)
+    result = call(build_joke_chain(make_model(settings, policy)), mode)
+    info = classify_error(result)
+    assert info.kind == "not_found" and "LEAK" not in info.detail and "LEAK" not in str(result)
+
+    laptop = EgressPolicy()
+    result = call(build_joke_chain(make_model(settings, laptop)), mode)
+    assert "hunter2-LEAK" in str(result), "on a laptop the body still reaches the developer (the control case)"

@@ -1,0 +1,215 @@
+"""Plain-Python security pieces: the URL guard, the request ledger, inert text and CSV cells, error kinds."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from chains.errors import classify_error
+from chains.netguard import UnsafeURLError, check_base_url, is_forbidden_address, origin_of, same_endpoint
+from chains.quota import HostKeyLimits, HostKeyMeter, InMemoryLedger, QuotaExceededError, limits_from_mapping
+from chains.safe_text import csv_cell, inert_markdown
+
+
+def resolver_to(*addresses: str):
+    """A fake ``getaddrinfo`` that resolves every host to ``addresses``."""
+
+    def resolve(host: str, port: int, **_: object) -> list[tuple]:
+        family = lambda a: socket.AF_INET6 if ":" in a else socket.AF_INET  # noqa: E731
+        return [(family(a), socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
+
+    return resolve
+
+
+def no_dns(host: str, port: int, **_: object) -> list[tuple]:
+    raise socket.gaierror("no DNS in tests")
+
+
+# ------------------------------------------------------------------------------ URL guard
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254", "fd00:ec2::254", "::1", "0.0.0.0",
+     "100.64.0.1", "::ffff:127.0.0.1", "fe80::1", "224.0.0.1", "240.0.0.1"],
+)
+def test_private_loopback_link_local_and_metadata_addresses_are_refused_on_a_public_deployment(address: str) -> None:
+    assert is_forbidden_address(address)
+    with pytest.raises(UnsafeURLError) as refused:
+        check_base_url("http://attacker.example/v1", public=True, resolver=resolver_to("93.184.216.34", address))
+    assert refused.value.reason == "private", "one bad address among several is enough to refuse"
+
+
+def test_a_public_address_is_accepted_and_localhost_works_on_a_laptop() -> None:
+    check_base_url("https://api.example.com/v1", public=True, resolver=resolver_to("93.184.216.34"))
+    check_base_url("http://localhost:11434/v1", public=False, resolver=no_dns)  # Ollama on a laptop: no lookup at all
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("file:///etc/passwd", "scheme"),
+        ("gopher://127.0.0.1:6379/_INFO", "scheme"),
+        ("http://user:pass@api.example.com/v1", "credentials"),
+        ("http://token@api.example.com/v1", "credentials"),
+        ("http://:99999999/v1", "malformed"),
+    ],
+)
+def test_bad_schemes_credentials_and_malformed_urls_are_refused_everywhere(url: str, reason: str) -> None:
+    for public in (True, False):
+        with pytest.raises(UnsafeURLError) as refused:
+            check_base_url(url, public=public, resolver=resolver_to("93.184.216.34"))
+        assert refused.value.reason == reason
+
+
+def test_an_unresolvable_host_is_refused_on_a_public_deployment() -> None:
+    with pytest.raises(UnsafeURLError) as refused:
+        check_base_url("http://nowhere.invalid/v1", public=True, resolver=no_dns)
+    assert refused.value.reason == "unresolvable"
+
+
+def test_allowed_base_urls_pass_even_when_private() -> None:
+    check_base_url("http://10.0.0.5:8000/v1", public=True, allowed=["http://10.0.0.5:8000/v1"], resolver=resolver_to("10.0.0.5"))
+    with pytest.raises(UnsafeURLError):
+        check_base_url("http://10.0.0.5:8001/v1", public=True, allowed=["http://10.0.0.5:8000/v1"], resolver=resolver_to("10.0.0.5"))
+
+
+def test_origins_and_endpoints_are_compared_normalised() -> None:
+    assert origin_of(None) == origin_of("https://api.openai.com/v1") == "https://api.openai.com:443"
+    assert origin_of("HTTP://LocalHost:8000/v1") == "http://localhost:8000"
+    assert same_endpoint("http://127.0.0.1:8000/v1/", "http://127.0.0.1:8000/v1")
+    assert not same_endpoint("http://127.0.0.1:8000/v1", "http://127.0.0.1:8001/v1")
+    assert not same_endpoint("http://127.0.0.1:8000/v1", "http://127.0.0.1:8000/other")
+
+
+# -------------------------------------------------------------------------------- ledger
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_ledger_refuses_past_a_visitors_limit_and_frees_it_in_the_next_hour() -> None:
+    clock = FakeClock(7200.0)
+    meter = HostKeyMeter(InMemoryLedger(clock=clock), HostKeyLimits(visitor_requests_per_hour=3), "203.0.113.7")
+    for _ in range(3):
+        meter.before_request()
+    assert meter.calls_left() == 0
+    with pytest.raises(QuotaExceededError) as refused:
+        meter.before_request()
+    assert (refused.value.bucket, refused.value.window) == ("visitor", "hour")
+    clock.now += 3600
+    meter.before_request()
+    assert meter.calls_left() == 2
+
+
+def test_visitors_have_separate_budgets_and_the_deployment_one_caps_them_all() -> None:
+    ledger = InMemoryLedger(clock=FakeClock())
+    limits = HostKeyLimits(requests_per_hour=5, visitor_requests_per_hour=3)
+    alice, bob = HostKeyMeter(ledger, limits, "198.51.100.1"), HostKeyMeter(ledger, limits, "198.51.100.2")
+    for _ in range(3):
+        alice.before_request()
+    bob.before_request()
+    bob.before_request()
+    with pytest.raises(QuotaExceededError) as refused:
+        bob.before_request()
+    assert refused.value.bucket == "deployment"
+    assert alice.calls_left() == bob.calls_left() == 0
+
+
+def test_visitors_without_an_address_share_a_stricter_bucket() -> None:
+    ledger = InMemoryLedger(clock=FakeClock())
+    limits = HostKeyLimits(visitor_requests_per_hour=10, unknown_requests_per_hour=2)
+    first, second = HostKeyMeter(ledger, limits, None), HostKeyMeter(ledger, limits, "")
+    first.before_request()
+    second.before_request()
+    with pytest.raises(QuotaExceededError):
+        first.before_request()
+    assert HostKeyMeter(ledger, limits, "192.0.2.1").calls_left() == 10
+
+
+def test_a_refused_reservation_counts_nothing_and_tokens_cap_requests() -> None:
+    ledger = InMemoryLedger(clock=FakeClock())
+    meter = HostKeyMeter(ledger, HostKeyLimits(visitor_requests_per_hour=1, tokens_per_hour=100), "192.0.2.9")
+    meter.before_request()
+    with pytest.raises(QuotaExceededError):
+        meter.before_request()
+    assert meter.ledger.used(meter.limits.request_limits("192.0.2.9")[0]) == 1, "the refused request was not counted"
+    other = HostKeyMeter(ledger, meter.limits, "192.0.2.10")
+    other.add_tokens(100)
+    with pytest.raises(QuotaExceededError) as refused:
+        other.before_request()
+    assert refused.value.unit == "tokens"
+
+
+def test_limits_are_read_from_strings_and_ints_with_defaults_for_bad_values() -> None:
+    limits = limits_from_mapping({"HOST_KEY_REQUESTS_PER_HOUR": " 40 ", "HOST_KEY_TOKENS_PER_DAY": 9, "HOST_KEY_MAX_TOPICS": "x"})
+    assert (limits.requests_per_hour, limits.tokens_per_day, limits.max_topics) == (40, 9, HostKeyLimits().max_topics)
+    legacy = limits_from_mapping({"HOST_KEY_MAX_CALLS": "4"})
+    assert legacy.visitor_requests_per_hour == 4 and legacy.unknown_requests_per_hour == 4
+
+
+# ----------------------------------------------------------------------------- inert text
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "![x](http://127.0.0.1:9/leak?k=1)",
+        "a joke ![x](<http://127.0.0.1:9/leak> \"t\") end",
+        "![x][r]\n\n[r]: http://127.0.0.1:9/leak",
+        "![r]\n\n[r]: http://127.0.0.1:9/leak",
+        "![a ![b](http://127.0.0.1:9/in)](http://127.0.0.1:9/out)",
+        "<img src=http://127.0.0.1:9/leak>",
+        "[click](javascript:alert(1))",
+        "[click](JaVaScRiPt:alert(1))",
+        "<javascript:alert(1)>",
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    ],
+)
+def test_inert_markdown_leaves_no_image_no_tag_and_no_dangerous_link(hostile: str) -> None:
+    safe = inert_markdown(hostile)
+    assert "![" not in safe, safe
+    assert "<" not in safe and ">" not in safe, safe
+    assert "javascript:" not in safe.lower() and "](data:" not in safe, safe
+    assert "\n[r]: http" not in safe, "a reference definition cannot be used by an image"
+
+
+def test_inert_markdown_keeps_ordinary_text_and_safe_links() -> None:
+    text = "Why did the **cat** sit on the [keyboard](https://example.com)?\n\n- one\n- two"
+    assert inert_markdown(text) == text
+    assert inert_markdown(None) == "" and inert_markdown("a\x00b") == "ab"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("@SUM(1+1)", "'@SUM(1+1)"),
+        ("+1", "'+1"),
+        ("-1+2", "'-1+2"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a\x00b", "ab"),
+        ("cats", "cats"),
+        (3, 3),
+        (-1.5, -1.5),
+    ],
+)
+def test_csv_cells_that_a_spreadsheet_would_run_are_escaped(cell: object, expected: object) -> None:
+    assert csv_cell(cell) == expected
+
+
+# ------------------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (QuotaExceededError("visitor", "hour", "requests"), "budget"),
+        (UnsafeURLError("private"), "url_refused"),
+    ],
+)
+def test_guard_errors_have_their_own_kinds(exc: Exception, kind: str) -> None:
+    assert classify_error(exc).kind == kind
+    wrapped = RuntimeError("Connection error.")
+    wrapped.__cause__ = exc
+    assert classify_error(wrapped).kind == kind, "found through the cause chain too"
