@@ -70,6 +70,8 @@ def inert_markdown(text: str | None) -> str:
         return match.group(0) if _is_safe_target(match.group(2)) else match.group(1)
 
     text = _INLINE_LINK.sub(link, text)
+    # Whatever the patterns above missed (deeper nesting, odd spacing): "!\[" never starts an image.
+    text = text.replace("![", "!\\[")
     return _DANGEROUS_SCHEME.sub(lambda m: f"{m.group(1)}\u200b:", text)
 
 

@@ -210,7 +210,9 @@ def records_to_frame(records: list[RunRecord]) -> pd.DataFrame:
 
 def records_to_csv(records: list[RunRecord]) -> str:
     """Export runs as CSV text, one row per call."""
-    return records_to_frame(records).to_csv(index=False)
+    from chains.safe_text import csv_cell  # Topics and answers are untrusted: no cell may run as a formula.
+
+    return records_to_frame(records).map(csv_cell).to_csv(index=False)
 
 
 def records_to_json(records: list[RunRecord]) -> str:

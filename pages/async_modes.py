@@ -14,6 +14,7 @@ from chains.modes import (
     run_invoke,
     run_stream,
 )
+from chains.safe_text import inert_markdown
 from chains.topics import parse_topics
 from ui.charts import call_timeline, wall_time_bars
 from ui.code import show_code
@@ -36,7 +37,7 @@ def astream_grid(topics: list[str]) -> list:
         columns = st.columns(GRID_COLUMNS)
         for column, index in zip(columns, range(start, min(start + GRID_COLUMNS, len(topics)))):
             box = column.container(key=f"astream_{index}", border=True)
-            box.caption(f"#{index + 1} · **{topics[index]}**")
+            box.caption(f"#{index + 1} · **{inert_markdown(topics[index])}**")
             boxes.append(box)
     return boxes
 
@@ -108,7 +109,7 @@ if records:
         if not shown_live:
             st.subheader(t("async.astream_title", n=astream.n))
             for box, call in zip(astream_grid([call.topic for call in astream.calls]), astream.calls):
-                box.markdown(call.output or "∅")
+                box.markdown(inert_markdown(call.output) or "∅")
                 if not call.ok:
                     with box:
                         show_call_error(call)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from chains.modes import RaceEvent, run_race, run_stream
+from chains.safe_text import inert_markdown
 from ui.charts import token_arrival
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
@@ -60,7 +61,7 @@ with stream_tab:
         last = st.session_state.get(LAST_RUN)
         if last is not None:
             with output:
-                st.markdown(last.calls[0].output)
+                st.markdown(inert_markdown(last.calls[0].output))
             previous = ChunkView(chunk_box, separator="!!" if chunk_style == "bang" else None)
             for t_s, piece in last.calls[0].chunks:
                 previous.append(piece, t_s)
@@ -100,7 +101,7 @@ with race_tab:
                         stream_column.caption(t("stream.race_first_token", seconds=event.t_s))
                     live.append(event.text)
                 else:
-                    waiting.markdown(event.text)
+                    waiting.markdown(inert_markdown(event.text))
                     invoke_column.caption(t("stream.race_invoke_done", seconds=event.t_s))
 
             invoke_record, stream_record = run_race(prepared.chain, prepared.topics[0], meta=prepared.meta, on_event=on_event)

@@ -175,3 +175,23 @@ def test_a_typed_key_survives_a_hidden_provider_switch(monkeypatch: pytest.Monke
     app.selectbox(key="provider").set_value("compatible").run()
     start_run(app, "invoke", "run", "cats")
     assert fingerprints(capture) == {key_fingerprint("sk-visitor-own-1234")}
+
+
+# ------------------------------------------------------------------- inert untrusted text
+HOSTILE_TOPIC = "![x](http://127.0.0.1:9/leak?k=1) <img src=http://127.0.0.1:9/img> [y](javascript:alert(1))"
+
+
+@pytest.mark.parametrize(("page", "button"), RUNS)
+def test_hostile_topics_and_answers_are_rendered_inert(monkeypatch: pytest.MonkeyPatch, page: str, button: str) -> None:
+    from tests.app_harness import FAST_SIMULATOR
+
+    app = open_app(monkeypatch, PAGE_RUNS[page][0], state=FAST_SIMULATOR)
+    start_run(app, page, button, HOSTILE_TOPIC)
+    assert not app.exception
+    rendered = [str(element.value) for group in (app.markdown, app.caption) for element in group]
+    if page not in ("compare", "lab"):  # these two show charts and tables, not the answers
+        assert any("127.0.0.1:9" in text for text in rendered), "the hostile text did reach the page"
+    for text in rendered:
+        if "unsafe_allow_html" in text:
+            continue
+        assert "![" not in text and "<img" not in text and "](javascript:" not in text, text

@@ -213,3 +213,32 @@ def test_guard_errors_have_their_own_kinds(exc: Exception, kind: str) -> None:
     wrapped = RuntimeError("Connection error.")
     wrapped.__cause__ = exc
     assert classify_error(wrapped).kind == kind, "found through the cause chain too"
+
+
+# ---------------------------------------------------------------------------- CSV export
+def test_exported_csv_escapes_formula_topics_and_answers_and_drops_nul_bytes() -> None:
+    import csv
+    import io
+
+    from chains.joke import build_joke_chain
+    from chains.models import ModelSettings, make_model
+    from chains.modes import run_batch
+    from chains.timing import records_to_csv
+
+    hostile = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "@SUM(1+1)", "+1", "-2", "nul\x00byte"]
+    chain = build_joke_chain(make_model(ModelSettings.simulator("fast", sim_ttft_s=0.0, sim_tokens_per_s=1000.0, sim_jitter=0.0)))
+    exported = records_to_csv([run_batch(chain, hostile)])
+    assert "\x00" not in exported
+    rows = list(csv.reader(io.StringIO(exported)))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert {"'" + topic for topic in hostile[:5]} <= set(cells), "every formula-like topic is exported as text"
+    risky = [cell for cell in cells if cell and (cell[0] in "=@\t\r" or (cell[0] in "+-" and not _is_number(cell)))]
+    assert not risky
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

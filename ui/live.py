@@ -13,6 +13,8 @@ import html
 import time
 from typing import Any
 
+from chains.safe_text import inert_markdown
+
 
 DEFAULT_MIN_INTERVAL_S = 0.04
 #: Shown after the text while it is still streaming (tests and benches strip it).
@@ -74,14 +76,14 @@ class LiveMarkdown:
         self._tail += chunk
         head, tail = settled_split(self._tail)
         if head:
-            self._tail_slot.markdown(head)
+            self._tail_slot.markdown(inert_markdown(head))
             self.blocks_written += 1
             self._tail_slot = self._container.empty()
             self._tail = tail
             self._last_render = 0.0
         now = time.perf_counter()
         if now - self._last_render >= self._min_interval_s:
-            self._render_tail(self._tail + self._cursor)
+            self._render_tail(inert_markdown(self._tail) + self._cursor)
             self._last_render = now
 
     def _render_tail(self, text: str) -> None:
@@ -90,7 +92,7 @@ class LiveMarkdown:
 
     def close(self, *, interrupted_note: str | None = None) -> None:
         """Render the final tail immediately, without the cursor."""
-        final = self._tail + (f"\n\n*{interrupted_note}*" if interrupted_note else "")
+        final = inert_markdown(self._tail) + (f"\n\n*{interrupted_note}*" if interrupted_note else "")
         if final.strip():
             self._tail_slot.markdown(final)
         else:

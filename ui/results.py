@@ -8,6 +8,7 @@ import streamlit as st
 
 from chains.metrics import stream_metrics
 from chains.pricing import estimate_cost_usd
+from chains.safe_text import inert_markdown
 from chains.timing import CallTiming, RunRecord
 from ui.errors import show_call_error
 from ui.i18n import t
@@ -17,7 +18,7 @@ def call_status_line(call: CallTiming, finished_order: int | None = None) -> str
     """A one-line status for a call: icon, topic, latency, and finishing order if known."""
     icon = "✅" if call.ok else ("✂️" if call.interrupted else "❌")
     order = f" · {t('batch.finished_nth', nth=finished_order)}" if finished_order else ""
-    return f"{icon} **{call.topic}** · {call.latency_s:.2f} s{order}"
+    return f"{icon} **{inert_markdown(call.topic)}** · {call.latency_s:.2f} s{order}"
 
 
 def show_call(call: CallTiming, container: Any = None, finished_order: int | None = None) -> None:
@@ -26,14 +27,14 @@ def show_call(call: CallTiming, container: Any = None, finished_order: int | Non
     with target.container():
         st.markdown(call_status_line(call, finished_order))
         if call.output:
-            st.markdown(call.output)
+            st.markdown(inert_markdown(call.output))
         if not call.ok:
             show_call_error(call)
 
 
 def pending_line(topic: str) -> str:
     """The line shown for a call that has not finished yet."""
-    return f"⏳ {topic} …"
+    return f"⏳ {inert_markdown(topic)} …"
 
 
 def show_usage(record: RunRecord) -> None:
