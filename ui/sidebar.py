@@ -22,6 +22,8 @@ HOST_KEY_IN_USE = "_uses_host_key"
 #: A copy of the typed key in a non-widget key: it survives while the key field is hidden
 #: (simulator selected) without being assigned back to the widget, and so sent to the browser, on every run.
 TYPED_KEY = "_typed_api_key"
+#: Whether the key field was drawn in the previous run.
+KEY_FIELD_SHOWN = "_api_key_field_shown"
 _TYPICAL_JOKE_TOKENS = count_tokens("Why did the ice cream go to therapy?\n\nBecause it had too many layers to unpack!")
 
 
@@ -74,9 +76,8 @@ def _init_defaults(host: HostConfig) -> None:
         # Re-assigning keeps a widget's value while the widget is hidden (for example
         # the typed key while the simulator is selected); Streamlit drops it otherwise.
         st.session_state[key] = st.session_state.get(key, value)
-    # Not the key: assigning it would send it back to the browser on every run.
-    if "api_key" not in st.session_state:
-        st.session_state["api_key"] = st.session_state.get(TYPED_KEY, "")
+    # Not the key: assigning it would send it back to the browser on every run
+    # (see ``_key_field``, which restores it only when the field shows again).
 
 
 def _simulator_controls() -> None:
@@ -118,8 +119,7 @@ def _remote_controls(host: HostConfig) -> None:
         else ("https://api.openai.com/v1" if provider == "openai" else "http://localhost:11434/v1"),
         help=t("sidebar.base_url_help"),
     )
-    st.text_input(t("sidebar.api_key"), key="api_key", type="password", help=t("sidebar.api_key_help"))
-    st.session_state[TYPED_KEY] = st.session_state["api_key"]
+    _key_field()
     if host.has_key and not st.session_state["api_key"].strip():
         reason = _host_key_refusal(host)
         if reason is None:
@@ -135,6 +135,20 @@ def _remote_controls(host: HostConfig) -> None:
     st.slider(t("sidebar.temperature"), 0.0, 2.0, step=0.1, key="temperature")
     st.number_input(t("sidebar.timeout"), min_value=1.0, max_value=300.0, step=1.0, key="timeout_s")
     st.number_input(t("sidebar.max_retries"), min_value=0, max_value=5, step=1, key="max_retries", help=t("sidebar.max_retries_help"))
+
+
+def _key_field() -> None:
+    """The password field for the visitor's key, which is not sent back to the browser on every run.
+
+    Streamlit forgets a widget's value while the widget is hidden (the
+    simulator is selected). The value is kept in a plain session key instead,
+    and given back to the field once, when it shows again.
+    """
+    if not st.session_state.get(KEY_FIELD_SHOWN, False):
+        st.session_state["api_key"] = st.session_state.get("api_key") or st.session_state.get(TYPED_KEY, "")
+    st.text_input(t("sidebar.api_key"), key="api_key", type="password", help=t("sidebar.api_key_help"))
+    st.session_state[TYPED_KEY] = st.session_state["api_key"]
+    st.session_state[KEY_FIELD_SHOWN] = True
 
 
 def _host_key_refusal(host: HostConfig) -> str | None:
@@ -166,6 +180,7 @@ def render_sidebar() -> ActiveSettings:
         st.radio(t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True)
         st.selectbox(t("sidebar.provider"), PROVIDERS, key="provider", format_func=lambda p: t(f"providers.{p}"))
         if st.session_state["provider"] == "simulator":
+            st.session_state[KEY_FIELD_SHOWN] = False
             _simulator_controls()
         else:
             _remote_controls(host)
@@ -199,7 +214,7 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
             model=f"simulated-{state['sim_profile']}",
         )
         return ActiveSettings(model=model, uses_host_key=False)
-    typed_key = str(state.get("api_key", state.get(TYPED_KEY, ""))).strip()
+    typed_key = str(state.get("api_key") or state.get(TYPED_KEY) or "").strip()
     refusal = _host_key_refusal(host) if host.has_key and not typed_key else None
     uses_host_key = not typed_key and host.has_key and refusal is None
     model_name = state["model_name"].strip() or (host.default_model if host.has_key else DEFAULT_OPENAI_MODEL)

@@ -1,0 +1,101 @@
+"""Security through a real browser: hostile text loads nothing, and a typed key is not echoed back.
+
+* Hostile topics (markdown images, reference-style images, raw HTML, a
+  ``javascript:`` link) are run on every mode page, in one session, and the
+  History page is opened after them; the simulator's answers repeat the topic,
+  so the answers are hostile too. Every request the browser makes is recorded
+  (``page.on("request")``): none may go to any origin but the app's.
+* A key typed in the sidebar must not come back from the server in the
+  websocket frames of later runs (it used to, in every frame that re-assigned
+  the sidebar's defaults).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.helpers import (
+    APP,
+    assert_no_exception,
+    choose_in_sidebar_selectbox,
+    click_run,
+    open_page,
+    set_topics,
+    strings,
+    wait_for_idle,
+)
+
+pytestmark = pytest.mark.e2e
+
+EN = strings("en")
+HOSTILE = (
+    "![x](http://127.0.0.1:9/leak?k=1)\n"
+    "![y][r]\n"
+    "[r]: http://leak-ref.invalid/img.png\n"
+    "<img src=http://leak-html.invalid/i.png>\n"
+    "[z](javascript:alert(1))"
+)
+#: (sidebar title, button key, whether the page takes several topics)
+MODE_PAGES = [
+    (EN["nav"]["invoke"], "run", False),
+    (EN["nav"]["batch"], "run", True),
+    (EN["nav"]["stream"], "run", False),
+    (EN["nav"]["stream"], "race_run", False),
+    (EN["nav2"]["async"], "run", True),
+    (EN["nav"]["compare"], "run", True),
+]
+
+
+def _go(page: Any, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    wait_for_idle(page, timeout_ms=60_000)
+
+
+def test_hostile_topics_and_answers_make_the_browser_load_nothing(page: Any, warm_app: str) -> None:
+    app_origin = urlsplit(warm_app)[:2]
+    foreign: list[str] = []
+    page.on("request", lambda request: foreign.append(request.url) if urlsplit(request.url)[:2] != app_origin and not request.url.startswith("data:") else None)
+    open_page(page, f"{warm_app}/")
+    choose_in_sidebar_selectbox(page, EN["sidebar"]["profile"], EN["profiles"]["fast"])
+    for title, button, many in MODE_PAGES:
+        _go(page, title)
+        set_topics(page, HOSTILE.replace("\n", " ") if not many else HOSTILE.replace("\n", " ") + "\n" + "cats ![w](http://leak-second.invalid/w.png)")
+        if button == "race_run":
+            page.get_by_role("tab", name=EN["stream"]["tab_race"]).click()
+        click_run(page, button)
+        wait_for_idle(page, timeout_ms=90_000)
+        assert_no_exception(page)
+    _go(page, EN["nav2"]["history"])
+    assert_no_exception(page)
+    page.wait_for_timeout(500)
+    assert page.locator(f"{APP} img[src*='leak'], {APP} img[src*='127.0.0.1:9']").count() == 0
+    assert page.locator(f"{APP} a[href^='javascript:']").count() == 0
+    assert foreign == [], f"the browser requested {foreign}"
+
+
+def test_a_typed_key_is_not_sent_back_to_the_browser(page: Any, warm_app: str) -> None:
+    key = "sk-typed-ECHOCANARY-31337"
+    received: list[str] = []
+
+    def watch(socket: Any) -> None:
+        socket.on("framereceived", lambda payload: received.append(payload if isinstance(payload, str) else payload.decode("latin-1")))
+
+    page.on("websocket", watch)
+    open_page(page, f"{warm_app}/invoke")
+    choose_in_sidebar_selectbox(page, EN["sidebar"]["provider"], EN["providers"]["compatible"])
+    field = page.locator(".st-key-api_key input")
+    field.fill(key)
+    field.press("Enter")
+    wait_for_idle(page)
+    choose_in_sidebar_selectbox(page, EN["sidebar"]["provider"], EN["providers"]["simulator"])
+    for _ in range(3):
+        set_topics(page, "cats")
+        click_run(page)
+        wait_for_idle(page, timeout_ms=60_000)
+    choose_in_sidebar_selectbox(page, EN["sidebar"]["provider"], EN["providers"]["compatible"])
+    assert page.locator(".st-key-api_key input").input_value() == key, "the key survives a hidden provider switch"
+    echoes = [frame for frame in received if key in frame]
+    assert len(echoes) <= 1, f"the key came back in {len(echoes)} websocket frames"
