@@ -76,8 +76,10 @@ def _init_defaults(host: HostConfig) -> None:
         # Re-assigning keeps a widget's value while the widget is hidden (for example
         # the typed key while the simulator is selected); Streamlit drops it otherwise.
         st.session_state[key] = st.session_state.get(key, value)
-    # Not the key: assigning it would send it back to the browser on every run
-    # (see ``_key_field``, which restores it only when the field shows again).
+    # Never the typed key: assigning it would send it back to the browser on every run
+    # (``_key_field`` restores it, once, when the field shows again).
+    if "api_key" not in st.session_state:
+        st.session_state["api_key"] = ""
 
 
 def _simulator_controls() -> None:
