@@ -14,7 +14,13 @@ import pytest
 
 from chains.errors import classify_error
 from chains.joke import build_joke_chain
-from chains.models import EgressPolicy, HostKeyRefusedError, ModelSettings, bind_host_key, make_model
+from chains.models import (
+    EgressPolicy,
+    HostKeyRefusedError,
+    ModelSettings,
+    bind_host_key,
+    make_model,
+)
 from chains.netguard import UnsafeURLError
 from chains.quota import HostKeyLimits, HostKeyMeter, InMemoryLedger
 from tests.openai_server import OpenAICompatibleServer, key_fingerprint

@@ -7,8 +7,20 @@ import socket
 import pytest
 
 from chains.errors import classify_error
-from chains.netguard import UnsafeURLError, check_base_url, is_forbidden_address, origin_of, same_endpoint
-from chains.quota import HostKeyLimits, HostKeyMeter, InMemoryLedger, QuotaExceededError, limits_from_mapping
+from chains.netguard import (
+    UnsafeURLError,
+    check_base_url,
+    is_forbidden_address,
+    origin_of,
+    same_endpoint,
+)
+from chains.quota import (
+    HostKeyLimits,
+    HostKeyMeter,
+    InMemoryLedger,
+    QuotaExceededError,
+    limits_from_mapping,
+)
 from chains.safe_text import csv_cell, inert_markdown
 
 

@@ -9,6 +9,7 @@ from chains.timing import CallTiming, RunRecord
 from ui.host import read_host_config
 from ui.i18n import t
 
+
 def error_message(kind: str) -> str:
     """The localized "what happened, what to try" text for an error kind."""
     return t(f"errors.{kind}")

@@ -18,7 +18,13 @@ import streamlit as st
 
 from chains.models import DEFAULT_OPENAI_MODEL, EgressPolicy, bind_host_key
 from chains.netguard import parse_url_list
-from chains.quota import LIMIT_NAMES, HostKeyLimits, HostKeyMeter, default_ledger, limits_from_mapping
+from chains.quota import (
+    LIMIT_NAMES,
+    HostKeyLimits,
+    HostKeyMeter,
+    default_ledger,
+    limits_from_mapping,
+)
 
 HOST_SETTING_NAMES = (
     "OPENAI_API_KEY",

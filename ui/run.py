@@ -10,8 +10,8 @@ from langchain_core.runnables import Runnable
 
 from chains.joke import build_joke_chain
 from chains.models import HostKeyRefusedError, make_model
-from chains.netguard import UnsafeURLError
 from chains.modes import RunMeta
+from chains.netguard import UnsafeURLError
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from chains.models import DEFAULT_MAX_RETRIES, DEFAULT_OPENAI_MODEL, DEFAULT_TIMEOUT_S, PROVIDERS, ModelSettings
+from chains.models import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_OPENAI_MODEL,
+    DEFAULT_TIMEOUT_S,
+    PROVIDERS,
+    ModelSettings,
+)
 from chains.netguard import same_endpoint
 from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.tokens import count_tokens
