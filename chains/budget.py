@@ -8,6 +8,10 @@ and how many topics one run may have.
 
 Plain Python: the UI passes ``st.secrets`` or ``os.environ`` to
 ``budget_from_mapping``; nothing here imports Streamlit.
+
+Superseded in the app by ``chains.quota`` (one ledger for the whole deployment,
+per visitor, counted per HTTP request at the transport, so that a reload cannot
+reset it and retries are counted). Kept for code that imports it.
 """
 
 from __future__ import annotations

@@ -111,8 +111,10 @@ def prepare_run(
         show_exception(exc, settings.api_key)
         return None
     secrets = tuple(secret for secret in (settings.api_key,) if secret)
-    # The deployment's model name is not shown to visitors: label its runs generically.
-    label = DEPLOYMENT_MODEL_LABEL if active.uses_host_key and not str(st.session_state.get("model_name", "")).strip() else settings.model
+    # The deployment's model name is not shown to visitors: label its runs generically
+    # (also when a visitor's own key runs on it because the model field is empty).
+    on_host_model = host.has_key and not settings.is_simulated and not str(st.session_state.get("model_name", "")).strip()
+    label = DEPLOYMENT_MODEL_LABEL if on_host_model else settings.model
     return PreparedRun(chain=chain, meta=RunMeta(settings.provider, label, secrets), topics=topics)
 
 
