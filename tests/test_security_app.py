@@ -196,3 +196,15 @@ def test_hostile_topics_and_answers_are_rendered_inert(monkeypatch: pytest.Monke
         if "unsafe_allow_html" in text:
             continue
         assert "![" not in text and "<img" not in text and "](javascript:" not in text, text
+
+
+def test_the_sidebar_shows_the_calls_left_and_a_reload_shows_the_same(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer
+) -> None:
+    env = deployment(openai_server, HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR="9", HOST_KEY_MAX_TOPICS="4")
+    left = lambda remaining: EN["security"]["calls_left"].format(remaining=remaining, total=9, topics=4)  # noqa: E731
+    app = open_app(monkeypatch, "pages/batch.py", env=env, state={"batch_with_loop": False, "timeout_s": 5.0})
+    assert left(9) in page_dump(app)
+    start_run(app, "batch", "run", "cats\nowls")
+    reload = open_app(monkeypatch, "pages/batch.py", env=env)
+    assert openai_server.requests_total == 2 and left(7) in page_dump(reload)
