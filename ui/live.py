@@ -15,7 +15,6 @@ from typing import Any
 
 from chains.safe_text import inert_markdown
 
-
 DEFAULT_MIN_INTERVAL_S = 0.04
 #: Shown after the text while it is still streaming (tests and benches strip it).
 STREAMING_CURSOR = "▌"
