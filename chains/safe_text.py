@@ -38,7 +38,7 @@ def inert_markdown(text: str | None) -> str:
       plain text: ``🖼 a`` followed by the URL as code, so nothing is fetched.
     - Link reference definitions (``[r]: url``) are shown as text, so no
       reference can turn into an image or a link elsewhere.
-    - ``<`` and ``>`` are escaped: no raw HTML tag and no ``<url>`` autolink.
+    - ``<`` is escaped: no raw HTML tag and no ``<url>`` autolink.
     - Links whose target is not http(s), mailto or a relative anchor keep their
       text only; ``javascript:`` and friends are broken up wherever they appear.
 
@@ -51,7 +51,9 @@ def inert_markdown(text: str | None) -> str:
     if not text:
         return ""
     text = text.replace("\x00", "")
-    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    # "<" alone opens every tag and autolink; ">" is left alone so that block quotes still render.
+    # (Inside code spans the entity shows as "&lt;": a cosmetic cost, accepted for safety.)
+    text = text.replace("<", "&lt;")
 
     def image(match: re.Match[str]) -> str:
         alt = match.group(1).strip() or "image"
