@@ -14,7 +14,7 @@ from chains.models import DEFAULT_MAX_RETRIES, DEFAULT_OPENAI_MODEL, DEFAULT_TIM
 from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.tokens import count_tokens
 from ui.host import HostConfig, read_host_config, session_budget
-from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, t
+from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
 
 SETTINGS_KEY = "_model_settings"
 HOST_KEY_IN_USE = "_uses_host_key"
@@ -73,7 +73,7 @@ def _simulator_controls() -> None:
         t("sidebar.profile"),
         list(PROFILES),
         key="sim_profile",
-        format_func=lambda name: t(f"profiles.{name.replace('.', '_')}"),
+        format_func=option_labels("profiles."),
         on_change=_apply_profile,
         help=t("sidebar.profile_help"),
     )
@@ -124,7 +124,7 @@ def render_sidebar() -> ActiveSettings:
     current_language()
     with st.sidebar:
         st.radio(t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True)
-        st.selectbox(t("sidebar.provider"), PROVIDERS, key="provider", format_func=lambda p: t(f"providers.{p}"))
+        st.selectbox(t("sidebar.provider"), PROVIDERS, key="provider", format_func=option_labels("providers."))
         if st.session_state["provider"] == "simulator":
             _simulator_controls()
         else:
