@@ -19,7 +19,7 @@ ANSWER_LENGTHS = {"short": None, "medium": 300, "long": 1000}
 
 st.title(t("stream.title"))
 st.markdown(t("stream.intro"))
-text = topics_input("stream", height=70, help_text=t("stream.topic_help"))
+text = topics_input("stream", one_topic=True, height=100, help_text=t("stream.topic_help"))
 
 options = st.columns(2)
 chunk_style = options[0].radio(
