@@ -135,10 +135,12 @@ class SimulatedChatModel(BaseChatModel):
     def _plan(self, messages: list[BaseMessage], stop: list[str] | None = None) -> _CallPlan:
         """Decide the reply, its latency and any injected failure for one call.
 
-        Everything is drawn from one generator seeded with ``seed`` and the topic,
-        and nothing else: the same question gets the same answer, the same planned
-        latency and the same injected fault in every mode (invoke, each call of a
-        loop, batch, stream and the async twins) and at every position in a run.
+        The text comes from ``seed`` and the topic (so from its language); the
+        latency jitter and any injected fault from one generator seeded with
+        ``seed``, the model's name (so the profile) and the topic; nothing else.
+        The same question therefore gets the same answer, the same planned latency
+        and the same injected fault in every mode (invoke, each call of a loop,
+        batch, stream and the async twins) and at every position in a run.
 
         Args:
             messages: The prompt.
@@ -150,7 +152,7 @@ class SimulatedChatModel(BaseChatModel):
         prompt = "\n".join(str(message.content) for message in messages)
         match = _TOPIC_IN_PROMPT.search(prompt.strip())
         topic = match.group("topic").strip() if match else prompt.strip()
-        rng = random.Random(zlib.crc32(f"{self.seed}|{topic}|0".encode("utf-8")))
+        rng = random.Random(zlib.crc32(f"{self.seed}|{self.model_name}|{topic}".encode()))
         text = _cut_at_stop(write_reply(topic, self.seed, self.min_output_tokens, count_tokens), stop)
         tokens = split_tokens(text)
         mean_gap = 1.0 / self.tokens_per_s if self.tokens_per_s > 0 else 0.0

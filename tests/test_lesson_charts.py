@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chains.joke import build_joke_chain
-from chains.modes import RunMeta, run_async, run_astream, run_batch, run_invoke, run_loop, run_stream
+from chains.modes import RunMeta, run_astream, run_async, run_batch, run_invoke, run_loop, run_stream
 from chains.simulator import SimulatedChatModel
 from chains.sweep import SweepPoint, batch_knee, observed_knee, summarize_sweep
 from chains.timing import RunRecord
