@@ -5,8 +5,6 @@ LangChain is imported only when the button is pressed, so Home stays quick to lo
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from chains.profiles import PROFILES, SEED_POST_PROFILE, SEED_POST_SEED
@@ -38,15 +36,14 @@ def seed_post_section() -> None:
     st.subheader(t("seed.title"))
     st.markdown(t("seed.intro"))
     st.button(t("seed.button"), key="seed_reproduce", type="primary", icon="🔁", on_click=_use_the_seed_profile)
-    stream_box = st.container(key="seed_stream")
     if st.session_state.pop(_PENDING, False):
-        _run(stream_box)
+        _run()
     records = st.session_state.get(SEED_POST_RESULT)
     if records:
-        _show(records, stream_box)
+        _show(records)
 
 
-def _run(stream_box: Any) -> None:
+def _run() -> None:
     from chains.seed_post import SEED_POST_TOPICS, run_seed_post
     from ui.live import ChunkView
     from ui.run import prepare_run, remember
@@ -54,10 +51,8 @@ def _run(stream_box: Any) -> None:
     prepared = prepare_run("\n".join(SEED_POST_TOPICS), calls_per_topic=3)
     if prepared is None:
         return
-    with stream_box:
-        st.markdown(f"**{t('seed.stream_title')}**")
-    chunks = ChunkView(stream_box.container(border=True), separator="!!")
     with st.status(t("seed.running"), expanded=True) as status:
+        chunks = ChunkView(st.container(border=True), separator="!!")
         records = run_seed_post(
             prepared.chain,
             meta=prepared.meta,
@@ -69,7 +64,7 @@ def _run(stream_box: Any) -> None:
     st.session_state[SEED_POST_RESULT] = [remember(record) for record in records]
 
 
-def _show(records: list, stream_box: Any) -> None:
+def _show(records: list) -> None:
     from chains.seed_post import compare_with_the_post, print_like_the_post
 
     rows = compare_with_the_post(records)
@@ -89,7 +84,8 @@ def _show(records: list, stream_box: Any) -> None:
     st.markdown("\n".join(table))
     stream = next((record for record in records if record.mode == "stream"), None)
     if stream is not None and stream.calls and stream.calls[0].chunks:
-        with stream_box:
+        with st.container(key="seed_stream"):
+            st.markdown(f"**{t('seed.stream_title')}**")
             st.caption(t("seed.stream_caption"))
             st.code(print_like_the_post([piece for _, piece in stream.calls[0].chunks]), language=None, wrap_lines=True)
     st.caption(t("seed.note"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -49,3 +50,34 @@ def test_stream_choices_and_topics_survive_a_language_switch(page: Any, warm_app
     choose_radio(page, page.get_by_test_id("stSidebar"), "English")
     assert checked_label(page, "chunk_style") == EN["stream"]["chunk_style_bang"]
     assert checked_label(page, "answer_length") == EN["stream"]["length_long"]
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ko-KR"])
+def test_seed_post_numbers_show_beside_the_measured_ones_one_click_from_home(
+    browser: Any, warm_app: str, locale: str
+) -> None:
+    language = "ko" if locale.startswith("ko") else "en"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        open_page(page, f"{warm_app}/")
+        page.locator(".st-key-seed_reproduce button").click()  # the one click
+        metrics = page.locator(".st-key-seed_metrics").get_by_test_id("stMetric")
+        metrics.nth(2).wait_for(state="visible")
+        wait_for_idle(page)
+        assert_no_exception(page)
+        assert metrics.count() == 3
+        for index, post in enumerate(("1.294", "3.097", "1.330")):
+            metric = metrics.nth(index)
+            assert post in metric.get_by_test_id("stMetricLabel").inner_text()
+            measured = metric.get_by_test_id("stMetricValue").inner_text()
+            assert re.fullmatch(r"\d+\.\d\d s", measured.strip()), measured
+        profile_box = page.get_by_test_id("stSidebar").locator(".st-key-sim_profile")
+        chosen = profile_box.evaluate("el => el.textContent + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')")
+        assert strings(language)["profiles"]["seed-blog-gpt-3_5-turbo"] in chosen, chosen
+        assert "!! " in page.locator(".st-key-seed_stream").inner_text()
+        page.locator(".st-key-seed_metrics").scroll_into_view_if_needed()
+        screenshot(page, f"lesson-seed-post-{language}")
+    finally:
+        context.close()
