@@ -134,7 +134,7 @@ def call_timeline(records: list[RunRecord]) -> go.Figure:
     )
     figure.update_yaxes(autorange="reversed", matches=None, title=None)
     figure.for_each_annotation(lambda annotation: annotation.update(text=annotation.text.split("=", 1)[-1]))
-    figure.update_layout(margin={"t": 50, "b": 10})
+    figure.update_layout(margin={"t": 50, "b": 10}, legend={"title": None})
     return figure
 
 
