@@ -133,3 +133,39 @@ def test_one_knee_for_the_metric_and_the_text(times: dict[int, float], flat: int
 def test_no_batch_rows_means_no_knee() -> None:
     assert batch_knee([]) == batch_knee(summarize_sweep([SweepPoint("loop", 1, 0, 1.0)]))
     assert batch_knee([]).leaves_at is None and batch_knee([]).flat_until is None
+
+
+def _lab_results_app(times: dict[int, float], pool: int):
+    from streamlit.testing.v1 import AppTest
+
+    def page(times: dict[int, float], pool: int) -> None:
+        from chains.sweep import SweepPoint
+        from ui.lab import show_sweep_results
+
+        points = [SweepPoint(mode, n, 0, (n if mode == "loop" else wall_s)) for n, wall_s in times.items() for mode in ("loop", "batch")]
+        sweep = {"points": points, "steps": points, "stopped": False, "done": len(points), "max_concurrency": None,
+                 "k": max(times), "repeats": 1, "pool": pool}
+        show_sweep_results(sweep)
+
+    app = AppTest.from_function(page, kwargs={"times": times, "pool": pool}, default_timeout=30)
+    app.run()
+    assert not app.exception
+    return app
+
+
+@pytest.mark.parametrize(("times", "pool"), [({1: 1.0, 2: 1.0, 3: 1.1, 4: 2.0, 5: 2.1}, 6), ({1: 1.0, 2: 1.0, 6: 1.0, 7: 2.1}, 6)])
+def test_lab_metric_and_sentence_name_the_same_knee(times: dict[int, float], pool: int) -> None:
+    app = _lab_results_app(times, pool)
+    knee = batch_knee(summarize_sweep(batch_points(times)))
+    metric = next(metric for metric in app.metric if metric.label == "batch leaves the flat line at")
+    assert metric.value == f"N = {knee.leaves_at}"
+    lesson = "\n".join(str(info.value) for info in app.info)
+    assert f"flat up to N = {knee.flat_until}" in lesson
+    assert f"leaves the flat line at N = {knee.leaves_at}" in lesson
+
+
+def test_lab_flat_batch_has_no_knee_and_says_so() -> None:
+    app = _lab_results_app({1: 1.0, 4: 1.1, 8: 1.2}, 6)
+    metric = next(metric for metric in app.metric if metric.label == "batch leaves the flat line at")
+    assert metric.value == "—"
+    assert "stayed flat up to N = 8" in "\n".join(str(info.value) for info in app.info)
