@@ -81,3 +81,22 @@ def test_seed_post_numbers_show_beside_the_measured_ones_one_click_from_home(
         screenshot(page, f"lesson-seed-post-{language}")
     finally:
         context.close()
+
+
+def test_history_choices_survive_a_language_switch(page: Any, warm_app: str) -> None:
+    open_page(page, f"{warm_app}/stream")
+    page.locator(".st-key-run button").click()
+    page.get_by_test_id("stMetric").first.wait_for(state="visible")
+    wait_for_idle(page)
+    # Navigate inside the session (a new URL would start a new session, with no history).
+    page.get_by_test_id("stSidebarNav").get_by_text(EN["nav2"]["history"]).click()
+    wait_for_idle(page)
+    choose_radio(page, page.locator(".st-key-history_export_scope"), EN["history"]["scope_picked"])
+    picked_before = page.locator(".st-key-history_pick").inner_text()
+    assert "stream" in picked_before
+
+    choose_radio(page, page.get_by_test_id("stSidebar"), "한국어")
+    assert_no_exception(page)
+    assert checked_label(page, "history_export_scope") == KO["history"]["scope_picked"]
+    assert page.locator(".st-key-history_pick").get_by_text("stream").count() >= 1
+    screenshot(page, "lesson-history-after-switch-ko")
