@@ -70,10 +70,13 @@ def current_language() -> str:
 
 
 def _is_plain_choice(value: Any) -> bool:
-    """True for the values a choice widget holds: a str or number, or a list/tuple of them."""
+    """True for the values a labelled choice holds here: a string id, or a list/tuple of them.
+
+    Numbers (sliders, number inputs) travel as numbers, not labels, so they need no help.
+    """
     if isinstance(value, (list, tuple)):
-        return all(_is_plain_choice(item) for item in value)
-    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+        return all(isinstance(item, str) for item in value)
+    return isinstance(value, str)
 
 
 def _keep_choices_across_language_switch() -> None:
@@ -86,8 +89,8 @@ def _keep_choices_across_language_switch() -> None:
     its value, read here before any widget of the new run is drawn, is still decoded
     with the previous run's labels, so it is the stable id ("bang", "long"...).
     Writing it back into ``st.session_state`` makes Streamlit send that value with
-    the new labels. Booleans (buttons, toggles) and other objects are left alone: a
-    button's value cannot be set, and a toggle's value does not depend on its label.
+    the new labels. Booleans (buttons, toggles), numbers and other objects are left
+    alone: a button's value cannot be set, and they do not travel as labels.
     """
     for key in list(st.session_state.keys()):
         if key == LANGUAGE_KEY:
