@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 
 from chains.tokens import contains_korean
@@ -17,7 +18,7 @@ ENGLISH_JOKES: tuple[str, ...] = (
     "Why did the {topic} go to the gym?\n\nIt wanted to lower its latency.",
     "Why did the {topic} sit alone at lunch?\n\nIt was still waiting for its first token.",
     "Why did the {topic} join a study group?\n\nIt heard everyone there worked in parallel.",
-    "What's a {topic}'s favourite exercise?\n\nBatch curls: ten reps in the time of one.",
+    "What's the {topic}'s favourite exercise?\n\nBatch curls: ten reps in the time of one.",
     "Why did the {topic} apply for the job twice?\n\nIt forgot to set max_concurrency.",
     "Why was the {topic} never lonely?\n\nIt always came in a thread pool.",
     "What did the {topic} say after the loop finished?\n\nThat took linear time, and I feel every second of it.",
@@ -39,6 +40,14 @@ KOREAN_JOKES: tuple[str, ...] = (
     "{topic}{i_ga} 말을 천천히 하는 이유는?\n\n한 글자씩 '스트림'으로 보내는 중이라서요!",
     "{topic}{eun_neun} 왜 혼자 있어도 외롭지 않을까요?\n\n늘 '배치'로 다니거든요!",
 )
+
+
+_LEADING_ARTICLE = re.compile(r"^(?:the|an?)\s+(?=\S)", re.IGNORECASE)
+
+
+def _without_article(topic: str) -> str:
+    """Drop a leading "the", "a" or "an": every English template says "the {topic}"."""
+    return _LEADING_ARTICLE.sub("", topic, count=1)
 
 
 def _has_final_consonant(word: str) -> bool:
@@ -70,7 +79,7 @@ def write_joke(topic: str, variant: int) -> str:
             topic=topic, i_ga="이" if batchim else "가", eun_neun="은" if batchim else "는"
         )
     template = ENGLISH_JOKES[variant % len(ENGLISH_JOKES)]
-    return template.format(topic=topic)
+    return template.format(topic=_without_article(topic))
 
 
 def write_reply(topic: str, seed: int, min_tokens: int | None = None, count_tokens=None) -> str:

@@ -8,6 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chains.tokens import count_tokens
+
+#: The length of a typical simulated joke, for the per-joke estimates.
+TYPICAL_JOKE_TOKENS = count_tokens("Why did the ice cream go to therapy?\n\nBecause it had too many layers to unpack!")
+
+
+def typical_joke_seconds(ttft_s: float, tokens_per_s: float) -> float:
+    """About how long a typical joke takes: the time to first token plus its tokens at the given speed.
+
+    The sidebar's estimate and each profile's promise both come from here, so they agree.
+    """
+    return ttft_s + (TYPICAL_JOKE_TOKENS / tokens_per_s if tokens_per_s > 0 else 0.0)
+
 
 @dataclass(frozen=True)
 class LatencyProfile:
@@ -25,14 +38,24 @@ class LatencyProfile:
     tokens_per_s: float
     jitter: float
 
+    @property
+    def typical_joke_s(self) -> float:
+        """About how long a typical joke takes on this profile (see ``typical_joke_seconds``)."""
+        return typical_joke_seconds(self.ttft_s, self.tokens_per_s)
+
 
 PROFILES: dict[str, LatencyProfile] = {
     profile.name: profile
     for profile in (
         LatencyProfile("gpt-4o-mini-like", ttft_s=0.40, tokens_per_s=60.0, jitter=0.25),
-        LatencyProfile("seed-blog-gpt-3.5-turbo", ttft_s=0.55, tokens_per_s=32.0, jitter=0.2),
+        # Calibrated on the seed post with seed 42: invoke("ice cream") ≈ 1.29 s, the loop of
+        # its three topics ≈ 3.1 s, batch of three ≈ 1.3 s (bench/seed_reproduction.py).
+        LatencyProfile("seed-blog-gpt-3.5-turbo", ttft_s=0.52, tokens_per_s=40.0, jitter=0.3),
         LatencyProfile("slow-reasoning-like", ttft_s=1.50, tokens_per_s=25.0, jitter=0.3),
         LatencyProfile("fast", ttft_s=0.05, tokens_per_s=400.0, jitter=0.1),
     )
 }
 DEFAULT_PROFILE = "gpt-4o-mini-like"
+#: The profile and seed that reproduce the seed post's numbers (see ``chains.seed_post``).
+SEED_POST_PROFILE = "seed-blog-gpt-3.5-turbo"
+SEED_POST_SEED = 42

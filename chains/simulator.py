@@ -31,6 +31,11 @@ from chains.profiles import PROFILES, LatencyProfile
 from chains.tokens import count_tokens, split_tokens
 
 
+def _cut_at_stop(text: str, stop: list[str] | None) -> str:
+    """Cut ``text`` before the earliest stop sequence, as a provider does."""
+    cuts = [text.find(sequence) for sequence in stop or () if sequence]
+    cuts = [cut for cut in cuts if cut >= 0]
+    return text[: min(cuts)] if cuts else text
 
 
 class SimulatedProviderError(Exception):
@@ -88,7 +93,6 @@ class SimulatedChatModel(BaseChatModel):
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _in_flight: int = PrivateAttr(default=0)
     _peak_in_flight: int = PrivateAttr(default=0)
-    _asked: dict[str, int] = PrivateAttr(default_factory=dict)
 
     model_config = {"populate_by_name": True}
 
@@ -128,16 +132,28 @@ class SimulatedChatModel(BaseChatModel):
         return self._peak_in_flight
 
     # ----------------------------------------------------------------- planning
-    def _plan(self, messages: list[BaseMessage]) -> _CallPlan:
-        """Decide the reply, its latency and any injected failure for one call."""
+    def _plan(self, messages: list[BaseMessage], stop: list[str] | None = None) -> _CallPlan:
+        """Decide the reply, its latency and any injected failure for one call.
+
+        The text comes from ``seed`` and the topic (so from its language); the
+        latency jitter and any injected fault from one generator seeded with
+        ``seed``, the model's name (so the profile) and the topic; nothing else.
+        The same question therefore gets the same answer, the same planned latency
+        and the same injected fault in every mode (invoke, each call of a loop,
+        batch, stream and the async twins) and at every position in a run.
+
+        Args:
+            messages: The prompt.
+            stop: Stop sequences; the reply ends before the first one, as an API's does.
+
+        Returns:
+            The plan.
+        """
         prompt = "\n".join(str(message.content) for message in messages)
         match = _TOPIC_IN_PROMPT.search(prompt.strip())
         topic = match.group("topic").strip() if match else prompt.strip()
-        with self._lock:
-            asked = self._asked.get(topic, 0)
-            self._asked[topic] = asked + 1
-        rng = random.Random(zlib.crc32(f"{self.seed}|{topic}|{asked}".encode("utf-8")))
-        text = write_reply(topic, self.seed + asked, self.min_output_tokens, count_tokens)
+        rng = random.Random(zlib.crc32(f"{self.seed}|{self.model_name}|{topic}".encode()))
+        text = _cut_at_stop(write_reply(topic, self.seed, self.min_output_tokens, count_tokens), stop)
         tokens = split_tokens(text)
         mean_gap = 1.0 / self.tokens_per_s if self.tokens_per_s > 0 else 0.0
         ttft = max(0.0, self.ttft_s * (1.0 + self.jitter * rng.gauss(0.0, 1.0)))
@@ -209,7 +225,7 @@ class SimulatedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        plan = self._plan(messages)
+        plan = self._plan(messages, stop)
         with self._slot():
             if plan.failure is not None:
                 time.sleep(plan.ttft_s / 2)
@@ -226,7 +242,7 @@ class SimulatedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        plan = self._plan(messages)
+        plan = self._plan(messages, stop)
         with self._slot():
             if plan.failure is not None:
                 time.sleep(plan.ttft_s / 2)
@@ -251,7 +267,7 @@ class SimulatedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        plan = self._plan(messages)
+        plan = self._plan(messages, stop)
         with self._slot():
             if plan.failure is not None:
                 await asyncio.sleep(plan.ttft_s / 2)
@@ -268,7 +284,7 @@ class SimulatedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        plan = self._plan(messages)
+        plan = self._plan(messages, stop)
         with self._slot():
             if plan.failure is not None:
                 await asyncio.sleep(plan.ttft_s / 2)

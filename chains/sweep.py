@@ -338,8 +338,48 @@ def flat_until(summary: Sequence[SweepSummary], pool_size: int) -> int | None:
     return max(flat) if flat else None
 
 
+@dataclass(frozen=True)
+class BatchKnee:
+    """Where batch's *measured* time leaves the flat line: one answer for the metric and the text.
+
+    Attributes:
+        flat_until: The largest measured N before the knee (the largest N when batch
+            stayed flat), or ``None`` when batch was not measured.
+        leaves_at: The first N whose batch mean exceeds ``ratio`` times the mean at
+            the smallest N, or ``None`` when batch stayed flat.
+    """
+
+    flat_until: int | None
+    leaves_at: int | None
+
+
+def batch_knee(summary: Sequence[SweepSummary], ratio: float = 1.5) -> BatchKnee:
+    """Find where batch's measured time leaves the flat line.
+
+    The Lab's metric ("leaves the flat line at N = …") and its sentence ("flat up
+    to N = …") both read this, so they can never disagree.
+
+    Args:
+        summary: The output of ``summarize_sweep``.
+        ratio: How many times the smallest-N batch time counts as "no longer flat".
+
+    Returns:
+        The knee.
+    """
+    rows = sorted((row for row in summary if row.mode == "batch"), key=lambda row: row.n)
+    if not rows:
+        return BatchKnee(flat_until=None, leaves_at=None)
+    base = rows[0].mean_s
+    flat = rows[0].n
+    for row in rows[1:]:
+        if row.mean_s > ratio * base:
+            return BatchKnee(flat_until=flat, leaves_at=row.n)
+        flat = row.n
+    return BatchKnee(flat_until=flat, leaves_at=None)
+
+
 def observed_knee(summary: Sequence[SweepSummary], ratio: float = 1.5) -> int | None:
-    """The first N at which batch's measured time leaves the flat line.
+    """The first N at which batch's measured time leaves the flat line (``batch_knee(...).leaves_at``).
 
     Args:
         summary: The output of ``summarize_sweep``.
@@ -349,14 +389,7 @@ def observed_knee(summary: Sequence[SweepSummary], ratio: float = 1.5) -> int | 
         The first N whose batch mean exceeds ``ratio`` times the mean at the
         smallest N, or ``None`` when batch stays flat (or was not measured).
     """
-    rows = sorted((row for row in summary if row.mode == "batch"), key=lambda row: row.n)
-    if not rows:
-        return None
-    base = rows[0].mean_s
-    for row in rows[1:]:
-        if row.mean_s > ratio * base:
-            return row.n
-    return None
+    return batch_knee(summary, ratio).leaves_at
 
 
 def sweep_to_frame(points: Sequence[SweepPoint]) -> pd.DataFrame:

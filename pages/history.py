@@ -12,7 +12,7 @@ from ui.history import (
     run_choice_label,
     run_label,
 )
-from ui.i18n import t
+from ui.i18n import option_labels, t
 from ui.run import HISTORY_KEY, MAX_HISTORY, history
 
 MAX_PICKED = 8
@@ -112,7 +112,7 @@ else:
         ["all", "picked"],
         key="history_export_scope",
         horizontal=True,
-        format_func=lambda value: t(f"history.scope_{value}"),
+        format_func=option_labels("history.scope_"),
     )
     exported = list(shown) if scope == "all" else [record for _, record in chosen]
     st.caption(t("history.export_note", runs=len(exported), calls=sum(record.n for record in exported)))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.code import CHAIN_CODE
 from ui.i18n import t
+from ui.seed_post import seed_post_section
 
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
@@ -18,6 +19,8 @@ measure = st.columns(4)
 measure[0].page_link("pages/compare.py", label=t("nav.compare"), icon="📊")
 measure[1].page_link("pages/lab.py", label=t("nav2.lab"), icon="🧪")
 measure[2].page_link("pages/history.py", label=t("nav2.history"), icon="🗂️")
+
+seed_post_section()
 
 st.subheader(t("home.chain_title"))
 st.markdown(t("home.chain_text"))

@@ -7,7 +7,7 @@ from chains.safe_text import inert_markdown
 from ui.charts import token_arrival
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
-from ui.i18n import t
+from ui.i18n import option_labels, t
 from ui.inputs import topics_input
 from ui.live import ChunkView, LiveMarkdown
 from ui.results import show_stream_metrics, show_usage
@@ -20,16 +20,16 @@ ANSWER_LENGTHS = {"short": None, "medium": 300, "long": 1000}
 
 st.title(t("stream.title"))
 st.markdown(t("stream.intro"))
-text = topics_input("stream", height=70, help_text=t("stream.topic_help"))
+text = topics_input("stream", one_topic=True, height=100, help_text=t("stream.topic_help"))
 
 options = st.columns(2)
 chunk_style = options[0].radio(
-    t("stream.chunk_style"), ["colour", "bang"], key="chunk_style", horizontal=True, format_func=lambda s: t(f"stream.chunk_style_{s}")
+    t("stream.chunk_style"), ["colour", "bang"], key="chunk_style", horizontal=True, format_func=option_labels("stream.chunk_style_")
 )
 length = "short"
 if active_settings().model.is_simulated:
     length = options[1].radio(
-        t("stream.length"), list(ANSWER_LENGTHS), key="answer_length", horizontal=True, format_func=lambda s: t(f"stream.length_{s}")
+        t("stream.length"), list(ANSWER_LENGTHS), key="answer_length", horizontal=True, format_func=option_labels("stream.length_")
     )
 overrides = {"sim_min_output_tokens": ANSWER_LENGTHS[length]}
 

@@ -12,6 +12,31 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 
+#: One colour per mode on every chart. Red (``FAILURE_COLOUR``) means a failure, and nothing else.
+MODE_COLOURS: dict[str, str] = {
+    "invoke": "#7b61ff",
+    "loop": "#ff8c42",
+    "batch": "#3d9df3",
+    "stream": "#21a366",
+    "ainvoke": "#b3a4ff",
+    "abatch": "#92c9f9",
+    "astream": "#8fd6ac",
+}
+FAILURE_COLOUR = "#ff4b4b"
+FIRST_TOKEN_COLOUR = "#1f2937"
+_OTHER_MODE_COLOUR = "#7f7f7f"
+
+
+def mode_colour(mode: str) -> str:
+    """The colour of ``mode`` on every chart (grey for an unknown mode, never red)."""
+    return MODE_COLOURS.get(mode, _OTHER_MODE_COLOUR)
+
+
+def _colour_map(records: list[RunRecord], labels: list[str]) -> dict[str, str]:
+    """``{label: colour of the record's mode}`` for a plotly ``color_discrete_map``."""
+    return {label: mode_colour(record.mode) for record, label in zip(records, labels)}
+
+
 def _mode_label(record: RunRecord) -> str:
     label = t(f"modes.{record.mode}")
     if record.max_concurrency:
@@ -35,6 +60,7 @@ def wall_time_bars(records: list[RunRecord]) -> go.Figure:
         text=[f"{value:.2f} s" for value in data["wall_s"]],
         hover_data=["n"],
         color="mode",
+        color_discrete_map=_colour_map(records, data["mode"]),
         labels={"mode": t("charts.mode"), "wall_s": t("charts.wall_s"), "n": t("charts.n")},
         title=t("charts.wall_title"),
     )
@@ -59,11 +85,11 @@ def _mark_first_tokens(figure: go.Figure, records: list[RunRecord], labels: list
             x=[label for label, _ in marks],
             y=[first for _, first in marks],
             mode="markers+text",
-            marker={"symbol": "line-ew-open", "size": 44, "color": "#1f2937", "line": {"width": 3, "color": "#1f2937"}},
+            marker={"symbol": "line-ew-open", "size": 44, "color": FIRST_TOKEN_COLOUR, "line": {"width": 3, "color": FIRST_TOKEN_COLOUR}},
             text=[t("charts.first_token", seconds=first) for _, first in marks],
             # Below the mark: the bar's own label sits at its top.
             textposition="bottom center",
-            textfont={"color": "#1f2937"},
+            textfont={"color": FIRST_TOKEN_COLOUR},
             name=t("charts.first_token_name"),
             hovertemplate=t("charts.first_token_name") + ": %{y:.2f} s<extra></extra>",
         )
@@ -88,9 +114,10 @@ def call_timeline(records: list[RunRecord]) -> go.Figure:
                     "duration_s": max(call.latency_s, 0.001),
                     "end_s": call.end_s,
                     "first_token_s": call.first_token_s,
-                    "status": t("charts.ok") if call.ok else t("charts.failed"),
+                    "status": _mode_label(record) if call.ok else t("charts.failed"),
                 }
             )
+    colours = _colour_map(records, [_mode_label(record) for record in records])
     figure = px.bar(
         rows,
         base="start_s",
@@ -102,42 +129,70 @@ def call_timeline(records: list[RunRecord]) -> go.Figure:
         hover_data={"start_s": ":.3f", "end_s": ":.3f", "duration_s": ":.3f"},
         labels={"duration_s": t("charts.seconds_from_start"), "call": t("charts.call"), "status": t("charts.status")},
         title=t("charts.timeline_title"),
-        color_discrete_map={t("charts.ok"): "#3d9df3", t("charts.failed"): "#ff4b4b"},
+        color_discrete_map={**colours, t("charts.failed"): FAILURE_COLOUR},
         height=max(300, 90 + 26 * len(rows)),
     )
     figure.update_yaxes(autorange="reversed", matches=None, title=None)
     figure.for_each_annotation(lambda annotation: annotation.update(text=annotation.text.split("=", 1)[-1]))
-    figure.update_layout(margin={"t": 50, "b": 10})
+    figure.update_layout(margin={"t": 50, "b": 10}, legend={"title": None})
     return figure
 
 
 def token_arrival(records: list[RunRecord]) -> go.Figure:
-    """Cumulative chunks against time, one line per streamed call: the shape of a stream."""
-    import plotly.express as px
+    """Cumulative chunks against time from the run's start, one line per streamed call.
 
-    rows = []
+    The x axis starts at 0 (the moment Run was pressed), so the wait before the
+    first token, the thing a stream does *not* shorten, is part of the picture;
+    each call's line starts at 0 tokens when the call starts, and its first token
+    is marked. Colours are the modes' colours.
+    """
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
     for record in records:
+        colour = mode_colour(record.mode)
         for call in record.calls:
-            for count, (t_s, _) in enumerate(call.chunks, start=1):
-                rows.append({"call": f"{_mode_label(record)} · {call.topic[:20]}", "t_s": t_s, "tokens": count})
-    figure = px.line(
-        rows,
-        x="t_s",
-        y="tokens",
-        color="call",
-        markers=True,
-        labels={"t_s": t("charts.seconds_from_start"), "tokens": t("charts.cumulative_tokens"), "call": t("charts.call")},
+            if not call.chunks:
+                continue
+            name = f"{_mode_label(record)} · {call.topic[:20]}"
+            times = [call.start_s, *(t_s for t_s, _ in call.chunks)]
+            figure.add_trace(
+                go.Scatter(
+                    x=times,
+                    y=list(range(len(times))),
+                    mode="lines+markers",
+                    line={"shape": "hv", "color": colour},
+                    marker={"size": 3, "color": colour},
+                    name=name,
+                    hovertemplate="%{x:.2f} s · %{y}<extra>" + name + "</extra>",
+                )
+            )
+    firsts = [call.first_token_s for record in records for call in record.calls if call.chunks and call.first_token_s is not None]
+    if firsts:
+        figure.add_trace(
+            go.Scatter(
+                x=firsts,
+                y=[1] * len(firsts),
+                mode="markers+text" if len(firsts) == 1 else "markers",
+                marker={"symbol": "diamond", "size": 10, "color": FIRST_TOKEN_COLOUR},
+                text=[t("charts.first_token", seconds=first) for first in firsts],
+                textposition="middle right",
+                textfont={"color": FIRST_TOKEN_COLOUR},
+                name=t("charts.first_token_name"),
+                hovertemplate=t("charts.first_token_name") + ": %{x:.2f} s<extra></extra>",
+            )
+        )
+    figure.update_layout(
         title=t("charts.arrival_title"),
+        xaxis={"title": t("charts.seconds_from_start"), "rangemode": "tozero"},
+        yaxis={"title": t("charts.cumulative_tokens"), "rangemode": "tozero"},
+        margin={"t": 50, "b": 10},
+        legend={"title": None},
     )
-    figure.update_traces(line_shape="hv", marker={"size": 3})
-    figure.update_layout(margin={"t": 50, "b": 10})
     return figure
 
 
 # ----------------------------------------------------------- the Lab and History pages
-SWEEP_COLOURS = {"loop": "#ff8c42", "batch": "#3d9df3"}
-
-
 def sweep_chart(summary: list, *, pool_size: int | None, max_n: int) -> go.Figure:
     """The seed's chart: mean wall time (error bars: std) against N, loop and batch, with fitted lines.
 
@@ -158,7 +213,7 @@ def sweep_chart(summary: list, *, pool_size: int | None, max_n: int) -> go.Figur
         rows = sorted((row for row in summary if row.mode == mode), key=lambda row: row.n)
         if not rows:
             continue
-        colour = SWEEP_COLOURS.get(mode)
+        colour = mode_colour(mode)
         figure.add_trace(
             go.Scatter(
                 x=[row.n for row in rows],
@@ -222,6 +277,7 @@ def runs_wall_bars(records: list[RunRecord], labels: list[str]) -> go.Figure:
         x="run",
         y="wall_s",
         color="mode",
+        color_discrete_map=_colour_map(records, data["mode"]),
         text=[f"{value:.2f} s" for value in data["wall_s"]],
         hover_data=["n"],
         labels={"run": t("history.chart_run"), "wall_s": t("charts.wall_s"), "mode": t("charts.mode"), "n": t("charts.n")},
@@ -248,18 +304,19 @@ def runs_timeline(records: list[RunRecord], labels: list[str]) -> go.Figure:
                     "end_s": call.end_s,
                     "topic": call.topic[:40],
                     "status": t("charts.ok") if call.ok else t("charts.failed"),
+                    "colour": _mode_label(record) if call.ok else t("charts.failed"),
                 }
             )
-    failures = {"pattern_shape": "status", "pattern_shape_map": {t("charts.ok"): "", t("charts.failed"): "x"}}
+    colours = _colour_map(records, [_mode_label(record) for record in records])
     figure = px.bar(
         rows,
         base="start_s",
         x="duration_s",
         y="call",
-        color="run",
-        **(failures if any(row["status"] != t("charts.ok") for row in rows) else {}),
+        color="colour",
+        color_discrete_map={**colours, t("charts.failed"): FAILURE_COLOUR},
         orientation="h",
-        hover_data={"topic": True, "start_s": ":.3f", "end_s": ":.3f", "duration_s": ":.3f", "status": True},
+        hover_data={"run": True, "topic": True, "start_s": ":.3f", "end_s": ":.3f", "duration_s": ":.3f", "status": True, "colour": False},
         labels={"duration_s": t("charts.seconds_from_start"), "call": t("charts.call"), "run": t("history.chart_run")},
         title=t("history.timeline_title"),
         height=max(300, 110 + 22 * len(rows)),
@@ -276,18 +333,29 @@ def runs_token_arrival(records: list[RunRecord], labels: list[str]) -> go.Figure
     rows = []
     for record, label in zip(records, labels):
         for call in record.calls:
-            for count, (t_s, _) in enumerate(call.chunks, start=1):
-                rows.append({"run": label, "call": f"{label} · #{call.index + 1} {call.topic[:20]}", "t_s": t_s, "tokens": count})
+            starts_at_zero = [(call.start_s, "")] if call.chunks else []
+            for count, (t_s, _) in enumerate([*starts_at_zero, *call.chunks]):
+                rows.append(
+                    {
+                        "run": label,
+                        "mode": _mode_label(record),
+                        "call": f"{label} · #{call.index + 1} {call.topic[:20]}",
+                        "t_s": t_s,
+                        "tokens": count,
+                    }
+                )
     figure = px.line(
         rows,
         x="t_s",
         y="tokens",
-        color="run",
+        color="mode",
+        color_discrete_map=_colour_map(records, [_mode_label(record) for record in records]),
         line_group="call",
         hover_name="call",
-        labels={"t_s": t("charts.seconds_from_start"), "tokens": t("charts.cumulative_tokens"), "run": t("history.chart_run")},
+        labels={"t_s": t("charts.seconds_from_start"), "tokens": t("charts.cumulative_tokens"), "mode": t("charts.mode")},
         title=t("charts.arrival_title"),
     )
     figure.update_traces(line_shape="hv")
+    figure.update_xaxes(rangemode="tozero")
     figure.update_layout(margin={"t": 50, "b": 10}, legend={"title": None})
     return figure

@@ -7,6 +7,7 @@ checks that both files define exactly the same keys and placeholders.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import streamlit as st
 LANGUAGES: dict[str, str] = {"en": "English", "ko": "한국어"}
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_KEY = "lang"
+_CHOICES_LANGUAGE_KEY = "_choices_language"
 _LOCALE_DIR = Path(__file__).parent / "locales"
 
 
@@ -60,7 +62,45 @@ def current_language() -> str:
             locale = None
         st.session_state[LANGUAGE_KEY] = language_from_locale(locale)
     language = st.session_state[LANGUAGE_KEY]
-    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    if st.session_state.get(_CHOICES_LANGUAGE_KEY) != language:
+        _keep_choices_across_language_switch()
+        st.session_state[_CHOICES_LANGUAGE_KEY] = language
+    return language
+
+
+def _is_plain_choice(value: Any) -> bool:
+    """True for the values a labelled choice holds here: a string id, or a list/tuple of them.
+
+    Numbers (sliders, number inputs) travel as numbers, not labels, so they need no help.
+    """
+    if isinstance(value, (list, tuple)):
+        return all(isinstance(item, str) for item in value)
+    return isinstance(value, str)
+
+
+def _keep_choices_across_language_switch() -> None:
+    """Re-assign every keyed choice in the session so a language switch keeps it.
+
+    A radio, select box, segmented control or multiselect sends its value back from
+    the browser as the *displayed* (translated) option. After a language switch the
+    English label no longer matches any Korean one, so Streamlit resets the widget to
+    its default, and the browser shows nothing selected. The widget's key is stable;
+    its value, read here before any widget of the new run is drawn, is still decoded
+    with the previous run's labels, so it is the stable id ("bang", "long"...).
+    Writing it back into ``st.session_state`` makes Streamlit send that value with
+    the new labels. Booleans (buttons, toggles), numbers and other objects are left
+    alone: a button's value cannot be set, and they do not travel as labels.
+    """
+    for key in list(st.session_state.keys()):
+        if key == LANGUAGE_KEY:
+            continue
+        try:
+            value = st.session_state[key]
+        except KeyError:  # a widget state the browser sent without its metadata
+            continue
+        if _is_plain_choice(value):
+            st.session_state[key] = value
 
 
 def t(key: str, **values: Any) -> str:
@@ -76,3 +116,26 @@ def t(key: str, **values: Any) -> str:
     """
     text = load_strings(current_language()).get(key) or load_strings(DEFAULT_LANGUAGE).get(key, key)
     return text.format(**values) if values else text
+
+
+def option_labels(prefix: str) -> Callable[[Any], str]:
+    """A ``format_func`` that shows an option id as its text in the session's language.
+
+    Widgets keep the stable ids (``"bang"``, ``"long"``) as their values and show
+    ``t(prefix + id)``. The language is bound when this is called, so the function
+    gives the same labels wherever it is called (also from ``AppTest``, outside the
+    script run). A ``.`` in an id becomes ``_`` in the key.
+
+    Args:
+        prefix: The keys' common start, for example ``"stream.chunk_style_"``.
+
+    Returns:
+        The ``format_func``.
+    """
+    strings, fallback = load_strings(current_language()), load_strings(DEFAULT_LANGUAGE)
+
+    def label(option: Any) -> str:
+        key = f"{prefix}{str(option).replace('.', '_')}"
+        return strings.get(key) or fallback.get(key, key)
+
+    return label

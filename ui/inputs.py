@@ -10,12 +10,19 @@ TOPICS_KEY = "topics"
 _OWNER_KEY = "_topics_owner"
 
 
-def _example(single: bool, language: str | None = None) -> str:
-    key = "examples.topic" if single else "examples.topics"
+def _example(one_topic: bool, language: str | None = None) -> str:
+    key = "examples.topic" if one_topic else "examples.topics"
     return load_strings(language)[key] if language else t(key)
 
 
-def topics_input(page: str, *, single: bool = False, height: int = 140, help_text: str | None = None) -> str:
+def topics_input(
+    page: str,
+    *,
+    single: bool = False,
+    one_topic: bool | None = None,
+    height: int = 140,
+    help_text: str | None = None,
+) -> str:
     """Draw the topic box with the key ``topics``, keeping its text per page.
 
     Widgets on different pages share the key ``topics`` (tests find them by it),
@@ -25,6 +32,8 @@ def topics_input(page: str, *, single: bool = False, height: int = 140, help_tex
     Args:
         page: The page's name, for the saved copy.
         single: A one-line ``st.text_input`` (Invoke) instead of a text area.
+        one_topic: Pre-fill one example topic instead of several (for a page that
+            runs one topic, so its first Run drops nothing); defaults to ``single``.
         height: The text area's height in pixels.
         help_text: The widget's help tooltip.
 
@@ -32,10 +41,11 @@ def topics_input(page: str, *, single: bool = False, height: int = 140, help_tex
         The text in the box.
     """
     saved_key = f"_topics_saved_{page}"
-    examples = {_example(single, language) for language in LANGUAGES}
+    one_topic = single if one_topic is None else one_topic
+    examples = {_example(one_topic, language) for language in LANGUAGES}
     saved = st.session_state.get(saved_key)
     if saved is None or saved in examples:
-        saved = _example(single)
+        saved = _example(one_topic)
     owned = st.session_state.get(_OWNER_KEY) == page and TOPICS_KEY in st.session_state
     if not owned or st.session_state[TOPICS_KEY] in examples:
         st.session_state[TOPICS_KEY] = saved

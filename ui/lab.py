@@ -16,9 +16,8 @@ from chains.modes import run_batch, run_loop
 from chains.sweep import (
     SWEEP_MODES,
     SweepPoint,
+    batch_knee,
     fit_slope,
-    flat_until,
-    observed_knee,
     summarize_sweep,
     summary_to_frame,
     sweep_pool_size,
@@ -181,16 +180,17 @@ def show_sweep_results(sweep: dict) -> None:
             f"{means[('loop', largest)] / means[('batch', largest)]:.1f}×",
             help=t("lab.ratio_help"),
         )
-    knee = observed_knee(summary)
-    columns[3].metric(t("lab.knee"), f"N = {knee}" if knee else "—", help=t("lab.knee_help"))
+    knee = batch_knee(summary)
+    columns[3].metric(t("lab.knee"), f"N = {knee.leaves_at}" if knee.leaves_at else "—", help=t("lab.knee_help"))
     measured_max = max(row.n for row in summary)
     one_wave = [row for row in summary if row.mode == "batch" and row.n <= sweep["pool"]]
     if measured_max > sweep["pool"] and len(one_wave) >= 2:
         st.caption(t("lab.one_wave_slope", pool=sweep["pool"], slope=fit_slope(one_wave, "batch")[0]))
     st.plotly_chart(sweep_chart(summary, pool_size=sweep["pool"], max_n=sweep["k"]), key="sweep_chart")
-    flat = flat_until(summary, sweep["pool"])
-    if measured_max > sweep["pool"]:
-        st.info(t("lab.lesson_waves", pool=sweep["pool"], flat=flat or sweep["pool"]), icon="💡")
+    if knee.leaves_at is not None:
+        st.info(t("lab.lesson_waves", pool=sweep["pool"], flat=knee.flat_until, knee=knee.leaves_at), icon="💡")
+    elif measured_max > sweep["pool"]:
+        st.info(t("seed.lab_flat_beyond_pool", pool=sweep["pool"], k=measured_max), icon="💡")
     else:
         st.info(t("lab.lesson_flat", pool=sweep["pool"], k=measured_max), icon="💡")
     errors = sum(point.errors for point in points)

@@ -18,10 +18,9 @@ from chains.models import (
     ModelSettings,
 )
 from chains.netguard import same_endpoint
-from chains.profiles import DEFAULT_PROFILE, PROFILES
-from chains.tokens import count_tokens
+from chains.profiles import DEFAULT_PROFILE, PROFILES, TYPICAL_JOKE_TOKENS, typical_joke_seconds
 from ui.host import HostConfig, host_key_meter, read_host_config
-from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, t
+from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
 
 SETTINGS_KEY = "_model_settings"
 HOST_KEY_IN_USE = "_uses_host_key"
@@ -30,7 +29,6 @@ HOST_KEY_IN_USE = "_uses_host_key"
 TYPED_KEY = "_typed_api_key"
 #: Whether the key field was drawn in the previous run.
 KEY_FIELD_SHOWN = "_api_key_field_shown"
-_TYPICAL_JOKE_TOKENS = count_tokens("Why did the ice cream go to therapy?\n\nBecause it had too many layers to unpack!")
 
 
 @dataclass(frozen=True)
@@ -88,19 +86,29 @@ def _init_defaults(host: HostConfig) -> None:
         st.session_state["api_key"] = ""
 
 
+def _profile_help() -> str:
+    """The profile select's help: what the simulator does, and each profile's promise per joke."""
+    label = option_labels("profiles.")
+    lines = [
+        t("seed.profile_line", profile=label(name), seconds=profile.typical_joke_s, ttft=profile.ttft_s, tps=profile.tokens_per_s)
+        for name, profile in PROFILES.items()
+    ]
+    return "\n\n".join([t("sidebar.profile_help"), *lines, t("seed.profile_seed_note")])
+
+
 def _simulator_controls() -> None:
     st.selectbox(
         t("sidebar.profile"),
         list(PROFILES),
         key="sim_profile",
-        format_func=lambda name: t(f"profiles.{name.replace('.', '_')}"),
+        format_func=option_labels("profiles."),
         on_change=_apply_profile,
-        help=t("sidebar.profile_help"),
+        help=_profile_help(),
     )
     st.slider(t("sidebar.ttft"), 0.0, 3.0, step=0.05, key="sim_ttft_s", help=t("sidebar.ttft_help"))
     st.slider(t("sidebar.tps"), 5.0, 1000.0, step=5.0, key="sim_tokens_per_s", help=t("sidebar.tps_help"))
-    per_call = st.session_state["sim_ttft_s"] + _TYPICAL_JOKE_TOKENS / st.session_state["sim_tokens_per_s"]
-    st.caption(t("sidebar.latency_estimate", tokens=_TYPICAL_JOKE_TOKENS, seconds=per_call))
+    per_call = typical_joke_seconds(st.session_state["sim_ttft_s"], st.session_state["sim_tokens_per_s"])
+    st.caption(t("sidebar.latency_estimate", tokens=TYPICAL_JOKE_TOKENS, seconds=per_call))
     with st.expander(t("sidebar.sim_advanced")):
         st.slider(t("sidebar.jitter"), 0.0, 1.0, step=0.05, key="sim_jitter")
         st.number_input(t("sidebar.seed"), min_value=0, max_value=1_000_000, step=1, key="sim_seed")
@@ -186,7 +194,7 @@ def render_sidebar() -> ActiveSettings:
     current_language()
     with st.sidebar:
         st.radio(t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True)
-        st.selectbox(t("sidebar.provider"), PROVIDERS, key="provider", format_func=lambda p: t(f"providers.{p}"))
+        st.selectbox(t("sidebar.provider"), PROVIDERS, key="provider", format_func=option_labels("providers."))
         if st.session_state["provider"] == "simulator":
             st.session_state[KEY_FIELD_SHOWN] = False
             _simulator_controls()

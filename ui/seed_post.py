@@ -1,0 +1,91 @@
+"""Home's "Reproduce the seed post": one click sets the seed profile and runs the post's experiment.
+
+LangChain is imported only when the button is pressed, so Home stays quick to load.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from chains.profiles import PROFILES, SEED_POST_PROFILE, SEED_POST_SEED
+from ui.i18n import t
+
+SEED_POST_RESULT = "seed_post_records"
+_PENDING = "_seed_post_pending"
+
+
+def _use_the_seed_profile() -> None:
+    """Button callback (runs before the script, so the sidebar draws the new settings)."""
+    profile = PROFILES[SEED_POST_PROFILE]
+    st.session_state.update(
+        provider="simulator",
+        sim_profile=SEED_POST_PROFILE,
+        sim_ttft_s=profile.ttft_s,
+        sim_tokens_per_s=profile.tokens_per_s,
+        sim_jitter=profile.jitter,
+        sim_seed=SEED_POST_SEED,
+        sim_failure_rate=0.0,
+        sim_interrupt_rate=0.0,
+        sim_max_in_flight=0,
+    )
+    st.session_state[_PENDING] = True
+
+
+def seed_post_section() -> None:
+    """Draw the button, run the post's experiment when it was pressed, and show the comparison."""
+    st.subheader(t("seed.title"))
+    st.markdown(t("seed.intro"))
+    st.button(t("seed.button"), key="seed_reproduce", type="primary", icon="🔁", on_click=_use_the_seed_profile)
+    if st.session_state.pop(_PENDING, False):
+        _run()
+    records = st.session_state.get(SEED_POST_RESULT)
+    if records:
+        _show(records)
+
+
+def _run() -> None:
+    from chains.seed_post import SEED_POST_TOPICS, run_seed_post
+    from ui.live import ChunkView
+    from ui.run import prepare_run, remember
+
+    prepared = prepare_run("\n".join(SEED_POST_TOPICS), calls_per_topic=3)
+    if prepared is None:
+        return
+    with st.status(t("seed.running"), expanded=True) as status:
+        chunks = ChunkView(st.container(border=True), separator="!!")
+        records = run_seed_post(
+            prepared.chain,
+            meta=prepared.meta,
+            on_step=lambda mode: st.write(t("compare.step", mode=t(f"modes.{mode}"))),
+            on_chunk=lambda _, piece, t_s: chunks.append(piece, t_s),
+        )
+        chunks.close()
+        status.update(label=t("seed.done"), state="complete", expanded=False)
+    st.session_state[SEED_POST_RESULT] = [remember(record) for record in records]
+
+
+def _show(records: list) -> None:
+    from chains.seed_post import compare_with_the_post, print_like_the_post
+
+    rows = compare_with_the_post(records)
+    columns = st.container(key="seed_metrics").columns(len(rows))
+    for column, row in zip(columns, rows):
+        column.metric(
+            t("seed.metric_label", mode=t(f"modes.{row.mode}"), post=row.post_s),
+            f"{row.measured_s:.2f} s",
+            delta=t("seed.delta", delta=row.measured_s - row.post_s),
+            delta_color="off",
+            help=t("seed.metric_help", post=row.post_s, measured=row.measured_s, ratio=row.ratio),
+        )
+    table = [t("seed.table_header"), "| --- | ---: | ---: | ---: |"]
+    table += [
+        f"| {t(f'modes.{row.mode}')} | {row.post_s:.3f} s | {row.measured_s:.3f} s | {row.ratio:.2f}× |" for row in rows
+    ]
+    st.markdown("\n".join(table))
+    stream = next((record for record in records if record.mode == "stream"), None)
+    if stream is not None and stream.calls and stream.calls[0].chunks:
+        with st.container(key="seed_stream"):
+            st.markdown(f"**{t('seed.stream_title')}**")
+            st.caption(t("seed.stream_caption"))
+            st.code(print_like_the_post([piece for _, piece in stream.calls[0].chunks]), language=None, wrap_lines=True)
+    st.caption(t("seed.note"))
