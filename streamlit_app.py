@@ -4,8 +4,10 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.sidebar import render_sidebar
+from ui.store import keep_run_set_in_url
 
 st.set_page_config(page_title="LangChain call modes lab", page_icon="⏱️", layout="wide")
+keep_run_set_in_url()  # a page switch drops the query string; a reload needs run_set to find the runs
 render_sidebar()
 
 navigation = st.navigation(

@@ -45,6 +45,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "group_id",
 )
 
+LAB_SWEEP_ORIGIN = "lab_sweep"
+"""``RunRecord.origin`` of the runs made by the Lab's N-sweep (they share a ``group_id``)."""
+
 
 @dataclass
 class CallTiming:

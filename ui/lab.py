@@ -7,6 +7,7 @@ loses nothing. ``pages/lab.py`` lays out the widgets and calls these.
 
 from __future__ import annotations
 
+import uuid
 from statistics import median
 from typing import Any
 
@@ -25,6 +26,7 @@ from chains.sweep import (
     sweep_to_frame,
     sweep_topics,
 )
+from chains.timing import LAB_SWEEP_ORIGIN, RunRecord
 from chains.tokens import count_tokens
 from ui.charts import sweep_chart
 from ui.i18n import t
@@ -85,6 +87,8 @@ def new_sweep(prepared: PreparedRun, k: int, repeats: int, max_concurrency: int 
         "points": [],
         "running": True,
         "stopped": False,
+        # Every run of this sweep shares it: History shows the sweep as one entry.
+        "group_id": "g" + uuid.uuid4().hex[:11],
     }
 
 
@@ -92,14 +96,29 @@ def run_step(sweep: dict[str, Any], on_call: Any) -> SweepPoint:
     """Run the sweep's next step (a loop or a batch of N topics) and keep its point and record."""
     n, repeat, mode = sweep["steps"][sweep["done"]]
     topics = sweep_topics(sweep["topics"], n, repeat)
+
+    def in_sweep(record: RunRecord) -> RunRecord:
+        record.label = f"sweep N={n} repeat={repeat + 1}"
+        record.origin = LAB_SWEEP_ORIGIN
+        record.group_id = sweep.get("group_id")
+        return record
+
+    def keep_stopped_step(record: RunRecord) -> None:
+        # A click stops the script inside on_call: the step's partial run goes to History, marked stopped.
+        remember(in_sweep(record))
+
     if mode == "loop":
-        record = run_loop(sweep["chain"], topics, meta=sweep["meta"], on_result=on_call)
+        record = run_loop(sweep["chain"], topics, meta=sweep["meta"], on_result=on_call, on_stopped=keep_stopped_step)
     else:
         record = run_batch(
-            sweep["chain"], topics, max_concurrency=sweep["max_concurrency"], meta=sweep["meta"], on_result=on_call
+            sweep["chain"],
+            topics,
+            max_concurrency=sweep["max_concurrency"],
+            meta=sweep["meta"],
+            on_result=on_call,
+            on_stopped=keep_stopped_step,
         )
-    record.label = f"sweep N={n} repeat={repeat + 1}"
-    remember(record)
+    remember(in_sweep(record))
     point = SweepPoint(mode, n, repeat, record.wall_s, record.error_count)
     sweep["points"].append(point)
     sweep["done"] += 1

@@ -1,9 +1,17 @@
-"""Start a run from a page: check the input and the budget, build the chain, keep the record."""
+"""Start a run from a page: check the input and the budget, build the chain, keep the record.
+
+Runs are kept in the session (``HISTORY_KEY``, a mirror) and in the run store
+(``ui.store``), so a reload of the page's URL finds them again. A page's run
+that a rerun cuts short (a click, a language switch, leaving the page) is kept
+too, marked stopped: see ``begin_page_run`` and ``keep_stopped``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 from langchain_core.runnables import Runnable
@@ -11,16 +19,20 @@ from langchain_core.runnables import Runnable
 from chains.budget import BudgetExceededError
 from chains.joke import build_joke_chain
 from chains.models import make_model
-from chains.modes import RunMeta
+from chains.modes import OnStopped, RunMeta
+from chains.store import StoreLimits, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
 from ui.host import session_budget
 from ui.i18n import t
 from ui.sidebar import active_settings
+from ui.store import load_runs, save_run
 
 HISTORY_KEY = "run_history"
-MAX_HISTORY = 200
+MAX_HISTORY = StoreLimits.max_entries_per_set
+"""History entries kept per browser (a Lab sweep is one entry); the oldest are evicted first."""
+STOPPED_SUFFIX = "_stopped"
 
 
 @dataclass
@@ -114,14 +126,130 @@ def prepare_run(
     return PreparedRun(chain=chain, meta=RunMeta(settings.provider, settings.model, secrets), topics=topics)
 
 
+def history() -> list[RunRecord]:
+    """This session's runs, oldest first (read from the run store on the session's first use)."""
+    if HISTORY_KEY not in st.session_state:
+        st.session_state[HISTORY_KEY] = load_runs()
+    return st.session_state[HISTORY_KEY]
+
+
+def reload_history() -> list[RunRecord]:
+    """Read this run set's runs from the store again (another tab may have added some)."""
+    st.session_state[HISTORY_KEY] = load_runs()
+    return st.session_state[HISTORY_KEY]
+
+
 def remember(record: RunRecord) -> RunRecord:
-    """Keep a finished run in this session's history (newest last, bounded)."""
-    history: list[RunRecord] = st.session_state.setdefault(HISTORY_KEY, [])
-    history.append(record)
-    del history[:-MAX_HISTORY]
+    """Keep a run (finished or stopped) in this session's history and in the run store.
+
+    When a bound evicts older entries, they leave the session's list too; the
+    store keeps a note of them for the History page.
+    """
+    runs = history()
+    runs.append(record)
+    evicted = {entry.entry_id for entry in save_run(record, runs)}
+    if evicted:
+        runs[:] = [run for run in runs if entry_id(run) not in evicted]
     return record
 
 
-def history() -> list[RunRecord]:
-    """This session's runs, oldest first."""
-    return st.session_state.get(HISTORY_KEY, [])
+def begin_page_run(key: str) -> list[RunRecord]:
+    """Start a page's run: its last result is cleared, and this run's records collect as they come.
+
+    Until ``finish_page_run``, the list stays under ``key + STOPPED_SUFFIX``: if a
+    rerun stops the script half-way, the page finds there what was kept.
+
+    Args:
+        key: The session key of the page's last result.
+
+    Returns:
+        The list to append the run's records to.
+    """
+    records: list[RunRecord] = []
+    st.session_state[key] = None
+    st.session_state[key + STOPPED_SUFFIX] = records
+    return records
+
+
+def keep_stopped(records: list[RunRecord], last_key: str | None = None) -> OnStopped:
+    """An ``on_stopped`` callback for the runners: keep the cut-short run in History, marked stopped.
+
+    It runs in the script thread while Streamlit stops the script, so it only
+    touches the session and the store, never an element.
+
+    Args:
+        records: The page run's records (from ``begin_page_run``).
+        last_key: For a one-run page (Invoke, Stream), the key of its last
+            result: the partial run becomes that result, shown as stopped.
+    """
+
+    def on_stopped(record: RunRecord) -> None:
+        records.append(remember(record))
+        if last_key is not None:
+            st.session_state[last_key] = record
+
+    return on_stopped
+
+
+def finish_page_run(key: str, result: Any) -> None:
+    """The page's run completed: ``result`` becomes its last result."""
+    st.session_state[key] = result
+    st.session_state.pop(key + STOPPED_SUFFIX, None)
+
+
+def stopped_runs(key: str) -> list[RunRecord] | None:
+    """The records kept from a page's run that was cut short, or ``None`` if its last run completed."""
+    return st.session_state.get(key + STOPPED_SUFFIX)
+
+
+def local_time(started_at: str) -> str:
+    """``HH:MM:SS`` of an ISO-8601 UTC time, in the browser's time zone when it is known (else ``UTC``)."""
+    try:
+        moment = datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        zone = st.context.timezone
+        if zone:
+            return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M:%S")
+    except Exception:  # noqa: BLE001 - an unknown zone name: show UTC
+        pass
+    return moment.astimezone(timezone.utc).strftime("%H:%M:%S") + " UTC"
+
+
+def run_caption(record: RunRecord) -> str:
+    """Where results come from: ``Run at 14:05:31 · simulator · gpt-4o-mini-like · 3 topics`` (+ stopped)."""
+    text = t("store.run_at", time=local_time(record.started_at), provider=record.provider, model=record.model, n=record.n)
+    return text + (" · " + t("store.stopped_tag") if record.stopped else "")
+
+
+def show_run_label(record: RunRecord, text: str | None = None) -> None:
+    """Label a page's results with the run they come from, and warn when the inputs have changed since.
+
+    Args:
+        record: The run whose results follow (for several runs, the one with the most topics).
+        text: The topic box's current value, to compare with the run's topics.
+    """
+    st.caption("🕒 " + run_caption(record), help=t("store.run_at_help"))
+    if record.stopped:
+        st.warning(t("store.stopped_note"), icon="⏹️")
+    settings = active_settings().model
+    topics = parse_topics(text).topics if text is not None else None
+    ran = [call.topic for call in record.calls]
+    changed_topics = topics is not None and topics[: len(ran)] != ran and topics != ran[: len(topics)]
+    if changed_topics or (settings.provider, settings.model) != (record.provider, record.model):
+        st.info(t("store.inputs_changed"), icon="✏️")
+
+
+def show_stopped_runs(records: list[RunRecord]) -> None:
+    """Show what a cut-short multi-run page kept: each run's label and its calls so far."""
+    from ui.results import show_call
+
+    st.warning(t("store.page_stopped", runs=len(records)), icon="⏹️")
+    for record in records:
+        st.caption(f"🕒 `{record.mode}` · " + run_caption(record))
+        with st.expander(t("store.stopped_calls", done=sum(call.ok for call in record.calls), n=record.n)):
+            for call in record.calls:
+                show_call(call)
