@@ -100,7 +100,7 @@ def run_step(sweep: dict[str, Any], on_call: Any) -> SweepPoint:
     def in_sweep(record: RunRecord) -> RunRecord:
         record.label = f"sweep N={n} repeat={repeat + 1}"
         record.origin = LAB_SWEEP_ORIGIN
-        record.group_id = sweep.get("group_id")
+        record.group_id = sweep.setdefault("group_id", "g" + uuid.uuid4().hex[:11])
         return record
 
     def keep_stopped_step(record: RunRecord) -> None:

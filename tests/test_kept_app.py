@@ -1,0 +1,174 @@
+"""Runs are kept: across a reload of the URL (run_set), through a rerun that stops a stream, and when storage fails.
+
+AppTest runs the real app in-process. A "reload" is a new AppTest (a new session)
+opened with the first one's ``run_set`` in its query string. A stop is Streamlit's
+own ``StopException``, raised from the stream's element update, as a click or a
+language switch does in a browser.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from streamlit.runtime import pages_manager
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+from streamlit.testing.v1 import AppTest
+
+from chains.store import is_valid_run_set
+from tests.app_harness import APP_FILE, FAST_SIMULATOR, _PathWithoutPagesFolder, open_app, texts
+
+EN = tomllib.loads((Path(__file__).resolve().parents[1] / "ui/locales/en.toml").read_text())
+
+
+def reopen(monkeypatch: pytest.MonkeyPatch, run_set: str | None, page: str = "pages/history.py") -> AppTest:
+    """A new session (a reload) on ``page`` with ``run_set`` in the URL."""
+    monkeypatch.setattr(pages_manager, "Path", _PathWithoutPagesFolder)
+    app = AppTest.from_file(str(APP_FILE), default_timeout=60)
+    if run_set is not None:
+        app.query_params["run_set"] = run_set
+    app.run()
+    app.switch_page(page)
+    app.run()
+    return app
+
+
+def run_invoke(app: AppTest, topic: str) -> None:
+    app.switch_page("pages/invoke.py")
+    app.run()
+    app.text_input(key="topics").set_value(topic) if app.text_input else app.text_area(key="topics").set_value(topic)
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception
+
+
+def test_a_reload_of_the_url_shows_the_same_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/batch.py", state=FAST_SIMULATOR)
+    app.text_area(key="topics").set_value("a\nb")
+    app.button(key="run").click()
+    app.run()
+    run_set = app.session_state["run_set"]
+    assert is_valid_run_set(run_set)
+    assert app.query_params["run_set"] == [run_set] or app.query_params["run_set"] == run_set
+
+    again = reopen(monkeypatch, run_set)
+    assert not again.exception
+    assert list(again.dataframe[0].value["mode"]) == ["loop", "batch"]
+
+    stranger = reopen(monkeypatch, None)
+    assert not stranger.dataframe, "another browser (no run_set) sees none of them"
+    assert stranger.session_state["run_set"] != run_set
+
+
+def test_a_hostile_run_set_is_refused_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = reopen(monkeypatch, "../../etc/passwd' OR 1=1")
+    assert not app.exception
+    assert any(EN["store"]["bad_link"] in warning.value for warning in app.warning)
+    assert is_valid_run_set(app.session_state["run_set"])
+
+
+def test_a_stream_stopped_by_a_rerun_is_kept_and_shown_as_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/stream.py", state=FAST_SIMULATOR)
+    app.text_area(key="topics").set_value("octopus")
+
+    from ui import live
+
+    real_append = live.LiveMarkdown.append
+    seen: list[str] = []
+
+    def append_then_stop(self: live.LiveMarkdown, chunk: str) -> None:
+        real_append(self, chunk)
+        seen.append(chunk)
+        if len(seen) == 6:
+            raise StopException  # what Streamlit raises from an element update when a rerun is requested
+
+    monkeypatch.setattr(live.LiveMarkdown, "append", append_then_stop)
+    app.button(key="run").click()
+    app.run()
+    monkeypatch.setattr(live.LiveMarkdown, "append", real_append)
+
+    app.run()  # the user comes back (or the rerun happens): the page shows the partial run
+    assert not app.exception
+    record = app.session_state["stream_last_run"]
+    assert record.stopped and record.calls[0].output == "".join(seen)
+    assert any(EN["store"]["stopped_note"] in warning.value for warning in app.warning)
+    assert "stopped" in texts(app)
+    assert [run.stopped for run in app.session_state["run_history"]] == [True]
+
+    history = reopen(monkeypatch, app.session_state["run_set"])
+    assert list(history.dataframe[0].value["mode"]) == ["stream"]
+
+
+def test_results_are_labelled_and_flagged_when_the_inputs_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/batch.py", state=FAST_SIMULATOR)
+    app.text_area(key="topics").set_value("a\nb\nc")
+    app.button(key="run").click()
+    app.run()
+    assert any(caption.value.startswith("🕒 Run at ") and "· simulator ·" in caption.value and "3 topic(s)" in caption.value for caption in app.caption)
+    assert EN["store"]["inputs_changed"] not in texts(app)
+    app.text_area(key="topics").set_value("x\ny")
+    app.run()
+    assert EN["store"]["inputs_changed"] in texts(app)
+
+
+def test_evictions_are_announced_with_what_went(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNS_MAX_PER_SET", "2")
+    app = open_app(monkeypatch, "pages/invoke.py", state=FAST_SIMULATOR)
+    for topic in ("cats", "dogs", "owls"):
+        app.text_input(key="topics").set_value(topic) if app.text_input else app.text_area(key="topics").set_value(topic)
+        app.button(key="run").click()
+        app.run()
+    app.switch_page("pages/history.py")
+    app.run()
+    assert not app.exception
+    assert len(app.dataframe[0].value) == 2
+    notice = next(warning.value for warning in app.warning if "were removed" in warning.value)
+    assert "oldest 1 History" in notice and "`invoke` at" in notice
+    app.button(key="history_evicted_ok").click()
+    app.run()
+    assert not any("were removed" in warning.value for warning in app.warning)
+
+
+@pytest.mark.parametrize("damage", ["corrupt_file", "folder_is_a_file"])
+def test_storage_that_fails_degrades_to_memory_with_one_notice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, damage: str) -> None:
+    if damage == "corrupt_file":
+        folder = tmp_path / "db"
+        folder.mkdir()
+        (folder / "langchain-call-modes-runs.sqlite").write_bytes(b"not a database at all " * 200)
+    else:
+        folder = tmp_path / "plain-file"
+        folder.write_text("a file where the folder should be")
+    monkeypatch.setenv("RUNS_DB_DIR", str(folder))
+    app = open_app(monkeypatch, "pages/invoke.py", state=FAST_SIMULATOR)
+    app.text_input(key="topics").set_value("cats") if app.text_input else app.text_area(key="topics").set_value("cats")
+    app.button(key="run").click()
+    app.run()
+    app.switch_page("pages/history.py")
+    app.run()
+    assert not app.exception
+    notices = [warning.value for warning in app.warning if warning.value == EN["store"]["memory_only"]]
+    assert len(notices) == 1
+    assert list(app.dataframe[0].value["mode"]) == ["invoke"]
+    app.run()
+    assert not [warning for warning in app.warning if warning.value == EN["store"]["memory_only"]], "said once only"
+    again = reopen(monkeypatch, app.session_state["run_set"])
+    assert list(again.dataframe[0].value["mode"]) == ["invoke"], "memory keeps them across a reload of this server"
+
+
+def test_a_lab_sweep_is_one_history_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/lab.py", state=FAST_SIMULATOR)
+    app.slider(key="sweep_k").set_value(2)
+    app.slider(key="sweep_repeats").set_value(1)
+    app.run()
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception
+    run_invoke(app, "cats")
+    history = reopen(monkeypatch, app.session_state["run_set"])
+    table = history.dataframe[0].value
+    assert list(table["mode"]) == [EN["store"]["sweep_mode"], "invoke"]
+    assert list(table["label"])[0] == EN["store"]["sweep_label"].format(runs=4, stopped=0)
+    history.toggle(key="history_show_sweep_runs").set_value(True)
+    history.run()
+    assert list(history.dataframe[0].value["mode"]) == ["loop", "batch", "loop", "batch", "invoke"]
