@@ -48,6 +48,19 @@ STOPPED_KIND = "stopped"
 """The ``error_kind`` of a call that a stopped run left unfinished."""
 
 
+class RunCancelled(GeneratorExit):  # noqa: N818 - it is a GeneratorExit, and named like one
+    """Raised from a stopped run's callbacks to end its model streams at their next token.
+
+    Closing a LangChain stream does not stop the model: ``chain.stream()`` catches
+    the ``GeneratorExit`` and then reads the rest of its input for tracing, so a
+    stream cut short would run to the end (spending its tokens) in the stopped
+    thread. Once a run is cancelled, its recorders raise this on the next token.
+    It is a ``GeneratorExit``, so every generator that is being closed takes it
+    as the end of its close (no "exception ignored" noise), and LangChain's
+    ``except Exception`` handlers let it through.
+    """
+
+
 @dataclass(frozen=True)
 class RunMeta:
     """Labels copied into every ``RunRecord``: who answered.
@@ -111,6 +124,11 @@ class CallRecorder(BaseCallbackHandler):
         self._root: UUID | None = None
         self.finish_reason: str | None = None
         self.model_finished = False
+        self.cancelled = False
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        if self.cancelled:
+            raise RunCancelled("The run was stopped.")
 
     def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if parent_run_id is None and self._root is None:
@@ -244,12 +262,18 @@ class _Run:
         record.stopped = True
         return record
 
+    def cancel(self) -> None:
+        """Make every call's stream end at its next token (see ``RunCancelled``)."""
+        for recorder in self.recorders:
+            recorder.cancelled = True
+
     @contextmanager
     def kept_if_stopped(self, retries: list[RetryEvent], on_stopped: OnStopped | None, pool_size: int | None) -> Iterator[None]:
         """Hand the partial record to ``on_stopped`` if the block exits by any exception, then re-raise."""
         try:
             yield
         except BaseException:
+            self.cancel()
             if on_stopped is not None:
                 on_stopped(self.stopped_record(retries, pool_size))
             raise
@@ -379,14 +403,36 @@ def run_stream(
     timing = run.recorders[0].timing
     with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool_size=1):
         outcome: Any = None
+        stream = chain.stream(topic, run.config(0))
         try:
-            for text in chain.stream(topic, run.config(0)):
+            for text in stream:
                 _record_chunk(run, 0, text, on_chunk)
         except Exception as exc:  # noqa: BLE001
             outcome = exc
+        except BaseException:
+            # Stopped from outside: end the model's stream now, not after its last token.
+            run.cancel()
+            _close_quietly(stream)
+            raise
         timing.output = "".join(piece for _, piece in timing.chunks)
         _notify(on_result, run.finish_call(0, outcome, streamed=True))
     return run.record(run.clock.now(), retries, pool_size=1)
+
+
+def _close_quietly(stream: Any) -> None:
+    """Close a cancelled stream; the ``RunCancelled`` that ends it is expected."""
+    try:
+        stream.close()
+    except (Exception, GeneratorExit):  # noqa: BLE001, S110 - RunCancelled, or the model's own error on the way out
+        pass
+
+
+async def _aclose_quietly(stream: Any) -> None:
+    """Close a cancelled async stream; the ``RunCancelled`` that ends it is expected."""
+    try:
+        await stream.aclose()
+    except (Exception, GeneratorExit):  # noqa: BLE001, S110
+        pass
 
 
 def _record_chunk(run: _Run, index: int, text: str, on_chunk: OnChunk | None) -> None:
@@ -547,11 +593,16 @@ async def run_astream(
 
     async def consume(index: int) -> None:
         outcome: Any = None
+        stream = chain.astream(run.topics[index], run.config(index))
         try:
-            async for text in chain.astream(run.topics[index], run.config(index)):
+            async for text in stream:
                 _record_chunk(run, index, text, on_chunk)
         except Exception as exc:  # noqa: BLE001
             outcome = exc
+        except BaseException:
+            run.cancel()  # every stream of the run ends at its next token
+            await _aclose_quietly(stream)
+            raise
         timing = run.recorders[index].timing
         timing.output = "".join(piece for _, piece in timing.chunks)
         _notify(on_result, run.finish_call(index, outcome, streamed=True))

@@ -23,7 +23,7 @@ from ui.i18n import t
 from ui.inputs import topics_input
 from ui.live import LiveMarkdown
 from ui.results import show_call
-from ui.run import begin_page_run, finish_page_run, keep_stopped, prepare_run, remember, show_run_label, show_stopped_runs, stopped_runs
+from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
 
 LAST_RUNS = "async_last_runs"
 GRID_COLUMNS = 3
@@ -68,8 +68,8 @@ if run_clicked:
     if prepared is not None:
         chain, meta, topics = prepared.chain, prepared.meta, prepared.topics
         first = topics[0]
-        records = begin_page_run(LAST_RUNS)
-        kept = keep_stopped(records)
+        keeper = begin_page_run(LAST_RUNS)
+        kept = keeper.on_stopped
         steps = []
         if with_sync:
             steps.append(("invoke", lambda: run_invoke(chain, first, meta=meta, on_stopped=kept)))
@@ -89,8 +89,7 @@ if run_clicked:
         with status_area, st.status(t("async.running", n=len(topics)), expanded=True) as status:
             for name, step in steps:
                 st.write(t("async.step", mode=name))
-                record = remember(step())
-                records.append(record)
+                record = keeper.keep(step())
                 st.write(t("async.step_done", mode=name, seconds=record.wall_s))
             status.update(label=t("async.steps_done"), state="complete", expanded=False)
         with results_area:
@@ -98,15 +97,14 @@ if run_clicked:
             st.caption(t("async.astream_live"))
             lives = [LiveMarkdown(box) for box in astream_grid(topics)]
             # on_chunk runs inside the coroutine, on the event loop, which is this script thread.
-            record = remember(
+            record = keeper.keep(
                 run_async(
                     run_astream(chain, topics, meta=meta, on_chunk=lambda index, piece, _: lives[index].append(piece), on_stopped=kept)
                 )
             )
             for live, call in zip(lives, record.calls):
                 live.close(interrupted_note=t("stream.interrupted_note") if call.interrupted else None)
-            records.append(record)
-        finish_page_run(LAST_RUNS, list(records))
+        finish_page_run(LAST_RUNS, list(keeper.records))
         shown_live = True
 
 if stopped_runs(LAST_RUNS) is not None:

@@ -8,7 +8,7 @@ from ui.code import show_code
 from ui.errors import show_run_problems
 from ui.i18n import t
 from ui.inputs import topics_input
-from ui.run import begin_page_run, finish_page_run, keep_stopped, prepare_run, remember, show_run_label, show_stopped_runs, stopped_runs
+from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
 
 LAST_RUNS = "compare_last_runs"
 
@@ -20,8 +20,8 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
     prepared = prepare_run(text, calls_per_topic=2)
     if prepared is not None:
         first = prepared.topics[0]
-        records = begin_page_run(LAST_RUNS)
-        kept = keep_stopped(records)
+        keeper = begin_page_run(LAST_RUNS)
+        kept = keeper.on_stopped
         steps = [
             ("invoke", lambda: run_invoke(prepared.chain, first, meta=prepared.meta, on_stopped=kept)),
             ("loop", lambda: run_loop(prepared.chain, prepared.topics, meta=prepared.meta, on_stopped=kept)),
@@ -31,11 +31,10 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
         with st.status(t("compare.running"), expanded=True) as status:
             for mode, run in steps:
                 st.write(t("compare.step", mode=t(f"modes.{mode}")))
-                record = remember(run())
-                records.append(record)
+                record = keeper.keep(run())
                 st.write(t("compare.step_done", mode=t(f"modes.{mode}"), seconds=record.wall_s))
             status.update(label=t("compare.done"), state="complete", expanded=False)
-        finish_page_run(LAST_RUNS, list(records))
+        finish_page_run(LAST_RUNS, list(keeper.records))
 
 if stopped_runs(LAST_RUNS) is not None:
     show_stopped_runs(stopped_runs(LAST_RUNS))

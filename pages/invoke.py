@@ -8,7 +8,7 @@ from ui.errors import show_run_problems
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.results import show_call, show_usage
-from ui.run import begin_page_run, finish_page_run, keep_stopped, prepare_run, remember, show_run_label
+from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label
 
 LAST_RUN = "invoke_last_run"
 
@@ -21,10 +21,10 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
     if prepared is not None:
         kept = begin_page_run(LAST_RUN)
         with st.spinner(t("invoke.waiting", topic=prepared.topics[0])):
-            record = run_invoke(prepared.chain, prepared.topics[0], meta=prepared.meta, on_stopped=keep_stopped(kept, LAST_RUN))
-            finish_page_run(LAST_RUN, remember(record))
+            record = run_invoke(prepared.chain, prepared.topics[0], meta=prepared.meta, on_stopped=kept.on_stopped)
+            finish_page_run(LAST_RUN, kept.keep(record))
 
-record = st.session_state.get(LAST_RUN)
+record = last_result(LAST_RUN)
 if record is not None:
     call = record.calls[0]
     show_run_label(record, text)

@@ -10,7 +10,7 @@ from ui.i18n import t
 from ui.inputs import topics_input
 from ui.live import ChunkView, LiveMarkdown
 from ui.results import show_stream_metrics, show_usage
-from ui.run import begin_page_run, finish_page_run, keep_stopped, prepare_run, remember, show_run_label, show_stopped_runs, stopped_runs
+from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label, show_stopped_runs, stopped_runs
 from ui.sidebar import active_settings
 
 LAST_RUN = "stream_last_run"
@@ -52,15 +52,15 @@ with stream_tab:
                 chunks.append(piece, t_s)
 
             # A rerun (a click, a language switch, leaving the page) stops the script inside
-            # show_chunk: keep_stopped saves what arrived, marked stopped, as this page's last run.
+            # show_chunk: kept.on_stopped keeps what arrived, marked stopped, as this page's last run.
             kept = begin_page_run(LAST_RUN)
-            record = run_stream(prepared.chain, prepared.topics[0], meta=prepared.meta, on_chunk=show_chunk, on_stopped=keep_stopped(kept, LAST_RUN))
+            record = kept.keep(run_stream(prepared.chain, prepared.topics[0], meta=prepared.meta, on_chunk=show_chunk, on_stopped=kept.on_stopped))
             call = record.calls[0]
             live.close(interrupted_note=t("stream.interrupted_note") if call.interrupted else None)
             chunks.close()
-            finish_page_run(LAST_RUN, remember(record))
+            finish_page_run(LAST_RUN, record)
     else:
-        last = st.session_state.get(LAST_RUN)
+        last = last_result(LAST_RUN)
         if last is not None:
             with output:
                 st.markdown(last.calls[0].output)
@@ -68,7 +68,7 @@ with stream_tab:
             for t_s, piece in last.calls[0].chunks:
                 previous.append(piece, t_s)
             previous.close()
-    record = st.session_state.get(LAST_RUN)
+    record = last_result(LAST_RUN)
     if record is not None:
         call = record.calls[0]
         show_run_label(record, text)
@@ -110,10 +110,10 @@ with race_tab:
 
             kept = begin_page_run(LAST_RACE)
             invoke_record, stream_record = run_race(
-                prepared.chain, prepared.topics[0], meta=prepared.meta, on_event=on_event, on_stopped=keep_stopped(kept)
+                prepared.chain, prepared.topics[0], meta=prepared.meta, on_event=on_event, on_stopped=kept.on_stopped
             )
             live.close()
-            finish_page_run(LAST_RACE, (remember(invoke_record), remember(stream_record)))
+            finish_page_run(LAST_RACE, (kept.keep(invoke_record), kept.keep(stream_record)))
     if stopped_runs(LAST_RACE):
         show_stopped_runs(stopped_runs(LAST_RACE))
     race = st.session_state.get(LAST_RACE)

@@ -90,7 +90,7 @@ def test_a_stream_stopped_by_a_rerun_is_kept_and_shown_as_stopped(monkeypatch: p
 
     app.run()  # the user comes back (or the rerun happens): the page shows the partial run
     assert not app.exception
-    record = app.session_state["stream_last_run"]
+    record = app.session_state["run_history"][-1]
     assert record.stopped and record.calls[0].output == "".join(seen)
     assert any(EN["store"]["stopped_note"] in warning.value for warning in app.warning)
     assert "stopped" in texts(app)

@@ -135,3 +135,34 @@ def test_a_stopped_record_survives_a_dict_round_trip() -> None:
         run_stream(chain(), "cats", meta=META, on_chunk=stop_after(3), on_stopped=kept.append)
     again = RunRecord.from_dict(kept[0].to_dict())
     assert again.to_dict() == kept[0].to_dict()
+
+
+class CountingChatModel(SimulatedChatModel):
+    """The simulator, counting the tokens its stream actually produced."""
+
+    produced: list[int] = []
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Any:
+        for chunk in super()._stream(*args, **kwargs):
+            self.produced.append(1)
+            yield chunk
+
+    async def _astream(self, *args: Any, **kwargs: Any) -> Any:
+        async for chunk in super()._astream(*args, **kwargs):
+            self.produced.append(1)
+            yield chunk
+
+
+def test_a_stopped_stream_stops_the_model_instead_of_reading_it_to_the_end() -> None:
+    """LangChain drains a closed stream's input for tracing; a stopped run must end it at once."""
+    model = CountingChatModel(ttft_s=0.0, tokens_per_s=5000.0, jitter=0.0, seed=7, min_output_tokens=400, produced=[])
+    with pytest.raises(StopRun):
+        run_stream(build_joke_chain(model), "cats", meta=META, on_chunk=stop_after(5), on_stopped=lambda _: None)
+    assert len(model.produced) <= 7, f"the model went on for {len(model.produced)} tokens after the stop"
+
+
+def test_stopped_async_streams_stop_their_models_too() -> None:
+    model = CountingChatModel(ttft_s=0.0, tokens_per_s=5000.0, jitter=0.0, seed=7, min_output_tokens=400, produced=[])
+    with pytest.raises(StopRun):
+        run_async(run_astream(build_joke_chain(model), TOPICS[:3], meta=META, on_chunk=stop_after(6), on_stopped=lambda _: None))
+    assert len(model.produced) <= 6 + 2 * 3, f"the models went on for {len(model.produced)} tokens after the stop"

@@ -30,7 +30,7 @@ from chains.timing import LAB_SWEEP_ORIGIN, RunRecord
 from chains.tokens import count_tokens
 from ui.charts import sweep_chart
 from ui.i18n import t
-from ui.run import PreparedRun, history, remember
+from ui.run import PageRun, PreparedRun, history, start_keeping
 from ui.sidebar import active_settings
 
 SWEEP_KEY = "lab_sweep"
@@ -92,8 +92,16 @@ def new_sweep(prepared: PreparedRun, k: int, repeats: int, max_concurrency: int 
     }
 
 
-def run_step(sweep: dict[str, Any], on_call: Any) -> SweepPoint:
-    """Run the sweep's next step (a loop or a batch of N topics) and keep its point and record."""
+def run_step(sweep: dict[str, Any], on_call: Any, keeper: PageRun | None = None) -> SweepPoint:
+    """Run the sweep's next step (a loop or a batch of N topics) and keep its point and record.
+
+    Args:
+        sweep: The sweep's state.
+        on_call: Called as each call of the step finishes.
+        keeper: Where the step's run goes (made before the sweep's loop: a stopped
+            script cannot read the session any more).
+    """
+    keeper = keeper or start_keeping()
     n, repeat, mode = sweep["steps"][sweep["done"]]
     topics = sweep_topics(sweep["topics"], n, repeat)
 
@@ -105,7 +113,7 @@ def run_step(sweep: dict[str, Any], on_call: Any) -> SweepPoint:
 
     def keep_stopped_step(record: RunRecord) -> None:
         # A click stops the script inside on_call: the step's partial run goes to History, marked stopped.
-        remember(in_sweep(record))
+        keeper.on_stopped(in_sweep(record))
 
     if mode == "loop":
         record = run_loop(sweep["chain"], topics, meta=sweep["meta"], on_result=on_call, on_stopped=keep_stopped_step)
@@ -118,7 +126,7 @@ def run_step(sweep: dict[str, Any], on_call: Any) -> SweepPoint:
             on_result=on_call,
             on_stopped=keep_stopped_step,
         )
-    remember(in_sweep(record))
+    keeper.keep(in_sweep(record))
     point = SweepPoint(mode, n, repeat, record.wall_s, record.error_count)
     sweep["points"].append(point)
     sweep["done"] += 1
@@ -147,6 +155,7 @@ def run_sweep(sweep: dict) -> None:
     progress = st.progress(sweep["done"] / total, text=t("lab.starting"))
     call_note = st.empty()
     live_chart = st.empty()
+    keeper = start_keeping()
     while sweep["running"] and sweep["done"] < total:
         n, repeat, mode = sweep["steps"][sweep["done"]]
         progress.progress(
@@ -168,7 +177,7 @@ def run_sweep(sweep: dict) -> None:
             finished.append(call.index)
             call_note.caption(t("lab.calls_done", done=len(finished), n=n))
 
-        point = run_step(sweep, on_call)
+        point = run_step(sweep, on_call, keeper)
         if point.mode == SWEEP_MODES[-1]:
             live_chart.plotly_chart(
                 sweep_chart(summarize_sweep(sweep["points"]), pool_size=sweep["pool"], max_n=sweep["k"]),

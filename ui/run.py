@@ -8,7 +8,8 @@ too, marked stopped: see ``begin_page_run`` and ``keep_stopped``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,19 +21,21 @@ from chains.budget import BudgetExceededError
 from chains.joke import build_joke_chain
 from chains.models import make_model
 from chains.modes import OnStopped, RunMeta
-from chains.store import StoreLimits, entry_id
+from chains.store import StoreError, StoreLimits, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
 from ui.host import session_budget
 from ui.i18n import t
 from ui.sidebar import active_settings
-from ui.store import load_runs, save_run
+from ui.store import current_run_set, load_runs, memory_store, run_store
 
 HISTORY_KEY = "run_history"
 MAX_HISTORY = StoreLimits.max_entries_per_set
 """History entries kept per browser (a Lab sweep is one entry); the oldest are evicted first."""
 STOPPED_SUFFIX = "_stopped"
+STOP_HANDOVER_WAIT_S = 2.0
+"""How long a page waits for a stopped run's thread to hand over its partial record."""
 
 
 @dataclass
@@ -143,52 +146,86 @@ def remember(record: RunRecord) -> RunRecord:
     """Keep a run (finished or stopped) in this session's history and in the run store.
 
     When a bound evicts older entries, they leave the session's list too; the
-    store keeps a note of them for the History page.
+    store keeps a note of them for the History page. It reads the session, so
+    call it only from a healthy script run: a run in progress uses ``PageRun``.
     """
-    runs = history()
-    runs.append(record)
-    evicted = {entry.entry_id for entry in save_run(record, runs)}
-    if evicted:
-        runs[:] = [run for run in runs if entry_id(run) not in evicted]
-    return record
+    return start_keeping().keep(record)
 
 
-def begin_page_run(key: str) -> list[RunRecord]:
+@dataclass
+class PageRun:
+    """Where a run's records go, resolved before the run starts.
+
+    Streamlit stops a script by raising from its next ``st.*`` call, and from
+    then on every read or write of ``st.session_state`` raises again. So a run
+    that may be cut short takes everything it needs to keep its records (the
+    session's history list, the store, the run set) up front, and ``keep``
+    touches nothing of Streamlit's.
+
+    Attributes:
+        records: This run's records so far (the page shows them if it was stopped).
+        history: The session's history list (the same object as in the session).
+        store: The run store.
+        fallback: The memory store, for when the run store fails now.
+        run_set: This browser's run set id.
+        settled: Set once a stopped run has handed over its partial record.
+    """
+
+    records: list[RunRecord]
+    history: list[RunRecord]
+    store: Any
+    fallback: Any
+    run_set: str
+    settled: threading.Event = field(default_factory=threading.Event)
+
+    def keep(self, record: RunRecord) -> RunRecord:
+        """Add ``record`` to this run, to the session's history and to the store."""
+        self.records.append(record)
+        self.history.append(record)
+        try:
+            evicted = self.store.add(self.run_set, record)
+        except StoreError:
+            self.store = self.fallback
+            evicted = self.fallback.add(self.run_set, record)
+        gone = {entry.entry_id for entry in evicted}
+        if gone:
+            self.history[:] = [run for run in self.history if entry_id(run) not in gone]
+        return record
+
+    def on_stopped(self, record: RunRecord) -> None:
+        """The runners' ``on_stopped``: keep the cut-short run, marked stopped, and say it is there."""
+        self.keep(record)
+        self.settled.set()
+
+
+def start_keeping() -> PageRun:
+    """A ``PageRun`` for records that are not shown as a page's last result (History only)."""
+    store = run_store()
+    return PageRun([], history(), store, memory_store(), current_run_set())
+
+
+def begin_page_run(key: str) -> PageRun:
     """Start a page's run: its last result is cleared, and this run's records collect as they come.
 
-    Until ``finish_page_run``, the list stays under ``key + STOPPED_SUFFIX``: if a
-    rerun stops the script half-way, the page finds there what was kept.
+    Until ``finish_page_run``, the ``PageRun`` stays under ``key + STOPPED_SUFFIX``:
+    if a rerun stops the script half-way, the page finds there what was kept.
 
     Args:
         key: The session key of the page's last result.
 
     Returns:
-        The list to append the run's records to.
+        The run's keeper: pass ``keeper.on_stopped`` to the runners, and
+        ``keeper.keep(record)`` each finished record.
     """
-    records: list[RunRecord] = []
+    keeper = start_keeping()
     st.session_state[key] = None
-    st.session_state[key + STOPPED_SUFFIX] = records
-    return records
+    st.session_state[key + STOPPED_SUFFIX] = keeper
+    return keeper
 
 
-def keep_stopped(records: list[RunRecord], last_key: str | None = None) -> OnStopped:
-    """An ``on_stopped`` callback for the runners: keep the cut-short run in History, marked stopped.
-
-    It runs in the script thread while Streamlit stops the script, so it only
-    touches the session and the store, never an element.
-
-    Args:
-        records: The page run's records (from ``begin_page_run``).
-        last_key: For a one-run page (Invoke, Stream), the key of its last
-            result: the partial run becomes that result, shown as stopped.
-    """
-
-    def on_stopped(record: RunRecord) -> None:
-        records.append(remember(record))
-        if last_key is not None:
-            st.session_state[last_key] = record
-
-    return on_stopped
+def keep_stopped(keeper: PageRun) -> OnStopped:
+    """The ``on_stopped`` callback for the runners of ``keeper``'s run."""
+    return keeper.on_stopped
 
 
 def finish_page_run(key: str, result: Any) -> None:
@@ -198,8 +235,28 @@ def finish_page_run(key: str, result: Any) -> None:
 
 
 def stopped_runs(key: str) -> list[RunRecord] | None:
-    """The records kept from a page's run that was cut short, or ``None`` if its last run completed."""
-    return st.session_state.get(key + STOPPED_SUFFIX)
+    """The records kept from a page's run that was cut short, or ``None`` if its last run completed.
+
+    When the run was stopped by the rerun that is drawing the page now, its
+    script thread may still be handing over the partial record: wait for it
+    briefly (at most once).
+    """
+    keeper = st.session_state.get(key + STOPPED_SUFFIX)
+    if keeper is None:
+        return None
+    if not keeper.settled.is_set():
+        keeper.settled.wait(STOP_HANDOVER_WAIT_S)
+        keeper.settled.set()
+    return keeper.records
+
+
+def last_result(key: str) -> Any:
+    """A one-run page's last run: the completed one, else the one that was cut short (if any)."""
+    result = st.session_state.get(key)
+    if result is not None:
+        return result
+    stopped = stopped_runs(key)
+    return stopped[-1] if stopped else None
 
 
 def local_time(started_at: str) -> str:

@@ -91,6 +91,11 @@ def _memory_store(limits: StoreLimits) -> MemoryRunStore:
     return MemoryRunStore(limits)
 
 
+def memory_store() -> MemoryRunStore:
+    """The process-wide memory store (the fallback)."""
+    return _memory_store(store_limits())
+
+
 def run_store() -> RunStore | MemoryRunStore:
     """This session's store: the SQL store, or memory once it has failed."""
     limits = store_limits()
@@ -143,20 +148,6 @@ def load_runs() -> list[RunRecord]:
         return run_store().runs(current_run_set())
     except StoreError:
         return degrade([]).runs(current_run_set())
-
-
-def save_run(record: RunRecord, session_runs: list[RunRecord]) -> list[EvictedEntry]:
-    """Keep ``record`` in the store; return the entries that a bound evicted.
-
-    Args:
-        record: The run to keep.
-        session_runs: The session's runs so far (moved to memory if the store fails now).
-    """
-    try:
-        return run_store().add(current_run_set(), record)
-    except StoreError:
-        memory = degrade(session_runs)
-        return [] if any(run.run_id == record.run_id for run in memory.runs(current_run_set())) else memory.add(current_run_set(), record)
 
 
 def eviction_notes() -> list[EvictedEntry]:
