@@ -73,6 +73,8 @@ else:
         table,
         hide_index=True,
         key="history_table",
+        # The note (a sweep, stopped) next to the mode, where it is seen without scrolling.
+        column_order=list(dict.fromkeys(["run", "started_at", "mode", "label", *(table[0] if table else [])])),
         column_config={
             "run": st.column_config.TextColumn("#", width="small"),
             "started_at": st.column_config.TextColumn(t("history.col_started")),

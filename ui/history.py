@@ -59,10 +59,19 @@ def run_label(position: int, record: RunRecord) -> str:
     return f"#{position} {run_name(record)}"
 
 
+def note_text(record: RunRecord) -> str:
+    """The run's note: its label (a sweep step) and whether it was stopped before it finished."""
+    parts = [record.label] if record.label else []
+    if record.stopped:
+        parts.append(t("store.stopped_tag"))
+    return " · ".join(parts)
+
+
 def run_choice_label(position: int, record: RunRecord) -> str:
-    """The longer label shown in the run picker: place, mode, size, time and any sweep step."""
+    """The longer label shown in the run picker: place, mode, size, time, any sweep step, and stopped."""
     text = f"{run_label(position, record)} · n={record.n} · {record.wall_s:.2f} s"
-    return text + (f" · {record.label}" if record.label else "")
+    note = note_text(record)
+    return text + (f" · {note}" if note else "")
 
 
 def run_cost_usd(record: RunRecord) -> float | None:
@@ -109,7 +118,7 @@ def history_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
                 "provider": record.provider,
                 "model": record.model,
                 "started_at": record.started_at.replace("T", " ").split("+")[0],
-                "label": record.label,
+                "label": note_text(record),
             }
         )
     return rows
