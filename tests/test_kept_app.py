@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from chains.store import is_valid_run_set
 from tests.app_harness import APP_FILE, FAST_SIMULATOR, _PathWithoutPagesFolder, open_app, texts
+from tests.openai_server import OpenAICompatibleServer
 
 EN = tomllib.loads((Path(__file__).resolve().parents[1] / "ui/locales/en.toml").read_text())
 
@@ -172,3 +173,26 @@ def test_a_lab_sweep_is_one_history_entry(monkeypatch: pytest.MonkeyPatch) -> No
     history.toggle(key="history_show_sweep_runs").set_value(True)
     history.run()
     assert list(history.dataframe[0].value["mode"]) == ["loop", "batch", "loop", "batch", "invoke"]
+
+
+def test_no_key_reaches_the_run_store(
+    monkeypatch: pytest.MonkeyPatch, isolated_run_store: Path, openai_server: OpenAICompatibleServer, fake_api_key: str
+) -> None:
+    """The worst case: the provider echoes the key in its error; the stored runs still hold none of it."""
+    from tests.test_fault_matrix import remote_state
+
+    app = open_app(monkeypatch, "pages/batch.py", state=remote_state(openai_server.base_url, fake_api_key, timeout_s=5.0))
+    openai_server.echo_key_in_errors = True
+    for fault in (None, "401"):
+        if fault:
+            openai_server.set_fault(fault)
+        app.text_area(key="topics").set_value("cats")
+        app.button(key="run").click()
+        app.run()
+    assert not app.exception
+    stored = [path for path in isolated_run_store.iterdir() if path.is_file()]
+    assert stored, "the runs were written to the store folder"
+    assert len(reopen(monkeypatch, app.session_state["run_set"]).dataframe[0].value) == 4
+    for path in stored:
+        assert fake_api_key.encode() not in path.read_bytes(), path
+        assert b"LEAKCANARY" not in path.read_bytes(), path
