@@ -196,3 +196,19 @@ def test_no_key_reaches_the_run_store(
     for path in stored:
         assert fake_api_key.encode() not in path.read_bytes(), path
         assert b"LEAKCANARY" not in path.read_bytes(), path
+
+
+def test_the_lab_shows_its_last_sweep_again_after_a_reload(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/lab.py", state=FAST_SIMULATOR)
+    app.slider(key="sweep_k").set_value(2)
+    app.slider(key="sweep_repeats").set_value(2)
+    app.run()
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception
+    lab = reopen(monkeypatch, app.session_state["run_set"], page="pages/lab.py")
+    assert not lab.exception
+    assert any("from History" in caption.value for caption in lab.caption)
+    assert lab.get("plotly_chart"), "the sweep's chart is drawn again"
+    assert not any("stopped after" in warning.value for warning in lab.warning)
+    assert any(metric.label == EN["lab"]["loop_slope"] for metric in lab.metric)

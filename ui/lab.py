@@ -92,6 +92,56 @@ def new_sweep(prepared: PreparedRun, k: int, repeats: int, max_concurrency: int 
     }
 
 
+def sweep_from_history(records: list[RunRecord]) -> dict[str, Any] | None:
+    """The latest Lab sweep in History, as sweep state for ``show_sweep_results`` (after a reload).
+
+    Its points are its completed runs, read from their fields (mode, n, wall
+    time, errors; the repeat is their order), never from their labels. A run
+    that was stopped half-way is no point, so the sweep then shows as stopped.
+
+    Args:
+        records: This browser's runs, oldest first.
+
+    Returns:
+        The sweep's state (not running, no chain), or ``None`` if History holds no sweep.
+    """
+    group = next((record.group_id for record in reversed(records) if record.origin == LAB_SWEEP_ORIGIN and record.group_id), None)
+    if group is None:
+        return None
+    runs = [record for record in records if record.group_id == group]
+    points: list[SweepPoint] = []
+    seen: dict[tuple[str, int], int] = {}
+    for record in runs:
+        if record.stopped:
+            continue
+        repeat = seen.get((record.mode, record.n), 0)
+        seen[(record.mode, record.n)] = repeat + 1
+        points.append(SweepPoint(record.mode, record.n, repeat, record.wall_s, record.error_count))
+    if not points:
+        return None
+    k = max(point.n for point in points)
+    repeats = max(seen.values())
+    max_concurrency = runs[0].max_concurrency
+    planned = [(n, repeat, mode) for n in range(1, k + 1) for repeat in range(repeats) for mode in SWEEP_MODES]
+    stopped = any(record.stopped for record in runs) or len(points) < len(planned)
+    return {
+        "k": k,
+        "repeats": repeats,
+        "max_concurrency": max_concurrency,
+        "pool": sweep_pool_size(max_concurrency),
+        "topics": [],
+        "chain": None,
+        "meta": None,
+        "steps": planned,
+        "done": len(points),
+        "points": points,
+        "running": False,
+        "stopped": stopped,
+        "group_id": group,
+        "restored_at": runs[0].started_at,
+    }
+
+
 def run_step(sweep: dict[str, Any], on_call: Any, keeper: PageRun | None = None) -> SweepPoint:
     """Run the sweep's next step (a loop or a batch of N topics) and keep its point and record.
 
