@@ -221,14 +221,14 @@ class RunStore:
 
     kind = "sql"
 
-    def __init__(self, engine: Engine, limits: StoreLimits = StoreLimits()) -> None:
+    def __init__(self, engine: Engine, limits: StoreLimits | None = None) -> None:
         """Create the tables if needed and check that the database answers.
 
         Raises:
             StoreError: The database cannot be opened, created or read.
         """
         self.engine = engine
-        self.limits = limits
+        self.limits = limits or StoreLimits()
         with self._transaction() as connection:
             metadata.create_all(connection, checkfirst=True)
             connection.execute(sa.select(sa.func.count()).select_from(runs_table)).scalar_one()
@@ -406,9 +406,9 @@ class MemoryRunStore:
 
     kind = "memory"
 
-    def __init__(self, limits: StoreLimits = StoreLimits()) -> None:
-        """An empty store with ``limits``."""
-        self.limits = limits
+    def __init__(self, limits: StoreLimits | None = None) -> None:
+        """An empty store with ``limits`` (the defaults when ``None``)."""
+        self.limits = limits or StoreLimits()
         self._lock = threading.Lock()
         self._rows: list[dict[str, Any]] = []
         self._notes: dict[str, list[EvictedEntry]] = {}

@@ -63,10 +63,15 @@ def test_a_reload_of_the_url_shows_the_same_history(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_hostile_run_set_is_refused_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = reopen(monkeypatch, "../../etc/passwd' OR 1=1")
+    monkeypatch.setattr(pages_manager, "Path", _PathWithoutPagesFolder)
+    app = AppTest.from_file(str(APP_FILE), default_timeout=60)
+    app.query_params["run_set"] = "../../etc/passwd' OR 1=1"
+    app.run()
     assert not app.exception
-    assert any(EN["store"]["bad_link"] in warning.value for warning in app.warning)
+    assert [warning.value for warning in app.warning if warning.value == EN["store"]["bad_link"]], "said on any page"
     assert is_valid_run_set(app.session_state["run_set"])
+    app.run()
+    assert not [warning for warning in app.warning if warning.value == EN["store"]["bad_link"]], "said once"
 
 
 def test_a_stream_stopped_by_a_rerun_is_kept_and_shown_as_stopped(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,7 +54,7 @@ def store_url() -> str | None:
     try:
         if "runs" in st.secrets.get("connections", {}):
             return None
-    except Exception:  # noqa: BLE001 - no secrets file (StreamlitSecretNotFoundError) or a broken one
+    except Exception:  # noqa: BLE001, S110 - no secrets file (StreamlitSecretNotFoundError) or a broken one
         pass
     directory = os.environ.get("RUNS_DB_DIR", "").strip() or tempfile.gettempdir()
     return sqlite_url(directory)
@@ -79,7 +79,7 @@ def _open_sql_store(url: str | None, limits: StoreLimits) -> RunStore | None:
         engine = connection._instance
         prepare_sqlite(engine)
         return RunStore(engine, limits)
-    except (StoreError, OSError, Exception) as exc:  # noqa: BLE001 - any failure degrades to memory
+    except Exception as exc:  # noqa: BLE001 - any failure (StoreError, OSError, a driver's error) degrades to memory
         # The message may hold a URL with a password: log only the exception's type.
         logger.warning("The run store cannot be opened (%s); runs are kept in memory.", type(exc).__name__)
         return None
