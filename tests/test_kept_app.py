@@ -217,3 +217,32 @@ def test_the_lab_shows_its_last_sweep_again_after_a_reload(monkeypatch: pytest.M
     assert lab.get("plotly_chart"), "the sweep's chart is drawn again"
     assert not any("stopped after" in warning.value for warning in lab.warning)
     assert any(metric.label == EN["lab"]["loop_slope"] for metric in lab.metric)
+
+
+def test_a_batch_run_stopped_half_way_keeps_the_loop_and_the_partial_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop finished, the batch was cut while showing its second result: both are kept, the page says so."""
+    app = open_app(monkeypatch, "pages/batch.py", state=FAST_SIMULATOR)
+    app.text_area(key="topics").set_value("a\nb\nc\nd")
+
+    from ui import results
+
+    real_line = results.call_status_line
+
+    def line_then_stop(call, finished_order=None):  # noqa: ANN001, ANN202 - same signature as the real one
+        if finished_order == 2:  # the batch's second result (the loop's lines have no order)
+            raise StopException
+        return real_line(call, finished_order)
+
+    monkeypatch.setattr(results, "call_status_line", line_then_stop)
+    app.button(key="run").click()
+    app.run()
+    monkeypatch.setattr(results, "call_status_line", real_line)
+    app.run()
+    assert not app.exception
+    runs = app.session_state["run_history"]
+    assert [(run.mode, run.stopped) for run in runs] == [("loop", False), ("batch", True)]
+    # The second result had arrived (it was being shown when the stop came); the other two had not.
+    assert [call.ok for call in sorted(runs[1].calls, key=lambda call: call.end_s)].count(True) == 2
+    assert sum(call.error_kind == "stopped" for call in runs[1].calls) == 2
+    assert any(EN["store"]["page_stopped"].format(runs=2) in warning.value for warning in app.warning)
+    assert not app.get("plotly_chart"), "no results of an earlier run are shown as this run's"
