@@ -195,3 +195,20 @@ def test_a_read_only_database_fails_on_write_with_store_error(tmp_path: Path) ->
     with pytest.raises(StoreError):
         RunStore(read_only).add(new_run_set(), record())
     read_only.dispose()
+
+
+def test_a_full_disk_raises_store_error_only(tmp_path: Path) -> None:
+    """SQLite's "database or disk is full", made real by capping the file's pages."""
+    engine = sqlite_engine(tmp_path)
+    store = RunStore(engine)
+    store.add(new_run_set(), record())
+
+    @sa.event.listens_for(engine, "connect")
+    def _cap(dbapi_connection, _):  # noqa: ANN001, ANN202
+        used = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {used}")
+
+    engine.dispose()
+    with pytest.raises(StoreError, match="full"):
+        store.add(new_run_set(), record(text="x" * 200_000))
+    engine.dispose()
