@@ -19,8 +19,8 @@ from ui.history import (
     show_eviction_notes,
 )
 from ui.i18n import t
-from ui.run import HISTORY_KEY, MAX_HISTORY, reload_history
-from ui.store import forget_run_set, show_store_notice
+from ui.run import HISTORY_KEY, reload_history
+from ui.store import forget_run_set, show_store_notice, store_limits
 
 MAX_PICKED = 8
 
@@ -33,7 +33,7 @@ def forget_runs() -> None:
 
 
 st.title(t("history.title"))
-st.markdown(t("history.intro", limit=MAX_HISTORY))
+st.markdown(t("history.intro", limit=store_limits().max_entries_per_set))
 show_store_notice()
 show_eviction_notes()
 

@@ -130,7 +130,7 @@ def test_evictions_are_announced_with_what_went(monkeypatch: pytest.MonkeyPatch)
     assert not app.exception
     assert len(app.dataframe[0].value) == 2
     notice = next(warning.value for warning in app.warning if "were removed" in warning.value)
-    assert "oldest 1 History" in notice and "`invoke` at" in notice
+    assert "within 2 entries" in notice and "oldest 1 History" in notice and "`invoke` at" in notice
     app.button(key="history_evicted_ok").click()
     app.run()
     assert not any("were removed" in warning.value for warning in app.warning)

@@ -165,8 +165,8 @@ def _total(values: Any) -> int | None:
 
 def show_eviction_notes() -> None:
     """Say how many History entries a bound removed, and which, until the user dismisses it."""
-    from ui.run import MAX_HISTORY, local_time
-    from ui.store import dismiss_eviction_notes, eviction_notes
+    from ui.run import local_time
+    from ui.store import dismiss_eviction_notes, eviction_notes, store_limits
 
     notes = eviction_notes()
     if not notes:
@@ -182,7 +182,7 @@ def show_eviction_notes() -> None:
         for note in notes
     ]
     with st.container(key="history_evicted"):
-        st.warning(t("store.evicted", entries=len(notes), runs=runs, limit=MAX_HISTORY) + "\n\n" + "\n".join(lines), icon="🧹")
+        st.warning(t("store.evicted", entries=len(notes), runs=runs, limit=store_limits().max_entries_per_set) + "\n\n" + "\n".join(lines), icon="🧹")
         st.button(t("store.evicted_ok"), key="history_evicted_ok", on_click=dismiss_eviction_notes)
 
 
