@@ -31,9 +31,10 @@ from ui.lab import (
     run_sweep,
     seconds_per_call,
     show_sweep_results,
+    sweep_caption,
     sweep_from_history,
 )
-from ui.run import history, local_time, prepare_run
+from ui.run import history, prepare_run
 
 DEFAULT_SETTINGS = {"sweep_k": 8, "sweep_repeats": 2, "sweep_capped": False, "sweep_max_concurrency": 4}
 
@@ -98,8 +99,8 @@ if running:
     run_sweep(sweep)
 
 if sweep and sweep["points"]:
-    if sweep.get("restored_at"):
-        st.caption("🕒 " + t("store.sweep_restored", time=local_time(sweep["restored_at"])))
+    if sweep_caption(sweep):
+        st.caption("🕒 " + sweep_caption(sweep))
     show_sweep_results(sweep)
 
 show_code("loop", "batch")

@@ -211,6 +211,7 @@ def test_the_lab_shows_its_last_sweep_again_after_a_reload(monkeypatch: pytest.M
     app.button(key="run").click()
     app.run()
     assert not app.exception
+    assert any(caption.value.startswith("🕒 Sweep run at ") and "· simulator ·" in caption.value for caption in app.caption)
     lab = reopen(monkeypatch, app.session_state["run_set"], page="pages/lab.py")
     assert not lab.exception
     assert any("from History" in caption.value for caption in lab.caption)

@@ -8,6 +8,7 @@ loses nothing. ``pages/lab.py`` lays out the widgets and calls these.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from statistics import median
 from typing import Any
 
@@ -89,6 +90,10 @@ def new_sweep(prepared: PreparedRun, k: int, repeats: int, max_concurrency: int 
         "stopped": False,
         # Every run of this sweep shares it: History shows the sweep as one entry.
         "group_id": "g" + uuid.uuid4().hex[:11],
+        # What the results are labelled with: when, and on which model.
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "provider": prepared.meta.provider,
+        "model": prepared.meta.model,
     }
 
 
@@ -138,7 +143,10 @@ def sweep_from_history(records: list[RunRecord]) -> dict[str, Any] | None:
         "running": False,
         "stopped": stopped,
         "group_id": group,
-        "restored_at": runs[0].started_at,
+        "started_at": runs[0].started_at,
+        "provider": runs[0].provider,
+        "model": runs[0].model,
+        "restored": True,
     }
 
 
@@ -181,6 +189,16 @@ def run_step(sweep: dict[str, Any], on_call: Any, keeper: PageRun | None = None)
     sweep["points"].append(point)
     sweep["done"] += 1
     return point
+
+
+def sweep_caption(sweep: dict[str, Any]) -> str:
+    """Which sweep the results come from: ``Sweep run at 14:05:31 · simulator · gpt-4o-mini-like`` (+ from History)."""
+    from ui.run import local_time
+
+    if not sweep.get("started_at"):
+        return ""
+    text = t("store.sweep_at", time=local_time(sweep["started_at"]), provider=sweep.get("provider", ""), model=sweep.get("model", ""))
+    return text + (" · " + t("store.sweep_restored") if sweep.get("restored") else "")
 
 
 def slope_text(summary: list[Any], mode: str) -> str:
