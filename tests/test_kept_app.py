@@ -247,3 +247,22 @@ def test_a_batch_run_stopped_half_way_keeps_the_loop_and_the_partial_batch(monke
     assert sum(call.error_kind == "stopped" for call in runs[1].calls) == 2
     assert any(EN["store"]["page_stopped"].format(runs=2) in warning.value for warning in app.warning)
     assert not app.get("plotly_chart"), "no results of an earlier run are shown as this run's"
+
+
+def test_a_reload_keeps_the_runs_on_postgresql_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deployment path: RUNS_DB_URL names a PostgreSQL, reached through st.connection like SQLite."""
+    import os
+
+    url = os.environ.get("RUNS_DB_TEST_URL", "")
+    if not url:
+        pytest.skip("No PostgreSQL: set RUNS_DB_TEST_URL (.ci/run starts a server and sets it).")
+    monkeypatch.setenv("RUNS_DB_URL", url)
+    app = open_app(monkeypatch, "pages/batch.py", state=FAST_SIMULATOR)
+    app.text_area(key="topics").set_value("a\nb")
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception
+    again = reopen(monkeypatch, app.session_state["run_set"])
+    assert not again.exception
+    assert not [warning for warning in again.warning if warning.value == EN["store"]["memory_only"]], "PostgreSQL, not memory"
+    assert list(again.dataframe[0].value["mode"]) == ["loop", "batch"]
