@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable
 from chains.budget import BudgetExceededError
 from chains.joke import build_joke_chain
 from chains.models import make_model
-from chains.modes import OnStopped, RunMeta
+from chains.modes import RunMeta
 from chains.store import StoreError, StoreLimits, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
@@ -221,11 +221,6 @@ def begin_page_run(key: str) -> PageRun:
     st.session_state[key] = None
     st.session_state[key + STOPPED_SUFFIX] = keeper
     return keeper
-
-
-def keep_stopped(keeper: PageRun) -> OnStopped:
-    """The ``on_stopped`` callback for the runners of ``keeper``'s run."""
-    return keeper.on_stopped
 
 
 def finish_page_run(key: str, result: Any) -> None:
