@@ -3,7 +3,7 @@
 Runs are kept in the session (``HISTORY_KEY``, a mirror) and in the run store
 (``ui.store``), so a reload of the page's URL finds them again. A page's run
 that a rerun cuts short (a click, a language switch, leaving the page) is kept
-too, marked stopped: see ``begin_page_run`` and ``keep_stopped``.
+too, marked stopped: see ``begin_page_run`` and ``PageRun``.
 """
 
 from __future__ import annotations
