@@ -4,8 +4,11 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.sidebar import render_sidebar
+from ui.store import keep_run_set_in_url, show_store_notice
 
 st.set_page_config(page_title="LangChain call modes lab", page_icon="⏱️", layout="wide")
+keep_run_set_in_url()  # a page switch drops the query string; a reload needs run_set to find the runs
+show_store_notice()  # once: a bad run_set link, or runs kept in memory only
 render_sidebar()
 
 navigation = st.navigation(

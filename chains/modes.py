@@ -9,16 +9,24 @@ passes ones that collect.
 
 Failures never raise out of a runner: each failed call is recorded with its
 error, and the other calls keep their results (``return_exceptions=True``).
+
+A run can also be cut short from outside: a callback may raise (Streamlit stops
+a script for a rerun by raising a ``BaseException`` from inside an element
+update). Every runner then hands what had arrived to ``on_stopped`` as a
+``RunRecord`` marked ``stopped=True``, and re-raises. The runners do not know
+which exceptions a UI uses: any exit before the run completes means stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -34,6 +42,23 @@ from chains.timing import CallTiming, RunClock, RunRecord
 
 OnResult = Callable[[CallTiming], None]
 OnChunk = Callable[[int, str, float], None]
+OnStopped = Callable[[RunRecord], None]
+
+STOPPED_KIND = "stopped"
+"""The ``error_kind`` of a call that a stopped run left unfinished."""
+
+
+class RunCancelled(GeneratorExit):  # noqa: N818 - it is a GeneratorExit, and named like one
+    """Raised from a stopped run's callbacks to end its model streams at their next token.
+
+    Closing a LangChain stream does not stop the model: ``chain.stream()`` catches
+    the ``GeneratorExit`` and then reads the rest of its input for tracing, so a
+    stream cut short would run to the end (spending its tokens) in the stopped
+    thread. Once a run is cancelled, its recorders raise this on the next token.
+    It is a ``GeneratorExit``, so every generator that is being closed takes it
+    as the end of its close (no "exception ignored" noise), and LangChain's
+    ``except Exception`` handlers let it through.
+    """
 
 
 @dataclass(frozen=True)
@@ -99,6 +124,11 @@ class CallRecorder(BaseCallbackHandler):
         self._root: UUID | None = None
         self.finish_reason: str | None = None
         self.model_finished = False
+        self.cancelled = False
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        if self.cancelled:
+            raise RunCancelled("The run was stopped.")
 
     def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if parent_run_id is None and self._root is None:
@@ -142,6 +172,7 @@ class _Run:
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.usage = UsageMetadataCallbackHandler()
         self.recorders = [CallRecorder(i, topic, self.clock) for i, topic in enumerate(self.topics)]
+        self.finished: set[int] = set()
 
     def config(self, index: int) -> RunnableConfig:
         """The config of call ``index``: its recorder, shared usage, and the concurrency cap."""
@@ -161,6 +192,7 @@ class _Run:
         """Store the result (or the exception) of call ``index`` and return its timing."""
         recorder = self.recorders[index]
         timing = recorder.timing
+        self.finished.add(index)
         if timing.end_s <= timing.start_s:
             timing.end_s = self.clock.now()
         if isinstance(output, BaseException):
@@ -207,13 +239,60 @@ class _Run:
         )
 
 
+    def stopped_record(self, retries: list[RetryEvent], pool_size: int | None) -> RunRecord:
+        """Build the record of a run cut short: finished calls as they are, the others kept partial.
+
+        A call that had started keeps the chunks that had arrived as its output; a
+        call that had not started gets an empty interval at the stop time. Both are
+        marked interrupted, with the error kind ``stopped``.
+        """
+        now = self.clock.now()
+        for index, recorder in enumerate(self.recorders):
+            if index in self.finished:
+                continue
+            timing = recorder.timing
+            if recorder._root is None and not timing.chunks:
+                timing.start_s = now
+            timing.end_s = max(now, timing.start_s)
+            timing.output = "".join(piece for _, piece in timing.chunks)
+            timing.interrupted = True
+            timing.error_kind = STOPPED_KIND
+            timing.error = "stopped: the run was stopped before this call finished."
+        record = copy.deepcopy(self.record(now, retries, pool_size))  # other calls may still write to theirs
+        record.stopped = True
+        return record
+
+    def cancel(self) -> None:
+        """Make every call's stream end at its next token (see ``RunCancelled``)."""
+        for recorder in self.recorders:
+            recorder.cancelled = True
+
+    @contextmanager
+    def kept_if_stopped(self, retries: list[RetryEvent], on_stopped: OnStopped | None, pool_size: int | None) -> Iterator[None]:
+        """Hand the partial record to ``on_stopped`` if the block exits by any exception, then re-raise."""
+        try:
+            yield
+        except BaseException:
+            self.cancel()
+            if on_stopped is not None:
+                on_stopped(self.stopped_record(retries, pool_size))
+            raise
+
+
 def _notify(callback: OnResult | None, timing: CallTiming) -> None:
     if callback is not None:
         callback(timing)
 
 
 # --------------------------------------------------------------------------- sync
-def run_invoke(chain: Runnable[str, str], topic: str, *, meta: RunMeta = RunMeta(), on_result: OnResult | None = None) -> RunRecord:
+def run_invoke(
+    chain: Runnable[str, str],
+    topic: str,
+    *,
+    meta: RunMeta = RunMeta(),
+    on_result: OnResult | None = None,
+    on_stopped: OnStopped | None = None,
+) -> RunRecord:
     """Run ``chain.invoke(topic)`` once and time it.
 
     Args:
@@ -221,11 +300,12 @@ def run_invoke(chain: Runnable[str, str], topic: str, *, meta: RunMeta = RunMeta
         topic: The topic.
         meta: Labels for the record.
         on_result: Called with the call's timing when it finishes.
+        on_stopped: Called with the partial record if the run is cut short.
 
     Returns:
         The run record (one call).
     """
-    return run_loop(chain, [topic], meta=meta, on_result=on_result, mode="invoke")
+    return run_loop(chain, [topic], meta=meta, on_result=on_result, mode="invoke", on_stopped=on_stopped)
 
 
 def run_loop(
@@ -235,6 +315,7 @@ def run_loop(
     meta: RunMeta = RunMeta(),
     on_result: OnResult | None = None,
     mode: str = "loop",
+    on_stopped: OnStopped | None = None,
 ) -> RunRecord:
     """Call ``chain.invoke`` once per topic, one after another, as the seed's ``for`` loop does.
 
@@ -244,12 +325,13 @@ def run_loop(
         meta: Labels for the record.
         on_result: Called after each call.
         mode: The mode name to record.
+        on_stopped: Called with the partial record if the run is cut short.
 
     Returns:
         The run record.
     """
     run = _Run(mode, topics, meta, None)
-    with capture_retries() as retries:
+    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool_size=1):
         for index, topic in enumerate(run.topics):
             try:
                 output: Any = chain.invoke(topic, run.config(index))
@@ -266,6 +348,7 @@ def run_batch(
     max_concurrency: int | None = None,
     meta: RunMeta = RunMeta(),
     on_result: OnResult | None = None,
+    on_stopped: OnStopped | None = None,
 ) -> RunRecord:
     """Run ``chain.batch_as_completed(topics)``: LangChain's thread pool, results as they finish.
 
@@ -278,15 +361,17 @@ def run_batch(
         max_concurrency: LangChain's ``max_concurrency``; ``None`` uses the default pool.
         meta: Labels for the record.
         on_result: Called as each call completes.
+        on_stopped: Called with the partial record if the run is cut short.
 
     Returns:
         The run record; failed calls carry their error, the others their output.
     """
     run = _Run("batch", topics, meta, max_concurrency)
-    with capture_retries() as retries:
+    pool = effective_concurrency(len(run.topics), max_concurrency)
+    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool):
         for index, output in chain.batch_as_completed(run.topics, run.configs(), return_exceptions=True):
             _notify(on_result, run.finish_call(index, output))
-    return run.record(run.clock.now(), retries, effective_concurrency(len(run.topics), max_concurrency))
+    return run.record(run.clock.now(), retries, pool)
 
 
 def run_stream(
@@ -297,6 +382,7 @@ def run_stream(
     on_chunk: OnChunk | None = None,
     on_result: OnResult | None = None,
     mode: str = "stream",
+    on_stopped: OnStopped | None = None,
 ) -> RunRecord:
     """Run ``chain.stream(topic)`` and time every chunk.
 
@@ -307,6 +393,7 @@ def run_stream(
         on_chunk: Called with ``(call_index, text, t_s)`` for every non-empty chunk.
         on_result: Called once the stream ends.
         mode: The mode name to record.
+        on_stopped: Called with the partial record (the text so far) if the run is cut short.
 
     Returns:
         The run record (one call), with ``first_token_s`` and every chunk. A stream
@@ -314,16 +401,38 @@ def run_stream(
     """
     run = _Run(mode, [topic], meta, None)
     timing = run.recorders[0].timing
-    with capture_retries() as retries:
+    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool_size=1):
         outcome: Any = None
+        stream = chain.stream(topic, run.config(0))
         try:
-            for text in chain.stream(topic, run.config(0)):
+            for text in stream:
                 _record_chunk(run, 0, text, on_chunk)
         except Exception as exc:  # noqa: BLE001
             outcome = exc
+        except BaseException:
+            # Stopped from outside: end the model's stream now, not after its last token.
+            run.cancel()
+            _close_quietly(stream)
+            raise
         timing.output = "".join(piece for _, piece in timing.chunks)
         _notify(on_result, run.finish_call(0, outcome, streamed=True))
     return run.record(run.clock.now(), retries, pool_size=1)
+
+
+def _close_quietly(stream: Any) -> None:
+    """Close a cancelled stream; the ``RunCancelled`` that ends it is expected."""
+    try:
+        stream.close()
+    except (Exception, GeneratorExit):  # noqa: BLE001, S110 - RunCancelled, or the model's own error on the way out
+        pass
+
+
+async def _aclose_quietly(stream: Any) -> None:
+    """Close a cancelled async stream; the ``RunCancelled`` that ends it is expected."""
+    try:
+        await stream.aclose()
+    except (Exception, GeneratorExit):  # noqa: BLE001, S110
+        pass
 
 
 def _record_chunk(run: _Run, index: int, text: str, on_chunk: OnChunk | None) -> None:
@@ -359,6 +468,7 @@ def run_race(
     *,
     meta: RunMeta = RunMeta(),
     on_event: Callable[[RaceEvent], None] | None = None,
+    on_stopped: OnStopped | None = None,
 ) -> tuple[RunRecord, RunRecord]:
     """Race ``invoke`` against ``stream`` on the same topic, started together.
 
@@ -371,6 +481,7 @@ def run_race(
         topic: The topic for both.
         meta: Labels for the records.
         on_event: Called with each ``RaceEvent``.
+        on_stopped: Called with the stream's partial record if the race is cut short.
 
     Returns:
         ``(invoke_record, stream_record)``; each on its own clock, both started together.
@@ -391,7 +502,7 @@ def run_race(
                 emit("invoke_done", future.result().outputs[0])
             emit("chunk", text)
 
-        stream_record = run_stream(chain, topic, meta=meta, on_chunk=on_chunk)
+        stream_record = run_stream(chain, topic, meta=meta, on_chunk=on_chunk, on_stopped=on_stopped)
         invoke_record = future.result()
         if not reported.is_set():
             emit("invoke_done", invoke_record.outputs[0])
@@ -399,10 +510,17 @@ def run_race(
 
 
 # -------------------------------------------------------------------------- async
-async def run_ainvoke(chain: Runnable[str, str], topic: str, *, meta: RunMeta = RunMeta(), on_result: OnResult | None = None) -> RunRecord:
+async def run_ainvoke(
+    chain: Runnable[str, str],
+    topic: str,
+    *,
+    meta: RunMeta = RunMeta(),
+    on_result: OnResult | None = None,
+    on_stopped: OnStopped | None = None,
+) -> RunRecord:
     """Run ``await chain.ainvoke(topic)`` once and time it (see ``run_invoke``)."""
     run = _Run("ainvoke", [topic], meta, None)
-    with capture_retries() as retries:
+    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool_size=1):
         try:
             output: Any = await chain.ainvoke(topic, run.config(0))
         except Exception as exc:  # noqa: BLE001
@@ -418,6 +536,7 @@ async def run_abatch(
     max_concurrency: int | None = None,
     meta: RunMeta = RunMeta(),
     on_result: OnResult | None = None,
+    on_stopped: OnStopped | None = None,
 ) -> RunRecord:
     """Run ``chain.abatch_as_completed(topics)``: ``asyncio`` tasks, results as they finish.
 
@@ -430,15 +549,16 @@ async def run_abatch(
         max_concurrency: LangChain's ``max_concurrency``, or ``None``.
         meta: Labels for the record.
         on_result: Called on the event loop's thread as each call completes.
+        on_stopped: Called with the partial record if the run is cut short.
 
     Returns:
         The run record.
     """
     run = _Run("abatch", topics, meta, max_concurrency)
-    with capture_retries() as retries:
+    pool = effective_concurrency(len(run.topics), max_concurrency, is_async=True)
+    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool):
         async for index, output in chain.abatch_as_completed(run.topics, run.configs(), return_exceptions=True):
             _notify(on_result, run.finish_call(index, output))
-    pool = effective_concurrency(len(run.topics), max_concurrency, is_async=True)
     return run.record(run.clock.now(), retries, pool)
 
 
@@ -449,6 +569,7 @@ async def run_astream(
     meta: RunMeta = RunMeta(),
     on_chunk: OnChunk | None = None,
     on_result: OnResult | None = None,
+    on_stopped: OnStopped | None = None,
 ) -> RunRecord:
     """Stream one or several topics at once with ``chain.astream``.
 
@@ -462,6 +583,7 @@ async def run_astream(
         meta: Labels for the record.
         on_chunk: Called with ``(call_index, text, t_s)`` for every non-empty chunk.
         on_result: Called as each stream ends.
+        on_stopped: Called with the partial record (the text so far) if the run is cut short.
 
     Returns:
         The run record, one call per topic.
@@ -471,16 +593,21 @@ async def run_astream(
 
     async def consume(index: int) -> None:
         outcome: Any = None
+        stream = chain.astream(run.topics[index], run.config(index))
         try:
-            async for text in chain.astream(run.topics[index], run.config(index)):
+            async for text in stream:
                 _record_chunk(run, index, text, on_chunk)
         except Exception as exc:  # noqa: BLE001
             outcome = exc
+        except BaseException:
+            run.cancel()  # every stream of the run ends at its next token
+            await _aclose_quietly(stream)
+            raise
         timing = run.recorders[index].timing
         timing.output = "".join(piece for _, piece in timing.chunks)
         _notify(on_result, run.finish_call(index, outcome, streamed=True))
 
-    with capture_retries() as retries:
+    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool_size=len(topic_list)):
         await asyncio.gather(*(consume(i) for i in range(len(topic_list))))
     return run.record(run.clock.now(), retries, pool_size=len(topic_list))
 

@@ -40,7 +40,13 @@ CSV_COLUMNS: tuple[str, ...] = (
     "interrupted",
     "error",
     "output",
+    "stopped",
+    "origin",
+    "group_id",
 )
+
+LAB_SWEEP_ORIGIN = "lab_sweep"
+"""``RunRecord.origin`` of the runs made by the Lab's N-sweep (they share a ``group_id``)."""
 
 
 @dataclass
@@ -102,6 +108,13 @@ class CallTiming:
         data["ttft_s"] = self.ttft_s
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallTiming:
+        """Rebuild a call from ``to_dict()``'s output (derived and unknown keys are ignored)."""
+        fields = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
+        fields["chunks"] = [(float(t_s), str(text)) for t_s, text in fields.get("chunks", [])]
+        return cls(**fields)
+
 
 @dataclass
 class RunRecord:
@@ -122,6 +135,12 @@ class RunRecord:
         run_id: A short unique id, used to group exported rows. It starts with a
             letter so that spreadsheets and pandas never read it as a number.
         label: Optional free text (for example the sweep step), shown in history.
+        stopped: True when the run was cut short (a rerun, a page switch, Stop)
+            before every call finished; the calls keep what had arrived.
+        origin: What made the run: a page (``invoke``, ``stream``...) or
+            ``lab_sweep`` for a step of the Lab's sweep. Empty when unknown.
+        group_id: Runs that belong together (the steps of one sweep) share it;
+            ``None`` for a run that stands alone.
     """
 
     mode: str
@@ -137,6 +156,9 @@ class RunRecord:
     output_tokens: int | None = None
     run_id: str = field(default_factory=lambda: "r" + uuid.uuid4().hex[:7])
     label: str = ""
+    stopped: bool = False
+    origin: str = ""
+    group_id: str | None = None
 
     @property
     def error_count(self) -> int:
@@ -159,6 +181,21 @@ class RunRecord:
         data["calls"] = [call.to_dict() for call in self.calls]
         data["error_count"] = self.error_count
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """Rebuild a record from ``to_dict()``'s output (unknown keys are ignored).
+
+        Args:
+            data: A dict made by ``to_dict`` (possibly by an older version).
+
+        Returns:
+            The record, calls and chunks included.
+        """
+        names = {name for name in cls.__dataclass_fields__ if name != "calls"}
+        fields = {key: value for key, value in data.items() if key in names}
+        calls = [CallTiming.from_dict(call) for call in data.get("calls", [])]
+        return cls(calls=calls, **fields)
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one flat dict per call, with exactly ``CSV_COLUMNS`` as keys."""
@@ -188,6 +225,9 @@ class RunRecord:
                     "interrupted": call.interrupted,
                     "error": call.error,
                     "output": call.output,
+                    "stopped": self.stopped,
+                    "origin": self.origin,
+                    "group_id": self.group_id,
                 }
             )
         return rows

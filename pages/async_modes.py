@@ -24,7 +24,7 @@ from ui.i18n import t
 from ui.inputs import topics_input
 from ui.live import LiveMarkdown
 from ui.results import show_call
-from ui.run import prepare_run, remember
+from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
 
 LAST_RUNS = "async_last_runs"
 GRID_COLUMNS = 3
@@ -69,25 +69,28 @@ if run_clicked:
     if prepared is not None:
         chain, meta, topics = prepared.chain, prepared.meta, prepared.topics
         first = topics[0]
+        keeper = begin_page_run(LAST_RUNS)
+        kept = keeper.on_stopped
         steps = []
         if with_sync:
-            steps.append(("invoke", lambda: run_invoke(chain, first, meta=meta)))
+            steps.append(("invoke", lambda: run_invoke(chain, first, meta=meta, on_stopped=kept)))
         # Each run_async is asyncio.run: a fresh event loop in this (the script's) thread.
-        steps.append(("ainvoke", lambda: run_async(run_ainvoke(chain, first, meta=meta))))
+        steps.append(("ainvoke", lambda: run_async(run_ainvoke(chain, first, meta=meta, on_stopped=kept))))
         if with_sync:
-            steps.append(("batch", lambda: run_batch(chain, topics, meta=meta)))
-        steps.append(("abatch", lambda: run_async(run_abatch(chain, topics, meta=meta))))
+            steps.append(("batch", lambda: run_batch(chain, topics, meta=meta, on_stopped=kept)))
+        steps.append(("abatch", lambda: run_async(run_abatch(chain, topics, meta=meta, on_stopped=kept))))
         steps.append(
-            (f"abatch (max_concurrency={max_concurrency})", lambda: run_async(run_abatch(chain, topics, max_concurrency=max_concurrency, meta=meta)))
+            (
+                f"abatch (max_concurrency={max_concurrency})",
+                lambda: run_async(run_abatch(chain, topics, max_concurrency=max_concurrency, meta=meta, on_stopped=kept)),
+            )
         )
         if with_sync:
-            steps.append(("stream", lambda: run_stream(chain, first, meta=meta)))
-        records = []
+            steps.append(("stream", lambda: run_stream(chain, first, meta=meta, on_stopped=kept)))
         with status_area, st.status(t("async.running", n=len(topics)), expanded=True) as status:
             for name, step in steps:
                 st.write(t("async.step", mode=name))
-                record = remember(step())
-                records.append(record)
+                record = keeper.keep(step())
                 st.write(t("async.step_done", mode=name, seconds=record.wall_s))
             status.update(label=t("async.steps_done"), state="complete", expanded=False)
         with results_area:
@@ -95,17 +98,24 @@ if run_clicked:
             st.caption(t("async.astream_live"))
             lives = [LiveMarkdown(box) for box in astream_grid(topics)]
             # on_chunk runs inside the coroutine, on the event loop, which is this script thread.
-            record = remember(run_async(run_astream(chain, topics, meta=meta, on_chunk=lambda index, piece, _: lives[index].append(piece))))
+            record = keeper.keep(
+                run_async(
+                    run_astream(chain, topics, meta=meta, on_chunk=lambda index, piece, _: lives[index].append(piece), on_stopped=kept)
+                )
+            )
             for live, call in zip(lives, record.calls):
                 live.close(interrupted_note=t("stream.interrupted_note") if call.interrupted else None)
-            records.append(record)
-        st.session_state[LAST_RUNS] = records
+        finish_page_run(LAST_RUNS, list(keeper.records))
         shown_live = True
 
+if stopped_runs(LAST_RUNS) is not None:
+    with results_area:
+        show_stopped_runs(stopped_runs(LAST_RUNS))
 records = st.session_state.get(LAST_RUNS)
 if records:
     astream = next(record for record in records if record.mode == "astream")
     with results_area:
+        show_run_label(astream, text)
         if not shown_live:
             st.subheader(t("async.astream_title", n=astream.n))
             for box, call in zip(astream_grid([call.topic for call in astream.calls]), astream.calls):

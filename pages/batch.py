@@ -9,7 +9,7 @@ from ui.errors import show_run_problems
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.results import call_status_line, pending_line, show_call, show_usage
-from ui.run import prepare_run, remember
+from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
 
 LAST_RUNS = "batch_last_runs"
 
@@ -30,16 +30,22 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
     prepared = prepare_run(text, calls_per_topic=2 if with_loop else 1)
     if prepared is not None:
         n = len(prepared.topics)
-        records = []
+        kept = begin_page_run(LAST_RUNS)
         loop_column, batch_column = st.columns(2)
         if with_loop:
             with loop_column, st.status(t("batch.running_loop", n=n), expanded=True) as status:
                 slots = [st.empty() for _ in prepared.topics]
                 for slot, topic in zip(slots, prepared.topics):
                     slot.markdown(pending_line(topic))
-                record = run_loop(prepared.chain, prepared.topics, meta=prepared.meta, on_result=lambda call: slots[call.index].markdown(call_status_line(call)))
+                record = run_loop(
+                    prepared.chain,
+                    prepared.topics,
+                    meta=prepared.meta,
+                    on_result=lambda call: slots[call.index].markdown(call_status_line(call)),
+                    on_stopped=kept.on_stopped,
+                )
                 status.update(label=t("batch.loop_done", seconds=record.wall_s), state="complete", expanded=False)
-                records.append(remember(record))
+                kept.keep(record)
         with batch_column, st.status(t("batch.running_batch", n=n, pool=effective_concurrency(n, max_concurrency)), expanded=True) as status:
             slots = [st.empty() for _ in prepared.topics]
             for slot, topic in zip(slots, prepared.topics):
@@ -50,15 +56,25 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
                 finished.append(call.index)
                 slots[call.index].markdown(call_status_line(call, len(finished)))
 
-            record = run_batch(prepared.chain, prepared.topics, max_concurrency=max_concurrency, meta=prepared.meta, on_result=show_finished)
+            record = run_batch(
+                prepared.chain,
+                prepared.topics,
+                max_concurrency=max_concurrency,
+                meta=prepared.meta,
+                on_result=show_finished,
+                on_stopped=kept.on_stopped,
+            )
             status.update(label=t("batch.batch_done", seconds=record.wall_s), state="complete", expanded=False)
-            records.append(remember(record))
-        st.session_state[LAST_RUNS] = records
+            kept.keep(record)
+        finish_page_run(LAST_RUNS, list(kept.records))
 
+if stopped_runs(LAST_RUNS) is not None:
+    show_stopped_runs(stopped_runs(LAST_RUNS))
 records = st.session_state.get(LAST_RUNS)
 if records:
     by_mode = {record.mode: record for record in records}
     batch = by_mode["batch"]
+    show_run_label(batch, text)
     columns = st.columns(4)
     if "loop" in by_mode:
         loop = by_mode["loop"]

@@ -8,7 +8,7 @@ from ui.code import show_code
 from ui.errors import show_run_problems
 from ui.i18n import t
 from ui.inputs import topics_input
-from ui.run import prepare_run, remember
+from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
 
 LAST_RUNS = "compare_last_runs"
 
@@ -20,25 +20,28 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
     prepared = prepare_run(text, calls_per_topic=2)
     if prepared is not None:
         first = prepared.topics[0]
+        keeper = begin_page_run(LAST_RUNS)
+        kept = keeper.on_stopped
         steps = [
-            ("invoke", lambda: run_invoke(prepared.chain, first, meta=prepared.meta)),
-            ("loop", lambda: run_loop(prepared.chain, prepared.topics, meta=prepared.meta)),
-            ("batch", lambda: run_batch(prepared.chain, prepared.topics, meta=prepared.meta)),
-            ("stream", lambda: run_stream(prepared.chain, first, meta=prepared.meta)),
+            ("invoke", lambda: run_invoke(prepared.chain, first, meta=prepared.meta, on_stopped=kept)),
+            ("loop", lambda: run_loop(prepared.chain, prepared.topics, meta=prepared.meta, on_stopped=kept)),
+            ("batch", lambda: run_batch(prepared.chain, prepared.topics, meta=prepared.meta, on_stopped=kept)),
+            ("stream", lambda: run_stream(prepared.chain, first, meta=prepared.meta, on_stopped=kept)),
         ]
-        records = []
         with st.status(t("compare.running"), expanded=True) as status:
             for mode, run in steps:
                 st.write(t("compare.step", mode=t(f"modes.{mode}")))
-                record = remember(run())
-                records.append(record)
+                record = keeper.keep(run())
                 st.write(t("compare.step_done", mode=t(f"modes.{mode}"), seconds=record.wall_s))
             status.update(label=t("compare.done"), state="complete", expanded=False)
-        st.session_state[LAST_RUNS] = records
+        finish_page_run(LAST_RUNS, list(keeper.records))
 
+if stopped_runs(LAST_RUNS) is not None:
+    show_stopped_runs(stopped_runs(LAST_RUNS))
 records = st.session_state.get(LAST_RUNS)
 if records:
     by_mode = {record.mode: record for record in records}
+    show_run_label(by_mode["loop"], text)
     columns = st.columns(len(records))
     for column, record in zip(columns, records):
         column.metric(t(f"modes.{record.mode}"), f"{record.wall_s:.2f} s", help=t("compare.n_calls", n=record.n))

@@ -1,33 +1,43 @@
-"""History: every run of this session in one table, overlaid charts, and CSV/JSON export."""
+"""History: every run of this browser in one table (a Lab sweep is one line), overlaid charts, and CSV/JSON export.
+
+The runs are read from the run store, so a reload of the page's URL (which holds
+``run_set``) shows them again.
+"""
 
 import streamlit as st
 
 from ui.charts import runs_timeline, runs_token_arrival, runs_wall_bars
 from ui.history import (
+    entry_rows,
     export_csv,
     export_json,
-    history_rows,
+    history_entries,
     history_totals,
     is_sweep_run,
     run_choice_label,
     run_label,
+    show_eviction_notes,
 )
 from ui.i18n import option_labels, t
-from ui.run import HISTORY_KEY, MAX_HISTORY, history
+from ui.run import HISTORY_KEY, reload_history
+from ui.store import forget_run_set, show_store_notice, store_limits
 
 MAX_PICKED = 8
 
 
-def clear_history() -> None:
-    """Forget every run of this session (the pages' last results stay on their pages)."""
+def forget_runs() -> None:
+    """Delete this browser's runs from the store (the pages' last results stay on their pages)."""
+    forget_run_set()
     st.session_state[HISTORY_KEY] = []
     st.session_state.pop("history_pick", None)
 
 
 st.title(t("history.title"))
-st.markdown(t("history.intro", limit=MAX_HISTORY))
+st.markdown(t("history.intro", limit=store_limits().max_entries_per_set))
+show_store_notice()
+show_eviction_notes()
 
-records = history()
+records = reload_history()
 if not records:
     st.info(t("history.empty"), icon="🗂️")
     links = st.columns(4)
@@ -36,11 +46,14 @@ if not records:
     links[2].page_link("pages/async_modes.py", label=t("nav2.async"), icon="🔀")
     links[3].page_link("pages/lab.py", label=t("nav2.lab"), icon="🧪")
 else:
+    st.caption(t("store.kept_note"))
+    entries = history_entries(records)
     numbered = list(enumerate(records, start=1))
-    if any(is_sweep_run(record) for record in records):
-        if st.toggle(t("history.hide_sweep"), key="history_hide_sweep", help=t("history.hide_sweep_help")):
-            numbered = [(position, record) for position, record in numbered if not is_sweep_run(record)]
-    shown = [record for _, record in numbered]
+    show_sweep_runs = False
+    if any(entry.is_sweep for entry in entries):
+        show_sweep_runs = st.toggle(t("store.show_sweep_runs"), key="history_show_sweep_runs", help=t("store.show_sweep_runs_help"))
+    pickable = numbered if show_sweep_runs else [(position, record) for position, record in numbered if not is_sweep_run(record)]
+    shown = list(records)
 
     totals = history_totals(shown)
     columns = st.columns([1, 1, 1, 1, 1.6])
@@ -55,12 +68,13 @@ else:
     else:
         columns[4].metric(t("history.cost"), "—", help=t("history.cost_unknown"))
 
-    rows = history_rows(records)
-    table = [rows[position - 1] for position, _ in numbered]
+    table = entry_rows(entries, expand_sweeps=show_sweep_runs)
     st.dataframe(
         table,
         hide_index=True,
         key="history_table",
+        # The note (a sweep, stopped) next to the mode, where it is seen without scrolling.
+        column_order=list(dict.fromkeys(["run", "started_at", "mode", "label", *(table[0] if table else [])])),
         column_config={
             "run": st.column_config.TextColumn("#", width="small"),
             "started_at": st.column_config.TextColumn(t("history.col_started")),
@@ -80,7 +94,7 @@ else:
     )
 
     st.subheader(t("history.overlay_title"))
-    by_id = {record.run_id: (position, record) for position, record in numbered}
+    by_id = {record.run_id: (position, record) for position, record in pickable}
     options = list(by_id)
     picked = st.multiselect(
         t("history.pick"),
@@ -137,7 +151,7 @@ else:
         disabled=not exported,
         on_click="ignore",
     )
-    # One click on a download is harmless; wiping the session's runs asks once more.
+    # One click on a download is harmless; deleting the stored runs asks once more.
     with buttons.popover(t("history.clear"), icon="🗑️", help=t("history.clear_help")):
         st.markdown(t("history.clear_confirm", runs=len(records)))
-        st.button(t("history.clear_yes"), key="history_clear", type="primary", on_click=clear_history)
+        st.button(t("history.clear_yes"), key="history_clear", type="primary", on_click=forget_runs)

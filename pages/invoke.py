@@ -8,7 +8,7 @@ from ui.errors import show_run_problems
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.results import show_call, show_usage
-from ui.run import prepare_run, remember
+from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label
 
 LAST_RUN = "invoke_last_run"
 
@@ -19,19 +19,23 @@ text = topics_input("invoke", single=True)
 if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
     prepared = prepare_run(text, max_topics=1)
     if prepared is not None:
+        kept = begin_page_run(LAST_RUN)
         with st.spinner(t("invoke.waiting", topic=prepared.topics[0])):
-            st.session_state[LAST_RUN] = remember(run_invoke(prepared.chain, prepared.topics[0], meta=prepared.meta))
+            record = run_invoke(prepared.chain, prepared.topics[0], meta=prepared.meta, on_stopped=kept.on_stopped)
+            finish_page_run(LAST_RUN, kept.keep(record))
 
-record = st.session_state.get(LAST_RUN)
+record = last_result(LAST_RUN)
 if record is not None:
     call = record.calls[0]
+    show_run_label(record, text)
     with st.container(key="invoke_result", border=True):
         show_call(call)
     first, second = st.columns(2)
     first.metric(t("metrics.latency"), f"{call.latency_s:.2f} s", help=t("invoke.latency_help"))
     second.metric(t("metrics.ttft"), "—", help=t("invoke.no_ttft"))
     show_usage(record)
-    show_run_problems(record)
+    if not record.stopped:  # a stopped call is not a failure; its label says what happened
+        show_run_problems(record)
     st.info(t("invoke.lesson"), icon="💡")
 
 show_code("invoke")

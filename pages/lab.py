@@ -31,8 +31,10 @@ from ui.lab import (
     run_sweep,
     seconds_per_call,
     show_sweep_results,
+    sweep_caption,
+    sweep_from_history,
 )
-from ui.run import prepare_run
+from ui.run import history, prepare_run
 
 DEFAULT_SETTINGS = {"sweep_k": 8, "sweep_repeats": 2, "sweep_capped": False, "sweep_max_concurrency": 4}
 
@@ -41,6 +43,8 @@ st.markdown(t("lab.intro"))
 text = topics_input("lab", height=120, help_text=t("lab.topics_help"))
 
 sweep = st.session_state.get(SWEEP_KEY)
+if sweep is None:  # after a reload, the last sweep comes back from History
+    sweep = sweep_from_history(history())
 running = bool(sweep and sweep["running"])
 
 # Streamlit forgets a widget's value while another page is shown, so the settings
@@ -95,6 +99,8 @@ if running:
     run_sweep(sweep)
 
 if sweep and sweep["points"]:
+    if sweep_caption(sweep):
+        st.caption("🕒 " + sweep_caption(sweep))
     show_sweep_results(sweep)
 
 show_code("loop", "batch")

@@ -11,7 +11,7 @@ from ui.i18n import option_labels, t
 from ui.inputs import topics_input
 from ui.live import ChunkView, LiveMarkdown
 from ui.results import show_stream_metrics, show_usage
-from ui.run import prepare_run, remember
+from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label, show_stopped_runs, stopped_runs
 from ui.sidebar import active_settings
 
 LAST_RUN = "stream_last_run"
@@ -52,13 +52,16 @@ with stream_tab:
                 live.append(piece)
                 chunks.append(piece, t_s)
 
-            record = run_stream(prepared.chain, prepared.topics[0], meta=prepared.meta, on_chunk=show_chunk)
+            # A rerun (a click, a language switch, leaving the page) stops the script inside
+            # show_chunk: kept.on_stopped keeps what arrived, marked stopped, as this page's last run.
+            kept = begin_page_run(LAST_RUN)
+            record = kept.keep(run_stream(prepared.chain, prepared.topics[0], meta=prepared.meta, on_chunk=show_chunk, on_stopped=kept.on_stopped))
             call = record.calls[0]
             live.close(interrupted_note=t("stream.interrupted_note") if call.interrupted else None)
             chunks.close()
-            st.session_state[LAST_RUN] = remember(record)
+            finish_page_run(LAST_RUN, record)
     else:
-        last = st.session_state.get(LAST_RUN)
+        last = last_result(LAST_RUN)
         if last is not None:
             with output:
                 st.markdown(inert_markdown(last.calls[0].output))
@@ -66,14 +69,16 @@ with stream_tab:
             for t_s, piece in last.calls[0].chunks:
                 previous.append(piece, t_s)
             previous.close()
-    record = st.session_state.get(LAST_RUN)
+    record = last_result(LAST_RUN)
     if record is not None:
         call = record.calls[0]
-        if not call.ok:
+        show_run_label(record, text)
+        if not call.ok and not record.stopped:
             show_call_error(call)
         show_stream_metrics(call)
         show_usage(record)
-        show_run_problems(record)
+        if not record.stopped:  # a stopped call is not a failure; its label says what happened
+            show_run_problems(record)
         if call.chunks:
             st.plotly_chart(token_arrival([record]), key="stream_arrival")
         st.info(t("stream.lesson"), icon="💡")
@@ -104,12 +109,18 @@ with race_tab:
                     waiting.markdown(inert_markdown(event.text))
                     invoke_column.caption(t("stream.race_invoke_done", seconds=event.t_s))
 
-            invoke_record, stream_record = run_race(prepared.chain, prepared.topics[0], meta=prepared.meta, on_event=on_event)
+            kept = begin_page_run(LAST_RACE)
+            invoke_record, stream_record = run_race(
+                prepared.chain, prepared.topics[0], meta=prepared.meta, on_event=on_event, on_stopped=kept.on_stopped
+            )
             live.close()
-            st.session_state[LAST_RACE] = (remember(invoke_record), remember(stream_record))
+            finish_page_run(LAST_RACE, (kept.keep(invoke_record), kept.keep(stream_record)))
+    if stopped_runs(LAST_RACE):
+        show_stopped_runs(stopped_runs(LAST_RACE))
     race = st.session_state.get(LAST_RACE)
     if race is not None:
         invoke_record, stream_record = race
+        show_run_label(stream_record, text)
         stream_call = stream_record.calls[0]
         columns = st.columns(3)
         columns[0].metric(t("stream.race_invoke_total"), f"{invoke_record.calls[0].latency_s:.2f} s")

@@ -22,6 +22,15 @@ from tests.openai_server import OpenAICompatibleServer, unused_base_url  # noqa:
 FAKE_API_KEY = "sk-test-LEAKCANARY-7f3b2a1c9d8e"
 
 
+@pytest.fixture(autouse=True)
+def isolated_run_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own run store folder (``RUNS_DB_DIR``), so no test sees another's runs."""
+    folder = tmp_path_factory.mktemp("runs-db")
+    monkeypatch.setenv("RUNS_DB_DIR", str(folder))
+    monkeypatch.delenv("RUNS_DB_URL", raising=False)
+    return folder
+
+
 @pytest.fixture
 def openai_server() -> Iterator[OpenAICompatibleServer]:
     """A fresh local OpenAI-compatible server with fast replies (stopped after the test).

@@ -5,17 +5,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chains.pricing import estimate_cost_usd
-from chains.timing import RunRecord, records_to_csv, records_to_json
-from ui.i18n import t
+import streamlit as st
 
-SWEEP_LABEL_PREFIX = "sweep"
-"""Runs made by the Lab's N-sweep carry a label that starts with this."""
+from chains.pricing import estimate_cost_usd
+from chains.store import entry_id
+from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_csv, records_to_json
+from ui.i18n import t
 
 
 def is_sweep_run(record: RunRecord) -> bool:
-    """True for a run made by the Lab's N-sweep."""
-    return record.label.startswith(SWEEP_LABEL_PREFIX)
+    """True for a run made by the Lab's N-sweep (by its origin, never by parsing its label)."""
+    return record.origin == LAB_SWEEP_ORIGIN
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of History: a run, or every run of one Lab sweep.
+
+    Attributes:
+        key: The run's id, or the sweep's group id.
+        runs: The entry's runs, oldest first.
+    """
+
+    key: str
+    runs: tuple[RunRecord, ...]
+
+    @property
+    def first(self) -> RunRecord:
+        """The entry's first run (its time and settings)."""
+        return self.runs[0]
+
+    @property
+    def is_sweep(self) -> bool:
+        """True for a Lab sweep."""
+        return is_sweep_run(self.first)
+
+
+def history_entries(records: list[RunRecord]) -> list[HistoryEntry]:
+    """Group runs into History entries (a sweep's runs into one), ordered by their first run."""
+    grouped: dict[str, list[RunRecord]] = {}
+    for record in records:
+        grouped.setdefault(entry_id(record), []).append(record)
+    return [HistoryEntry(key, tuple(runs)) for key, runs in grouped.items()]
 
 
 def run_name(record: RunRecord) -> str:
@@ -28,10 +59,19 @@ def run_label(position: int, record: RunRecord) -> str:
     return f"#{position} {run_name(record)}"
 
 
+def note_text(record: RunRecord) -> str:
+    """The run's note: its label (a sweep step) and whether it was stopped before it finished."""
+    parts = [record.label] if record.label else []
+    if record.stopped:
+        parts.append(t("store.stopped_tag"))
+    return " · ".join(parts)
+
+
 def run_choice_label(position: int, record: RunRecord) -> str:
-    """The longer label shown in the run picker: place, mode, size, time and any sweep step."""
+    """The longer label shown in the run picker: place, mode, size, time, any sweep step, and stopped."""
     text = f"{run_label(position, record)} · n={record.n} · {record.wall_s:.2f} s"
-    return text + (f" · {record.label}" if record.label else "")
+    note = note_text(record)
+    return text + (f" · {note}" if note else "")
 
 
 def run_cost_usd(record: RunRecord) -> float | None:
@@ -78,10 +118,72 @@ def history_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
                 "provider": record.provider,
                 "model": record.model,
                 "started_at": record.started_at.replace("T", " ").split("+")[0],
-                "label": record.label,
+                "label": note_text(record),
             }
         )
     return rows
+
+
+def entry_rows(entries: list[HistoryEntry], *, expand_sweeps: bool = False) -> list[dict[str, Any]]:
+    """One row per History entry: a run as in ``history_rows``, a sweep summed into one line.
+
+    Args:
+        entries: The entries, oldest first.
+        expand_sweeps: List a sweep's runs one by one instead.
+
+    Returns:
+        Rows with ``history_rows``' keys; a run keeps its place number ``#n`` among all runs.
+    """
+    records = [record for entry in entries for record in entry.runs]
+    rows = history_rows(records)
+    position = {id(record): index for index, record in enumerate(records)}
+    table = []
+    for entry in entries:
+        if not entry.is_sweep or expand_sweeps:
+            table.extend(rows[position[id(record)]] for record in entry.runs)
+            continue
+        first, last = rows[position[id(entry.runs[0])]], rows[position[id(entry.runs[-1])]]
+        summed = dict(first)
+        summed.update(
+            run=f"{first['run']}–{last['run']}",
+            mode=t("store.sweep_mode"),
+            n=sum(record.n for record in entry.runs),
+            wall_s=sum(record.wall_s for record in entry.runs),
+            errors=sum(record.error_count for record in entry.runs),
+            input_tokens=_total(record.input_tokens for record in entry.runs),
+            output_tokens=_total(record.output_tokens for record in entry.runs),
+            label=t("store.sweep_label", runs=len(entry.runs), stopped=sum(record.stopped for record in entry.runs)),
+        )
+        table.append(summed)
+    return table
+
+
+def _total(values: Any) -> int | None:
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
+
+
+def show_eviction_notes() -> None:
+    """Say how many History entries a bound removed, and which, until the user dismisses it."""
+    from ui.run import local_time
+    from ui.store import dismiss_eviction_notes, eviction_notes, store_limits
+
+    notes = eviction_notes()
+    if not notes:
+        return
+    runs = sum(note.runs for note in notes)
+    lines = [
+        "- " + t(
+            "store.evicted_sweep" if note.origin == LAB_SWEEP_ORIGIN else "store.evicted_run",
+            mode=note.mode,
+            time=local_time(note.started_at),
+            runs=note.runs,
+        )
+        for note in notes
+    ]
+    with st.container(key="history_evicted"):
+        st.warning(t("store.evicted", entries=len(notes), runs=runs, limit=store_limits().max_entries_per_set) + "\n\n" + "\n".join(lines), icon="🧹")
+        st.button(t("store.evicted_ok"), key="history_evicted_ok", on_click=dismiss_eviction_notes)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ loses nothing. ``pages/lab.py`` lays out the widgets and calls these.
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timezone
 from statistics import median
 from typing import Any
 
@@ -24,10 +26,11 @@ from chains.sweep import (
     sweep_to_frame,
     sweep_topics,
 )
+from chains.timing import LAB_SWEEP_ORIGIN, RunRecord
 from chains.tokens import count_tokens
 from ui.charts import sweep_chart
 from ui.i18n import t
-from ui.run import PreparedRun, history, remember
+from ui.run import PageRun, PreparedRun, history, start_keeping
 from ui.sidebar import active_settings
 
 SWEEP_KEY = "lab_sweep"
@@ -84,25 +87,117 @@ def new_sweep(prepared: PreparedRun, k: int, repeats: int, max_concurrency: int 
         "points": [],
         "running": True,
         "stopped": False,
+        # Every run of this sweep shares it: History shows the sweep as one entry.
+        "group_id": "g" + uuid.uuid4().hex[:11],
+        # What the results are labelled with: when, and on which model.
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "provider": prepared.meta.provider,
+        "model": prepared.meta.model,
     }
 
 
-def run_step(sweep: dict[str, Any], on_call: Any) -> SweepPoint:
-    """Run the sweep's next step (a loop or a batch of N topics) and keep its point and record."""
+def sweep_from_history(records: list[RunRecord]) -> dict[str, Any] | None:
+    """The latest Lab sweep in History, as sweep state for ``show_sweep_results`` (after a reload).
+
+    Its points are its completed runs, read from their fields (mode, n, wall
+    time, errors; the repeat is their order), never from their labels. A run
+    that was stopped half-way is no point, so the sweep then shows as stopped.
+
+    Args:
+        records: This browser's runs, oldest first.
+
+    Returns:
+        The sweep's state (not running, no chain), or ``None`` if History holds no sweep.
+    """
+    group = next((record.group_id for record in reversed(records) if record.origin == LAB_SWEEP_ORIGIN and record.group_id), None)
+    if group is None:
+        return None
+    runs = [record for record in records if record.group_id == group]
+    points: list[SweepPoint] = []
+    seen: dict[tuple[str, int], int] = {}
+    for record in runs:
+        if record.stopped:
+            continue
+        repeat = seen.get((record.mode, record.n), 0)
+        seen[(record.mode, record.n)] = repeat + 1
+        points.append(SweepPoint(record.mode, record.n, repeat, record.wall_s, record.error_count))
+    if not points:
+        return None
+    k = max(point.n for point in points)
+    repeats = max(seen.values())
+    max_concurrency = runs[0].max_concurrency
+    planned = [(n, repeat, mode) for n in range(1, k + 1) for repeat in range(repeats) for mode in SWEEP_MODES]
+    stopped = any(record.stopped for record in runs) or len(points) < len(planned)
+    return {
+        "k": k,
+        "repeats": repeats,
+        "max_concurrency": max_concurrency,
+        "pool": sweep_pool_size(max_concurrency),
+        "topics": [],
+        "chain": None,
+        "meta": None,
+        "steps": planned,
+        "done": len(points),
+        "points": points,
+        "running": False,
+        "stopped": stopped,
+        "group_id": group,
+        "started_at": runs[0].started_at,
+        "provider": runs[0].provider,
+        "model": runs[0].model,
+        "restored": True,
+    }
+
+
+def run_step(sweep: dict[str, Any], on_call: Any, keeper: PageRun | None = None) -> SweepPoint:
+    """Run the sweep's next step (a loop or a batch of N topics) and keep its point and record.
+
+    Args:
+        sweep: The sweep's state.
+        on_call: Called as each call of the step finishes.
+        keeper: Where the step's run goes (made before the sweep's loop: a stopped
+            script cannot read the session any more).
+    """
+    keeper = keeper or start_keeping()
     n, repeat, mode = sweep["steps"][sweep["done"]]
     topics = sweep_topics(sweep["topics"], n, repeat)
+
+    def in_sweep(record: RunRecord) -> RunRecord:
+        record.label = f"sweep N={n} repeat={repeat + 1}"
+        record.origin = LAB_SWEEP_ORIGIN
+        record.group_id = sweep.setdefault("group_id", "g" + uuid.uuid4().hex[:11])
+        return record
+
+    def keep_stopped_step(record: RunRecord) -> None:
+        # A click stops the script inside on_call: the step's partial run goes to History, marked stopped.
+        keeper.on_stopped(in_sweep(record))
+
     if mode == "loop":
-        record = run_loop(sweep["chain"], topics, meta=sweep["meta"], on_result=on_call)
+        record = run_loop(sweep["chain"], topics, meta=sweep["meta"], on_result=on_call, on_stopped=keep_stopped_step)
     else:
         record = run_batch(
-            sweep["chain"], topics, max_concurrency=sweep["max_concurrency"], meta=sweep["meta"], on_result=on_call
+            sweep["chain"],
+            topics,
+            max_concurrency=sweep["max_concurrency"],
+            meta=sweep["meta"],
+            on_result=on_call,
+            on_stopped=keep_stopped_step,
         )
-    record.label = f"sweep N={n} repeat={repeat + 1}"
-    remember(record)
+    keeper.keep(in_sweep(record))
     point = SweepPoint(mode, n, repeat, record.wall_s, record.error_count)
     sweep["points"].append(point)
     sweep["done"] += 1
     return point
+
+
+def sweep_caption(sweep: dict[str, Any]) -> str:
+    """Which sweep the results come from: ``Sweep run at 14:05:31 · simulator · gpt-4o-mini-like`` (+ from History)."""
+    from ui.run import local_time
+
+    if not sweep.get("started_at"):
+        return ""
+    text = t("store.sweep_at", time=local_time(sweep["started_at"]), provider=sweep.get("provider", ""), model=sweep.get("model", ""))
+    return text + (" · " + t("store.sweep_restored") if sweep.get("restored") else "")
 
 
 def slope_text(summary: list[Any], mode: str) -> str:
@@ -127,6 +222,7 @@ def run_sweep(sweep: dict) -> None:
     progress = st.progress(sweep["done"] / total, text=t("lab.starting"))
     call_note = st.empty()
     live_chart = st.empty()
+    keeper = start_keeping()
     while sweep["running"] and sweep["done"] < total:
         n, repeat, mode = sweep["steps"][sweep["done"]]
         progress.progress(
@@ -148,7 +244,7 @@ def run_sweep(sweep: dict) -> None:
             finished.append(call.index)
             call_note.caption(t("lab.calls_done", done=len(finished), n=n))
 
-        point = run_step(sweep, on_call)
+        point = run_step(sweep, on_call, keeper)
         if point.mode == SWEEP_MODES[-1]:
             live_chart.plotly_chart(
                 sweep_chart(summarize_sweep(sweep["points"]), pool_size=sweep["pool"], max_n=sweep["k"]),

@@ -1,9 +1,18 @@
-"""Start a run from a page: check the input and the budget, build the chain, keep the record."""
+"""Start a run from a page: check the input and the budget, build the chain, keep the record.
+
+Runs are kept in the session (``HISTORY_KEY``, a mirror) and in the run store
+(``ui.store``), so a reload of the page's URL finds them again. A page's run
+that a rerun cuts short (a click, a language switch, leaving the page) is kept
+too, marked stopped: see ``begin_page_run`` and ``PageRun``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 from langchain_core.runnables import Runnable
@@ -12,17 +21,23 @@ from chains.joke import build_joke_chain
 from chains.models import HostKeyRefusedError, make_model
 from chains.modes import RunMeta
 from chains.netguard import UnsafeURLError
+from chains.store import StoreError, StoreLimits, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
 from ui.host import egress_policy, host_key_meter, read_host_config
 from ui.i18n import t
 from ui.sidebar import active_settings
+from ui.store import current_run_set, load_runs, memory_store, run_store
 
 HISTORY_KEY = "run_history"
 #: The model label of runs on the deployment's default model (its real name is not shown to visitors).
 DEPLOYMENT_MODEL_LABEL = "deployment-model"
-MAX_HISTORY = 200
+MAX_HISTORY = StoreLimits.max_entries_per_set
+"""History entries kept per browser (a Lab sweep is one entry); the oldest are evicted first."""
+STOPPED_SUFFIX = "_stopped"
+STOP_HANDOVER_WAIT_S = 2.0
+"""How long a page waits for a stopped run's thread to hand over its partial record."""
 
 
 @dataclass
@@ -141,14 +156,179 @@ def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int) -> boo
     return True
 
 
-def remember(record: RunRecord) -> RunRecord:
-    """Keep a finished run in this session's history (newest last, bounded)."""
-    history: list[RunRecord] = st.session_state.setdefault(HISTORY_KEY, [])
-    history.append(record)
-    del history[:-MAX_HISTORY]
-    return record
-
-
 def history() -> list[RunRecord]:
-    """This session's runs, oldest first."""
-    return st.session_state.get(HISTORY_KEY, [])
+    """This session's runs, oldest first (read from the run store on the session's first use)."""
+    if HISTORY_KEY not in st.session_state:
+        st.session_state[HISTORY_KEY] = load_runs()
+    return st.session_state[HISTORY_KEY]
+
+
+def reload_history() -> list[RunRecord]:
+    """Read this run set's runs from the store again (another tab may have added some)."""
+    st.session_state[HISTORY_KEY] = load_runs()
+    return st.session_state[HISTORY_KEY]
+
+
+def remember(record: RunRecord) -> RunRecord:
+    """Keep a run (finished or stopped) in this session's history and in the run store.
+
+    When a bound evicts older entries, they leave the session's list too; the
+    store keeps a note of them for the History page. It reads the session, so
+    call it only from a healthy script run: a run in progress uses ``PageRun``.
+    """
+    return start_keeping().keep(record)
+
+
+@dataclass
+class PageRun:
+    """Where a run's records go, resolved before the run starts.
+
+    Streamlit stops a script by raising from its next ``st.*`` call, and from
+    then on every read or write of ``st.session_state`` raises again. So a run
+    that may be cut short takes everything it needs to keep its records (the
+    session's history list, the store, the run set) up front, and ``keep``
+    touches nothing of Streamlit's.
+
+    Attributes:
+        records: This run's records so far (the page shows them if it was stopped).
+        history: The session's history list (the same object as in the session).
+        store: The run store.
+        fallback: The memory store, for when the run store fails now.
+        run_set: This browser's run set id.
+        settled: Set once a stopped run has handed over its partial record.
+    """
+
+    records: list[RunRecord]
+    history: list[RunRecord]
+    store: Any
+    fallback: Any
+    run_set: str
+    settled: threading.Event = field(default_factory=threading.Event)
+
+    def keep(self, record: RunRecord) -> RunRecord:
+        """Add ``record`` to this run, to the session's history and to the store."""
+        self.records.append(record)
+        self.history.append(record)
+        try:
+            evicted = self.store.add(self.run_set, record)
+        except StoreError:
+            self.store = self.fallback
+            evicted = self.fallback.add(self.run_set, record)
+        gone = {entry.entry_id for entry in evicted}
+        if gone:
+            self.history[:] = [run for run in self.history if entry_id(run) not in gone]
+        return record
+
+    def on_stopped(self, record: RunRecord) -> None:
+        """The runners' ``on_stopped``: keep the cut-short run, marked stopped, and say it is there."""
+        self.keep(record)
+        self.settled.set()
+
+
+def start_keeping() -> PageRun:
+    """A ``PageRun`` for records that are not shown as a page's last result (History only)."""
+    store = run_store()
+    return PageRun([], history(), store, memory_store(), current_run_set())
+
+
+def begin_page_run(key: str) -> PageRun:
+    """Start a page's run: its last result is cleared, and this run's records collect as they come.
+
+    Until ``finish_page_run``, the ``PageRun`` stays under ``key + STOPPED_SUFFIX``:
+    if a rerun stops the script half-way, the page finds there what was kept.
+
+    Args:
+        key: The session key of the page's last result.
+
+    Returns:
+        The run's keeper: pass ``keeper.on_stopped`` to the runners, and
+        ``keeper.keep(record)`` each finished record.
+    """
+    keeper = start_keeping()
+    st.session_state[key] = None
+    st.session_state[key + STOPPED_SUFFIX] = keeper
+    return keeper
+
+
+def finish_page_run(key: str, result: Any) -> None:
+    """The page's run completed: ``result`` becomes its last result."""
+    st.session_state[key] = result
+    st.session_state.pop(key + STOPPED_SUFFIX, None)
+
+
+def stopped_runs(key: str) -> list[RunRecord] | None:
+    """The records kept from a page's run that was cut short, or ``None`` if its last run completed.
+
+    When the run was stopped by the rerun that is drawing the page now, its
+    script thread may still be handing over the partial record: wait for it
+    briefly (at most once).
+    """
+    keeper = st.session_state.get(key + STOPPED_SUFFIX)
+    if keeper is None:
+        return None
+    if not keeper.settled.is_set():
+        keeper.settled.wait(STOP_HANDOVER_WAIT_S)
+        keeper.settled.set()
+    return keeper.records
+
+
+def last_result(key: str) -> Any:
+    """A one-run page's last run: the completed one, else the one that was cut short (if any)."""
+    result = st.session_state.get(key)
+    if result is not None:
+        return result
+    stopped = stopped_runs(key)
+    return stopped[-1] if stopped else None
+
+
+def local_time(started_at: str) -> str:
+    """``HH:MM:SS`` of an ISO-8601 UTC time, in the browser's time zone when it is known (else ``UTC``)."""
+    try:
+        moment = datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        zone = st.context.timezone
+        if zone:
+            return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M:%S")
+    except Exception:  # noqa: BLE001 - an unknown zone name: show UTC
+        pass
+    return moment.astimezone(timezone.utc).strftime("%H:%M:%S") + " UTC"
+
+
+def run_caption(record: RunRecord) -> str:
+    """Where results come from: ``Run at 14:05:31 · simulator · gpt-4o-mini-like · 3 topics`` (+ stopped)."""
+    text = t("store.run_at", time=local_time(record.started_at), provider=record.provider, model=record.model, n=record.n)
+    return text + (" · " + t("store.stopped_tag") if record.stopped else "")
+
+
+def show_run_label(record: RunRecord, text: str | None = None) -> None:
+    """Label a page's results with the run they come from, and warn when the inputs have changed since.
+
+    Args:
+        record: The run whose results follow (for several runs, the one with the most topics).
+        text: The topic box's current value, to compare with the run's topics.
+    """
+    st.caption("🕒 " + run_caption(record), help=t("store.run_at_help"))
+    if record.stopped:
+        st.warning(t("store.stopped_note"), icon="⏹️")
+    settings = active_settings().model
+    topics = parse_topics(text).topics if text is not None else None
+    ran = [call.topic for call in record.calls]
+    changed_topics = topics is not None and topics[: len(ran)] != ran and topics != ran[: len(topics)]
+    if changed_topics or (settings.provider, settings.model) != (record.provider, record.model):
+        st.info(t("store.inputs_changed"), icon="✏️")
+
+
+def show_stopped_runs(records: list[RunRecord]) -> None:
+    """Show what a cut-short multi-run page kept: each run's label and its calls so far."""
+    from ui.results import show_call
+
+    st.warning(t("store.page_stopped", runs=len(records)), icon="⏹️")
+    for record in records:
+        st.caption(f"🕒 `{record.mode}` · " + run_caption(record))
+        with st.expander(t("store.stopped_calls", done=sum(call.ok for call in record.calls), n=record.n)):
+            for call in record.calls:
+                show_call(call)

@@ -20,6 +20,7 @@ only when no Chromium is installed at all *and* ``CI`` is not set.
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,7 @@ import pytest
 from tests.e2e.helpers import (
     ARTIFACTS,
     VIEWPORT,
+    app_env,
     find_chromium,
     free_port,
     in_ci,
@@ -72,8 +74,11 @@ def app_url() -> Iterator[str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = ARTIFACTS / "streamlit-server.log"
+    # The server keeps its runs in its own folder, never in a real user's store.
+    env = {**app_env(), "RUNS_DB_DIR": tempfile.mkdtemp(prefix="e2e-runs-")}
+    env.pop("RUNS_DB_URL", None)
     with log_path.open("wb") as log:
-        process = start_streamlit("streamlit_app.py", port, log=log)
+        process = start_streamlit("streamlit_app.py", port, log=log, env=env)
         try:
             try:
                 wait_for_health(base_url, process)

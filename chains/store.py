@@ -1,0 +1,512 @@
+"""A bounded store of run records, keyed by run set, on any SQLAlchemy engine.
+
+Plain SQLAlchemy Core, no Streamlit: the same code runs on the embedded SQLite
+file (the default) and on a deployment's PostgreSQL, and tests drive it with a
+bare ``Engine``. ``ui/store.py`` gets the engine from ``st.connection`` and
+decides which run set a browser session uses.
+
+A *run set* is one browser's runs: an unguessable id (``new_run_set``) kept in
+the page's URL. An *entry* is what History lists as one line: a run, or all the
+runs of one Lab sweep (the runs that share a ``group_id``). The bounds count
+entries, so a sweep of 160 runs is one entry and cannot push out an invoke run
+by its numbers alone.
+
+Every method raises ``StoreError`` (and nothing else) when the database cannot
+be read or written, so the caller can fall back to ``MemoryRunStore``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from chains.timing import RunRecord
+
+RUN_SET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+"""What a run set id may look like: URL-safe base64, 16 to 64 characters."""
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+MAX_EVICTION_NOTES = 50
+"""Eviction notes kept per run set (the oldest go first)."""
+
+
+def new_run_set() -> str:
+    """A fresh, unguessable run set id (24 URL-safe characters, 144 random bits)."""
+    return secrets.token_urlsafe(18)
+
+
+def is_valid_run_set(value: object) -> bool:
+    """True when ``value`` is a string that could be a run set id (it comes from a URL: hostile input)."""
+    return isinstance(value, str) and RUN_SET_PATTERN.fullmatch(value) is not None
+
+
+def entry_id(record: RunRecord) -> str:
+    """The History entry a run belongs to: its group (a sweep), or the run itself."""
+    return record.group_id or record.run_id
+
+
+class StoreError(Exception):
+    """The store could not be read or written (full disk, read-only folder, corrupt file, server down...)."""
+
+
+@dataclass(frozen=True)
+class StoreLimits:
+    """The bounds of the store; the oldest entries are evicted first.
+
+    Attributes:
+        max_entries_per_set: History entries per run set (a sweep counts once).
+        max_bytes_per_set: Stored bytes per run set.
+        max_total_bytes: Stored bytes over every run set.
+    """
+
+    max_entries_per_set: int = 200
+    max_bytes_per_set: int = 8_000_000
+    max_total_bytes: int = 256_000_000
+
+
+@dataclass(frozen=True)
+class EvictedEntry:
+    """A History entry that a bound removed, so that the page can say which.
+
+    Attributes:
+        entry_id: The run's id, or the sweep's group id.
+        mode: The mode of its first run.
+        origin: The origin of its first run (``lab_sweep`` for a sweep).
+        started_at: When its first run started (ISO-8601 UTC).
+        runs: How many runs it held.
+    """
+
+    entry_id: str
+    mode: str
+    origin: str
+    started_at: str
+    runs: int
+
+
+@dataclass
+class _Entry:
+    entry_id: str
+    first: int
+    runs: int
+    size: int
+    mode: str
+    origin: str
+    started_at: str
+
+
+def plan_evictions(entries: list[_Entry], *, max_entries: int | None, max_bytes: int | None, keep: str) -> list[_Entry]:
+    """The oldest entries to drop so that ``entries`` fit the bounds; ``keep`` is never dropped.
+
+    Args:
+        entries: The entries, in any order.
+        max_entries: Most entries allowed, or ``None``.
+        max_bytes: Most bytes allowed, or ``None``.
+        keep: The entry being written.
+
+    Returns:
+        The entries to evict, oldest first.
+    """
+    ordered = sorted(entries, key=lambda entry: entry.first)
+    count, size = len(ordered), sum(entry.size for entry in ordered)
+    evicted = []
+    for entry in ordered:
+        over_count = max_entries is not None and count > max_entries
+        over_size = max_bytes is not None and size > max_bytes
+        if not (over_count or over_size):
+            break
+        if entry.entry_id == keep:
+            continue
+        evicted.append(entry)
+        count -= 1
+        size -= entry.size
+    return evicted
+
+
+def _payload(record: RunRecord) -> str:
+    return json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _note(entry: _Entry) -> EvictedEntry:
+    return EvictedEntry(entry.entry_id, entry.mode, entry.origin, entry.started_at, entry.runs)
+
+
+metadata = sa.MetaData()
+
+runs_table = sa.Table(
+    "lcm_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_set", sa.String(64), nullable=False, index=True),
+    sa.Column("entry_id", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("mode", sa.String(32), nullable=False),
+    sa.Column("origin", sa.String(32), nullable=False),
+    sa.Column("started_at", sa.String(40), nullable=False),
+    sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("saved_at", sa.Float, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+
+evictions_table = sa.Table(
+    "lcm_evictions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_set", sa.String(64), nullable=False, index=True),
+    sa.Column("entry_id", sa.String(64), nullable=False),
+    sa.Column("mode", sa.String(32), nullable=False),
+    sa.Column("origin", sa.String(32), nullable=False),
+    sa.Column("started_at", sa.String(40), nullable=False),
+    sa.Column("runs", sa.Integer, nullable=False),
+)
+
+counters_table = sa.Table(
+    "lcm_counters",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+
+def prepare_sqlite(engine: Engine) -> None:
+    """Make a SQLite engine safe for many sessions (threads) at once.
+
+    On every new connection: WAL mode (readers never block the writer), a busy
+    timeout (a writer waits for another instead of failing), and
+    ``synchronous=NORMAL``. Every transaction starts with ``BEGIN IMMEDIATE``,
+    so a read-then-write transaction takes the write lock up front and cannot
+    fail half-way on a lock upgrade. Does nothing on other databases.
+
+    Args:
+        engine: A new engine, before it has opened connections.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below says when a transaction starts.
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class RunStore:
+    """Run records in SQL tables, bounded, keyed by run set.
+
+    Example:
+        >>> engine = sa.create_engine("sqlite:///runs.sqlite")  # doctest: +SKIP
+        >>> prepare_sqlite(engine)  # doctest: +SKIP
+        >>> store = RunStore(engine)  # doctest: +SKIP
+        >>> store.add(run_set, record)  # doctest: +SKIP
+        []
+    """
+
+    kind = "sql"
+
+    def __init__(self, engine: Engine, limits: StoreLimits | None = None) -> None:
+        """Create the tables if needed and check that the database answers.
+
+        Raises:
+            StoreError: The database cannot be opened, created or read.
+        """
+        self.engine = engine
+        self.limits = limits or StoreLimits()
+        with self._transaction() as connection:
+            metadata.create_all(connection, checkfirst=True)
+            connection.execute(sa.select(sa.func.count()).select_from(runs_table)).scalar_one()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+
+    def add(self, run_set: str, record: RunRecord) -> list[EvictedEntry]:
+        """Keep ``record`` in ``run_set``, then evict the oldest entries that no longer fit.
+
+        Args:
+            run_set: A valid run set id.
+            record: The run (no secrets: records never hold any).
+
+        Returns:
+            The entries evicted to make room, from this set or (for the total bound) others.
+        """
+        payload = _payload(record)
+        entry = entry_id(record)
+        with self._transaction() as connection:
+            connection.execute(
+                runs_table.insert().values(
+                    run_set=run_set,
+                    entry_id=entry,
+                    run_id=record.run_id,
+                    mode=record.mode,
+                    origin=record.origin,
+                    started_at=record.started_at,
+                    size_bytes=len(payload.encode()),
+                    saved_at=time.time(),
+                    payload=payload,
+                )
+            )
+            mine = plan_evictions(
+                self._entries(connection, run_set),
+                max_entries=self.limits.max_entries_per_set,
+                max_bytes=self.limits.max_bytes_per_set,
+                keep=entry,
+            )
+            self._evict(connection, [(run_set, item) for item in mine])
+            total = connection.execute(sa.select(sa.func.coalesce(sa.func.sum(runs_table.c.size_bytes), 0))).scalar_one()
+            others: list[tuple[str, _Entry]] = []
+            if total > self.limits.max_total_bytes:
+                every = self._entries(connection, None)
+                owners = {id(item): owner for owner, item in every}
+                plan = plan_evictions([item for _, item in every], max_entries=None, max_bytes=self.limits.max_total_bytes, keep=entry)
+                others = [(owners[id(item)], item) for item in plan]
+                self._evict(connection, others)
+        return [_note(item) for item in mine] + [_note(item) for owner, item in others if owner == run_set]
+
+    def _entries(self, connection: Connection, run_set: str | None) -> Any:
+        columns = runs_table.c
+        first = sa.func.min(columns.id)
+        query = sa.select(
+            columns.run_set, columns.entry_id, first, sa.func.count(), sa.func.sum(columns.size_bytes)
+        ).group_by(columns.run_set, columns.entry_id)
+        if run_set is not None:
+            query = query.where(columns.run_set == run_set)
+        groups = connection.execute(query).all()
+        firsts = [row[2] for row in groups]
+        details = {}
+        if firsts:
+            for row in connection.execute(
+                sa.select(columns.id, columns.mode, columns.origin, columns.started_at).where(columns.id.in_(firsts))
+            ):
+                details[row.id] = row
+        entries = []
+        for owner, entry, first_id, count, size in groups:
+            detail = details[first_id]
+            item = _Entry(entry, first_id, count, int(size or 0), detail.mode, detail.origin, detail.started_at)
+            entries.append((owner, item))
+        return [item for _, item in entries] if run_set is not None else entries
+
+    def _evict(self, connection: Connection, victims: list[tuple[str, _Entry]]) -> None:
+        for owner, item in victims:
+            connection.execute(
+                runs_table.delete().where(runs_table.c.run_set == owner, runs_table.c.entry_id == item.entry_id)
+            )
+            connection.execute(
+                evictions_table.insert().values(
+                    run_set=owner,
+                    entry_id=item.entry_id,
+                    mode=item.mode,
+                    origin=item.origin,
+                    started_at=item.started_at,
+                    runs=item.runs,
+                )
+            )
+        for owner in {owner for owner, _ in victims}:
+            keep = (
+                sa.select(evictions_table.c.id)
+                .where(evictions_table.c.run_set == owner)
+                .order_by(evictions_table.c.id.desc())
+                .limit(MAX_EVICTION_NOTES)
+            )
+            connection.execute(
+                evictions_table.delete().where(evictions_table.c.run_set == owner, evictions_table.c.id.not_in(keep.scalar_subquery()))
+            )
+
+    def runs(self, run_set: str) -> list[RunRecord]:
+        """The runs of ``run_set``, oldest first (a run that cannot be read back is skipped)."""
+        with self._transaction() as connection:
+            payloads = connection.execute(
+                sa.select(runs_table.c.payload).where(runs_table.c.run_set == run_set).order_by(runs_table.c.id)
+            ).scalars().all()
+        return _decode(payloads)
+
+    def evictions(self, run_set: str) -> list[EvictedEntry]:
+        """The entries of ``run_set`` that bounds removed and that nobody dismissed yet, oldest first."""
+        with self._transaction() as connection:
+            rows = connection.execute(
+                sa.select(evictions_table).where(evictions_table.c.run_set == run_set).order_by(evictions_table.c.id)
+            ).all()
+        return [EvictedEntry(row.entry_id, row.mode, row.origin, row.started_at, row.runs) for row in rows]
+
+    def dismiss_evictions(self, run_set: str) -> None:
+        """Forget the eviction notes of ``run_set``."""
+        with self._transaction() as connection:
+            connection.execute(evictions_table.delete().where(evictions_table.c.run_set == run_set))
+
+    def delete_set(self, run_set: str) -> int:
+        """Delete every run (and note) of ``run_set``; return how many runs were deleted."""
+        with self._transaction() as connection:
+            deleted = connection.execute(runs_table.delete().where(runs_table.c.run_set == run_set)).rowcount
+            connection.execute(evictions_table.delete().where(evictions_table.c.run_set == run_set))
+        return deleted
+
+    def add_to_counter(self, name: str, amount: int = 1) -> int:
+        """Add ``amount`` to a named counter (shared by every replica on the same database) and return it.
+
+        A small generic API for deployment-wide counts (for example requests made
+        with the host's key).
+        """
+        with self._transaction() as connection:
+            updated = connection.execute(
+                counters_table.update().where(counters_table.c.name == name).values(value=counters_table.c.value + amount)
+            ).rowcount
+            if not updated:
+                try:
+                    with connection.begin_nested():
+                        connection.execute(counters_table.insert().values(name=name, value=amount))
+                except sa.exc.IntegrityError:  # another replica created it in between
+                    connection.execute(
+                        counters_table.update().where(counters_table.c.name == name).values(value=counters_table.c.value + amount)
+                    )
+            return int(connection.execute(sa.select(counters_table.c.value).where(counters_table.c.name == name)).scalar_one())
+
+    def counter(self, name: str) -> int:
+        """A named counter's value (0 when it was never added to)."""
+        with self._transaction() as connection:
+            value = connection.execute(sa.select(counters_table.c.value).where(counters_table.c.name == name)).scalar()
+        return int(value or 0)
+
+
+def _decode(payloads: list[str]) -> list[RunRecord]:
+    records = []
+    for payload in payloads:
+        try:
+            records.append(RunRecord.from_dict(json.loads(payload)))
+        except (ValueError, TypeError, KeyError):
+            continue  # one damaged row must not hide the others
+    return records
+
+
+class MemoryRunStore:
+    """The same API in this process's memory: the fallback when the database fails.
+
+    Runs survive a reload while the server process lives, not a restart.
+    """
+
+    kind = "memory"
+
+    def __init__(self, limits: StoreLimits | None = None) -> None:
+        """An empty store with ``limits`` (the defaults when ``None``)."""
+        self.limits = limits or StoreLimits()
+        self._lock = threading.Lock()
+        self._rows: list[dict[str, Any]] = []
+        self._notes: dict[str, list[EvictedEntry]] = {}
+        self._counters: dict[str, int] = {}
+        self._next_id = 1
+
+    def _entries(self, run_set: str | None) -> list[tuple[str, _Entry]]:
+        groups: dict[tuple[str, str], _Entry] = {}
+        for row in self._rows:
+            if run_set is not None and row["run_set"] != run_set:
+                continue
+            key = (row["run_set"], row["entry_id"])
+            if key not in groups:
+                groups[key] = _Entry(row["entry_id"], row["id"], 0, 0, row["mode"], row["origin"], row["started_at"])
+            groups[key].runs += 1
+            groups[key].size += row["size"]
+        return [(owner, item) for (owner, _), item in groups.items()]
+
+    def _evict(self, victims: list[tuple[str, _Entry]]) -> None:
+        doomed = {(owner, item.entry_id) for owner, item in victims}
+        self._rows = [row for row in self._rows if (row["run_set"], row["entry_id"]) not in doomed]
+        for owner, item in victims:
+            notes = self._notes.setdefault(owner, [])
+            notes.append(_note(item))
+            del notes[:-MAX_EVICTION_NOTES]
+
+    def add(self, run_set: str, record: RunRecord) -> list[EvictedEntry]:
+        """See ``RunStore.add``."""
+        payload = _payload(record)
+        entry = entry_id(record)
+        with self._lock:
+            self._rows.append(
+                {
+                    "id": self._next_id,
+                    "run_set": run_set,
+                    "entry_id": entry,
+                    "mode": record.mode,
+                    "origin": record.origin,
+                    "started_at": record.started_at,
+                    "size": len(payload.encode()),
+                    "payload": payload,
+                }
+            )
+            self._next_id += 1
+            mine = plan_evictions(
+                [item for _, item in self._entries(run_set)],
+                max_entries=self.limits.max_entries_per_set,
+                max_bytes=self.limits.max_bytes_per_set,
+                keep=entry,
+            )
+            self._evict([(run_set, item) for item in mine])
+            others: list[tuple[str, _Entry]] = []
+            if sum(row["size"] for row in self._rows) > self.limits.max_total_bytes:
+                every = self._entries(None)
+                owners = {id(item): owner for owner, item in every}
+                plan = plan_evictions([item for _, item in every], max_entries=None, max_bytes=self.limits.max_total_bytes, keep=entry)
+                others = [(owners[id(item)], item) for item in plan]
+                self._evict(others)
+        return [_note(item) for item in mine] + [_note(item) for owner, item in others if owner == run_set]
+
+    def runs(self, run_set: str) -> list[RunRecord]:
+        """See ``RunStore.runs``."""
+        with self._lock:
+            payloads = [row["payload"] for row in self._rows if row["run_set"] == run_set]
+        return _decode(payloads)
+
+    def evictions(self, run_set: str) -> list[EvictedEntry]:
+        """See ``RunStore.evictions``."""
+        with self._lock:
+            return list(self._notes.get(run_set, []))
+
+    def dismiss_evictions(self, run_set: str) -> None:
+        """See ``RunStore.dismiss_evictions``."""
+        with self._lock:
+            self._notes.pop(run_set, None)
+
+    def delete_set(self, run_set: str) -> int:
+        """See ``RunStore.delete_set``."""
+        with self._lock:
+            before = len(self._rows)
+            self._rows = [row for row in self._rows if row["run_set"] != run_set]
+            self._notes.pop(run_set, None)
+            return before - len(self._rows)
+
+    def add_to_counter(self, name: str, amount: int = 1) -> int:
+        """See ``RunStore.add_to_counter``."""
+        with self._lock:
+            self._counters[name] = self._counters.get(name, 0) + amount
+            return self._counters[name]
+
+    def counter(self, name: str) -> int:
+        """See ``RunStore.counter``."""
+        with self._lock:
+            return self._counters.get(name, 0)
+
+
+def sqlite_url(directory: str) -> str:
+    """The SQLAlchemy URL of the run store's file in ``directory``."""
+    from pathlib import Path
+
+    return "sqlite:///" + str(Path(directory) / "langchain-call-modes-runs.sqlite")

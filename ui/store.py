@@ -1,0 +1,185 @@
+"""This browser's run set: where its runs are kept, and the ``run_set`` in the page's URL.
+
+The store is ``chains.store.RunStore`` on the engine of
+``st.connection("runs", type="sql")``:
+
+* ``RUNS_DB_URL`` (an environment variable) or ``[connections.runs]`` in
+  ``secrets.toml``: a deployment's database, for example PostgreSQL, shared by
+  every replica;
+* otherwise an embedded SQLite file in ``RUNS_DB_DIR`` (the system's temp
+  folder by default): no server to start.
+
+When that database cannot be opened or written (a full disk, a read-only
+folder, a corrupt file, a server that is down), the runs are kept in this
+server process's memory instead, and the page says so once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from chains.store import (
+    EvictedEntry,
+    MemoryRunStore,
+    RunStore,
+    StoreError,
+    StoreLimits,
+    is_valid_run_set,
+    new_run_set,
+    prepare_sqlite,
+    sqlite_url,
+)
+from chains.timing import RunRecord
+from ui.i18n import t
+
+RUN_SET_PARAM = "run_set"
+"""The query parameter (and session key) that holds this browser's run set id."""
+DEGRADED_KEY = "_runs_store_degraded"
+NOTICE_SHOWN_KEY = "_runs_store_notice_shown"
+BAD_LINK_KEY = "_runs_bad_link"
+
+logger = logging.getLogger(__name__)
+
+
+def store_url() -> str | None:
+    """The database URL: ``RUNS_DB_URL``, else ``None`` when secrets configure ``[connections.runs]``, else SQLite."""
+    url = os.environ.get("RUNS_DB_URL", "").strip()
+    if url:
+        return url
+    try:
+        if "runs" in st.secrets.get("connections", {}):
+            return None
+    except Exception:  # noqa: BLE001, S110 - no secrets file (StreamlitSecretNotFoundError) or a broken one
+        pass
+    directory = os.environ.get("RUNS_DB_DIR", "").strip() or tempfile.gettempdir()
+    return sqlite_url(directory)
+
+
+def store_limits() -> StoreLimits:
+    """The store's bounds (``RUNS_MAX_PER_SET`` can change the number of History entries per browser)."""
+    try:
+        per_set = int(os.environ.get("RUNS_MAX_PER_SET", "") or StoreLimits.max_entries_per_set)
+    except ValueError:
+        per_set = StoreLimits.max_entries_per_set
+    return StoreLimits(max_entries_per_set=max(1, per_set))
+
+
+@st.cache_resource(show_spinner=False)
+def _open_sql_store(url: str | None, limits: StoreLimits) -> RunStore | None:
+    """Open the SQL store once per process (``None`` when it cannot be opened: memory is used)."""
+    try:
+        if url and url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        connection = st.connection("runs", type="sql", url=url) if url else st.connection("runs", type="sql")
+        engine = connection._instance
+        prepare_sqlite(engine)
+        return RunStore(engine, limits)
+    except Exception as exc:  # noqa: BLE001 - any failure (StoreError, OSError, a driver's error) degrades to memory
+        # The message may hold a URL with a password: log only the exception's type.
+        logger.warning("The run store cannot be opened (%s); runs are kept in memory.", type(exc).__name__)
+        return None
+
+
+@st.cache_resource(show_spinner=False)
+def _memory_store(limits: StoreLimits) -> MemoryRunStore:
+    """The process-wide fallback store."""
+    return MemoryRunStore(limits)
+
+
+def memory_store() -> MemoryRunStore:
+    """The process-wide memory store (the fallback)."""
+    return _memory_store(store_limits())
+
+
+def run_store() -> RunStore | MemoryRunStore:
+    """This session's store: the SQL store, or memory once it has failed."""
+    limits = store_limits()
+    if not st.session_state.get(DEGRADED_KEY):
+        store = _open_sql_store(store_url(), limits)
+        if store is not None:
+            return store
+        st.session_state[DEGRADED_KEY] = True
+    return _memory_store(limits)
+
+
+def degrade(runs: list[RunRecord]) -> MemoryRunStore:
+    """Switch this session to memory after a failure, taking its runs along."""
+    st.session_state[DEGRADED_KEY] = True
+    memory = _memory_store(store_limits())
+    run_set = current_run_set()
+    if not memory.runs(run_set):
+        for record in runs:
+            memory.add(run_set, record)
+    return memory
+
+
+def current_run_set() -> str:
+    """This session's run set id: adopted from a valid ``run_set`` in the URL, or new."""
+    run_set = st.session_state.get(RUN_SET_PARAM)
+    if is_valid_run_set(run_set):
+        return run_set
+    from_url = st.query_params.get(RUN_SET_PARAM)
+    if from_url is not None and not is_valid_run_set(from_url):
+        st.session_state[BAD_LINK_KEY] = True
+    run_set = from_url if is_valid_run_set(from_url) else new_run_set()
+    st.session_state[RUN_SET_PARAM] = run_set
+    return run_set
+
+
+def keep_run_set_in_url() -> None:
+    """Put this session's run set in the URL, where a reload (or a bookmark) finds it again.
+
+    Called on every script run by the entry point, because a page switch drops
+    the query string.
+    """
+    run_set = current_run_set()
+    if st.query_params.get(RUN_SET_PARAM) != run_set:
+        st.query_params[RUN_SET_PARAM] = run_set
+
+
+def load_runs() -> list[RunRecord]:
+    """This run set's runs, oldest first, from the store (memory if it fails)."""
+    try:
+        return run_store().runs(current_run_set())
+    except StoreError:
+        return degrade([]).runs(current_run_set())
+
+
+def eviction_notes() -> list[EvictedEntry]:
+    """The entries of this run set that bounds removed, oldest first."""
+    try:
+        return run_store().evictions(current_run_set())
+    except StoreError:
+        return degrade([]).evictions(current_run_set())
+
+
+def dismiss_eviction_notes() -> None:
+    """Forget the eviction notes of this run set."""
+    try:
+        run_store().dismiss_evictions(current_run_set())
+    except StoreError:
+        degrade([]).dismiss_evictions(current_run_set())
+
+
+def forget_run_set() -> None:
+    """Delete every run of this run set, and start a new, empty one."""
+    try:
+        run_store().delete_set(current_run_set())
+    except StoreError:
+        pass
+    _memory_store(store_limits()).delete_set(current_run_set())
+    st.session_state[RUN_SET_PARAM] = new_run_set()
+
+
+def show_store_notice() -> None:
+    """Say once per session that runs are kept in memory only, and once that a bad link was ignored."""
+    if st.session_state.pop(BAD_LINK_KEY, False):
+        st.warning(t("store.bad_link"), icon="🔗")
+    if st.session_state.get(DEGRADED_KEY) and not st.session_state.get(NOTICE_SHOWN_KEY):
+        st.session_state[NOTICE_SHOWN_KEY] = True
+        st.warning(t("store.memory_only"), icon="💾")
