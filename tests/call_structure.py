@@ -1,0 +1,74 @@
+"""Speed-independent views of a run's ``CallTiming`` intervals, for assertions.
+
+Tests must hold however fast or slow the machine is, so they never compare
+durations. They compare the *structure* of a run instead, computed from each
+call's ``start_s``/``end_s`` on the run's one clock:
+
+* ``max_overlap``: the most calls that were in flight at the same instant
+  (1 for a sequential loop, ``n`` when every call of a batch ran together);
+* ``waves``: the longest chain of calls each of which started after the
+  previous one ended (``n`` for a loop, 1 for one wave of a batch, about
+  ``ceil(n / pool)`` for a batch on a pool of ``pool`` threads).
+
+Two intervals that only touch (one ends exactly when the next starts) do not
+overlap. By Mirsky's theorem ``waves`` is also the fewest groups of mutually
+overlapping calls the run can be split into, so ``max_overlap <= k`` implies
+``waves >= ceil(n / k)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chains.timing import CallTiming
+
+
+def max_overlap(calls: Sequence[CallTiming]) -> int:
+    """The largest number of calls whose ``[start_s, end_s)`` intervals share an instant.
+
+    Args:
+        calls: The calls of one run (one clock).
+
+    Returns:
+        0 for no calls, 1 when no two calls overlap, ``len(calls)`` when all do.
+    """
+    # At equal times an end (-1) sorts before a start (+1): touching is not overlapping.
+    events = sorted([(call.start_s, 1) for call in calls] + [(call.end_s, -1) for call in calls])
+    in_flight = peak = 0
+    for _, change in events:
+        in_flight += change
+        peak = max(peak, in_flight)
+    return peak
+
+
+def waves(calls: Sequence[CallTiming]) -> int:
+    """The longest chain of calls where each starts at or after the previous one's end.
+
+    Args:
+        calls: The calls of one run (one clock).
+
+    Returns:
+        0 for no calls; ``len(calls)`` for a strictly sequential run; 1 when every call overlaps every other.
+    """
+    ordered = sorted(calls, key=lambda call: (call.end_s, call.start_s))
+    longest: list[int] = []
+    for position, call in enumerate(ordered):
+        before = [longest[i] for i in range(position) if ordered[i].end_s <= call.start_s]
+        longest.append(1 + max(before, default=0))
+    return max(longest, default=0)
+
+
+def assert_sequential(calls: Sequence[CallTiming]) -> None:
+    """Every call started at or after the previous one (by index) ended: one at a time, in order."""
+    ordered = sorted(calls, key=lambda call: call.index)
+    for previous, following in zip(ordered, ordered[1:]):
+        assert previous.end_s <= following.start_s, (previous, following)
+    assert max_overlap(calls) == min(1, len(calls))
+
+
+def assert_all_overlap(calls: Sequence[CallTiming]) -> None:
+    """Every call was in flight at one shared instant: the latest start precedes the earliest end."""
+    assert max(call.start_s for call in calls) < min(call.end_s for call in calls), [
+        (call.index, round(call.start_s, 3), round(call.end_s, 3)) for call in calls
+    ]
+    assert max_overlap(calls) == len(calls)
