@@ -58,9 +58,15 @@ def waves(calls: Sequence[CallTiming]) -> int:
     return max(longest, default=0)
 
 
-def assert_sequential(calls: Sequence[CallTiming]) -> None:
-    """Every call started at or after the previous one (by index) ended: one at a time, in order."""
-    ordered = sorted(calls, key=lambda call: call.index)
+def assert_sequential(calls: Sequence[CallTiming], *, in_input_order: bool = False) -> None:
+    """Every call started at or after the previous one ended: one at a time.
+
+    Args:
+        calls: The calls of one run.
+        in_input_order: Also require that they ran in input order (a ``for`` loop
+            does; ``abatch(max_concurrency=1)`` may start them in any order).
+    """
+    ordered = sorted(calls, key=lambda call: call.index if in_input_order else call.start_s)
     for previous, following in zip(ordered, ordered[1:]):
         assert previous.end_s <= following.start_s, (previous, following)
     assert max_overlap(calls) == min(1, len(calls))

@@ -82,7 +82,7 @@ def test_batch_is_one_wave_and_loop_is_n_calls_in_a_row() -> None:
     batch = run_batch(build_joke_chain(batch_model), TOPICS8, max_concurrency=8, meta=META)
 
     assert loop.error_count == 0 and batch.error_count == 0
-    assert_sequential(loop.calls)
+    assert_sequential(loop.calls, in_input_order=True)
     assert waves(loop.calls) == 8 and loop_model.peak_in_flight == 1
     assert_all_overlap(batch.calls)
     assert waves(batch.calls) == 1 and batch_model.peak_in_flight == 8
@@ -273,7 +273,7 @@ def test_recorded_timings_are_consistent(mode: str) -> None:
     streamed = mode in ("stream", "astream")
     assert all((call.first_token_s is not None) is streamed for call in record.calls)
     if mode == "loop":
-        assert_sequential(record.calls)
+        assert_sequential(record.calls, in_input_order=True)
     if mode in ("batch", "abatch", "astream"):
         assert_all_overlap(record.calls)
 
