@@ -19,6 +19,7 @@ overlapping calls the run can be split into, so ``max_overlap <= k`` implies
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from chains.timing import CallTiming
 
@@ -67,7 +68,7 @@ def assert_sequential(calls: Sequence[CallTiming], *, in_input_order: bool = Fal
             does; ``abatch(max_concurrency=1)`` may start them in any order).
     """
     ordered = sorted(calls, key=lambda call: call.index if in_input_order else call.start_s)
-    for previous, following in zip(ordered, ordered[1:]):
+    for previous, following in pairwise(ordered):
         assert previous.end_s <= following.start_s, (previous, following)
     assert max_overlap(calls) == min(1, len(calls))
 
