@@ -60,6 +60,9 @@ def open_app(
         The app, already run on the requested page.
     """
     monkeypatch.setattr(pages_manager, "Path", _PathWithoutPagesFolder)
+    # A class attribute that every AppTest run sets: restore it afterwards, so no test
+    # (nor anything after the AppTest tests) sees what an earlier test left there.
+    monkeypatch.setattr(pages_manager.PagesManager, "uses_pages_directory", None)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL"):
         monkeypatch.delenv(name, raising=False)
     for name, value in (env or {}).items():
