@@ -18,8 +18,9 @@ overlapping calls the run can be split into, so ``max_overlap <= k`` implies
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
+from typing import Any
 
 from chains.timing import CallTiming
 
@@ -79,3 +80,11 @@ def assert_all_overlap(calls: Sequence[CallTiming]) -> None:
         (call.index, round(call.start_s, 3), round(call.end_s, 3)) for call in calls
     ]
     assert max_overlap(calls) == len(calls)
+
+
+def calls_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[CallTiming]:
+    """Rebuild the calls of one run from exported rows (``RunRecord.to_rows`` or the History CSV)."""
+    return [
+        CallTiming(index=int(row["index"]), topic=str(row["topic"]), start_s=float(row["start_s"]), end_s=float(row["end_s"]))
+        for row in rows
+    ]
