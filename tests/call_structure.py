@@ -18,10 +18,15 @@ overlapping calls the run can be split into, so ``max_overlap <= k`` implies
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
+from pydantic import PrivateAttr
+
+from chains.simulator import SimulatedChatModel
 from chains.timing import CallTiming
 
 
@@ -88,3 +93,81 @@ def calls_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[CallTiming]:
         CallTiming(index=int(row["index"]), topic=str(row["topic"]), start_s=float(row["start_s"]), end_s=float(row["end_s"]))
         for row in rows
     ]
+
+
+class RendezvousChatModel(SimulatedChatModel):
+    """A simulator whose calls wait for each other: a barrier, so concurrency never depends on speed.
+
+    Each call enters a counted region around the simulator's own call and, while
+    fewer than ``rendezvous`` calls have ever been in that region together, waits
+    for more to arrive (polling every 5 ms, for at most ``rendezvous_timeout_s``).
+    A runner that really runs ``k`` calls at once fills the region with ``k``
+    calls however slowly a busy machine starts them, so ``peak_together == k`` and
+    the calls' ``CallTiming`` intervals all share that instant. A runner that runs
+    fewer at once never reaches ``rendezvous``: its calls wait out the timeout,
+    then run, and ``peak_together`` shows the concurrency it really had.
+    """
+
+    rendezvous: int = 1
+    rendezvous_timeout_s: float = 30.0
+
+    _together: int = PrivateAttr(default=0)
+    _peak_together: int = PrivateAttr(default=0)
+
+    @property
+    def peak_together(self) -> int:
+        """The most calls that were inside the counted region at the same time."""
+        return self._peak_together
+
+    def _arrive(self) -> None:
+        with self._lock:
+            self._together += 1
+            self._peak_together = max(self._peak_together, self._together)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._together -= 1
+
+    def _released(self, deadline: float) -> bool:
+        return self._peak_together >= self.rendezvous or time.monotonic() >= deadline
+
+    def _generate(self, *args: Any, **kwargs: Any) -> Any:
+        self._arrive()
+        try:
+            deadline = time.monotonic() + self.rendezvous_timeout_s
+            while not self._released(deadline):
+                time.sleep(0.005)
+            return super()._generate(*args, **kwargs)
+        finally:
+            self._leave()
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        self._arrive()
+        try:
+            deadline = time.monotonic() + self.rendezvous_timeout_s
+            while not self._released(deadline):
+                time.sleep(0.005)
+            yield from super()._stream(*args, **kwargs)
+        finally:
+            self._leave()
+
+    async def _agenerate(self, *args: Any, **kwargs: Any) -> Any:
+        self._arrive()
+        try:
+            deadline = time.monotonic() + self.rendezvous_timeout_s
+            while not self._released(deadline):
+                await asyncio.sleep(0.005)
+            return await super()._agenerate(*args, **kwargs)
+        finally:
+            self._leave()
+
+    async def _astream(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        self._arrive()
+        try:
+            deadline = time.monotonic() + self.rendezvous_timeout_s
+            while not self._released(deadline):
+                await asyncio.sleep(0.005)
+            async for chunk in super()._astream(*args, **kwargs):
+                yield chunk
+        finally:
+            self._leave()

@@ -3,9 +3,10 @@
 No assertion here compares durations: the test machine may have two busy cores.
 Concurrency is asserted on its structure instead: the simulator's peak number of
 calls in flight, and how the calls' ``start_s``/``end_s`` intervals overlap
-(``tests.call_structure``). Where a test needs every call of a batch in flight at
-once, the calls last about 0.45 s, far longer than the few milliseconds it takes
-to start them even on a loaded machine, so only a broken runner can fail it.
+(``tests.call_structure``). Where a test needs every call of a wave in flight at
+once, the model is a ``RendezvousChatModel``: its calls wait for each other (a
+barrier with a generous timeout), so a busy machine that starts them slowly only
+makes them wait longer, and only a runner that does not run them together fails.
 """
 
 from __future__ import annotations
@@ -35,19 +36,18 @@ from chains.modes import (
 )
 from chains.simulator import SimulatedChatModel
 from chains.timing import RunRecord
-from tests.call_structure import assert_all_overlap, assert_sequential, max_overlap, waves
+from tests.call_structure import RendezvousChatModel, assert_all_overlap, assert_sequential, max_overlap, waves
 
 EPS = 0.02  # slack for the order of a callback's clock reading and the runner's (not a duration)
 TOPICS8 = ["cats", "dogs", "pizza", "robots", "coffee", "trains", "고양이", "아이스크림"]
 META = RunMeta(provider="simulator", model="simulated-test")
 
 
-def model(**overrides: Any) -> SimulatedChatModel:
-    """A simulator whose calls (about 0.45 s) are dominated by a steady TTFT: long enough
-    that every call of a batch is in flight together, however slowly they are started."""
-    fields: dict[str, Any] = {"ttft_s": 0.4, "tokens_per_s": 400.0, "jitter": 0.0, "seed": 42}
+def together(calls: int, **overrides: Any) -> RendezvousChatModel:
+    """A fast simulator whose calls wait until ``calls`` of them are in flight together."""
+    fields: dict[str, Any] = {"ttft_s": 0.05, "tokens_per_s": 400.0, "jitter": 0.0, "seed": 42}
     fields.update(overrides)
-    return SimulatedChatModel(**fields)
+    return RendezvousChatModel(rendezvous=calls, **fields)
 
 
 def fast(**overrides: Any) -> SimulatedChatModel:
@@ -74,7 +74,7 @@ def assert_consistent(record: RunRecord) -> None:
 
 # -------------------------------------------------------------- loop vs batch
 def test_batch_is_one_wave_and_loop_is_n_calls_in_a_row() -> None:
-    loop_model, batch_model = model(), model()
+    loop_model, batch_model = fast(), together(8)
 
     before = datetime.now(timezone.utc).replace(microsecond=0)
     loop = run_loop(build_joke_chain(loop_model), TOPICS8, meta=META)
@@ -85,7 +85,7 @@ def test_batch_is_one_wave_and_loop_is_n_calls_in_a_row() -> None:
     assert_sequential(loop.calls, in_input_order=True)
     assert waves(loop.calls) == 8 and loop_model.peak_in_flight == 1
     assert_all_overlap(batch.calls)
-    assert waves(batch.calls) == 1 and batch_model.peak_in_flight == 8
+    assert waves(batch.calls) == 1 and batch_model.peak_together == 8
     assert loop.pool_size == 1
     assert batch.pool_size == 8
     assert batch.max_concurrency == 8
@@ -97,14 +97,15 @@ def test_batch_is_one_wave_and_loop_is_n_calls_in_a_row() -> None:
 
 
 def test_batch_without_max_concurrency_uses_the_default_pool() -> None:
-    sim = model()
+    pool = min(8, default_pool_size())
+    sim = together(pool)
     chain = build_joke_chain(sim)
     record = run_batch(chain, TOPICS8, meta=META)
-    pool = min(8, default_pool_size())
     assert record.pool_size == pool
     assert record.max_concurrency is None
     assert effective_concurrency(8, None) == pool
-    assert sim.peak_in_flight == pool
+    assert sim.peak_together == pool
+    assert sim.peak_in_flight <= pool
     assert max_overlap(record.calls) == pool
     # Fewer threads than calls: the calls that did not fit waited for a free thread.
     assert waves(record.calls) >= -(-8 // pool)
@@ -138,15 +139,15 @@ def test_loop_reports_each_call_in_order() -> None:
 
 # ---------------------------------------------------------------------- async
 def test_abatch_concurrency_follows_max_concurrency() -> None:
-    wide_model, narrow_model = model(), model()
+    wide_model, narrow_model = together(8), together(2)
 
     wide = run_async(run_abatch(build_joke_chain(wide_model), TOPICS8, max_concurrency=8, meta=META))
     narrow = run_async(run_abatch(build_joke_chain(narrow_model), TOPICS8, max_concurrency=2, meta=META))
 
     assert wide.error_count == 0 and narrow.error_count == 0
-    assert wide_model.peak_in_flight == 8
+    assert wide_model.peak_together == 8
     assert_all_overlap(wide.calls)
-    assert narrow_model.peak_in_flight == 2
+    assert narrow_model.peak_together == 2 and narrow_model.peak_in_flight <= 2
     assert max_overlap(narrow.calls) == 2
     assert waves(narrow.calls) >= 4, "8 calls, 2 at a time"
     assert wide.pool_size == 8 and narrow.pool_size == 2
@@ -161,16 +162,16 @@ def test_abatch_with_max_concurrency_one_runs_one_call_at_a_time() -> None:
 
 
 def test_abatch_without_max_concurrency_is_unbounded() -> None:
-    sim = model()
+    sim = together(8)
     record = run_async(run_abatch(build_joke_chain(sim), TOPICS8, meta=META))
     assert record.pool_size == 8
-    assert sim.peak_in_flight == 8
+    assert sim.peak_together == 8
     assert_all_overlap(record.calls)
 
 
 def test_astream_streams_several_topics_concurrently() -> None:
     # 100 tokens/s: each stream lasts well over 0.1 s after its first token.
-    sim = model(tokens_per_s=100.0)
+    sim = together(3, tokens_per_s=100.0)
     chain = build_joke_chain(sim)
     streamed: dict[int, list[str]] = {}
     record = run_async(
@@ -182,7 +183,7 @@ def test_astream_streams_several_topics_concurrently() -> None:
         )
     )
     assert record.pool_size == 3
-    assert sim.peak_in_flight == 3
+    assert sim.peak_together == 3
     assert_all_overlap(record.calls)
     for call in record.calls:
         assert call.ok
@@ -245,8 +246,8 @@ def test_failed_stream_records_its_error() -> None:
 
 # -------------------------------------------------------------- consistency
 def _run_mode(mode: str) -> RunRecord:
-    # The concurrent modes get long calls, so that all four are surely in flight together.
-    chain = build_joke_chain(model() if mode in ("batch", "abatch", "astream") else fast())
+    # The concurrent modes' calls wait for each other, so that all four are surely in flight together.
+    chain = build_joke_chain(together(4) if mode in ("batch", "abatch", "astream") else fast())
     topics = ["cats", "dogs", "고양이", "coffee"]
     if mode == "invoke":
         return run_invoke(chain, "cats", meta=META)
@@ -318,9 +319,9 @@ def test_errors_are_scrubbed_of_secrets() -> None:
 
 # ----------------------------------------------------------------------- race
 def test_race_reports_a_chunk_before_invoke_is_done() -> None:
-    # A short TTFT and slow tokens: the first chunk comes ~0.1 s in, invoke needs the whole
-    # answer (>= 0.3 s more), so the order below does not depend on the machine's speed.
-    sim = model(ttft_s=0.1, tokens_per_s=40.0)
+    # Both calls start together (a rendezvous), then the first chunk comes 0.1 s in while
+    # invoke needs the whole answer (about 1 s more at 20 tokens/s): a margin no load erases.
+    sim = together(2, ttft_s=0.1, tokens_per_s=20.0)
     events: list[RaceEvent] = []
     invoke_record, stream_record = run_race(build_joke_chain(sim), "penguins", meta=META, on_event=events.append)
     kinds = [event.kind for event in events]
@@ -330,7 +331,7 @@ def test_race_reports_a_chunk_before_invoke_is_done() -> None:
     assert [event.t_s for event in events] == sorted(event.t_s for event in events)
     assert invoke_record.mode == "invoke" and stream_record.mode == "stream"
     assert invoke_record.calls[0].ok and stream_record.calls[0].ok
-    assert sim.peak_in_flight == 2, "invoke and stream ran at the same time"
+    assert sim.peak_together == 2, "invoke and stream ran at the same time"
     assert stream_record.calls[0].first_token_s < stream_record.calls[0].end_s
     done = events[kinds.index("invoke_done")]
     assert done.text == invoke_record.outputs[0]

@@ -21,6 +21,7 @@ from chains.simulator import (
     SimulatedRateLimitError,
 )
 from chains.tokens import contains_korean, count_tokens
+from tests.call_structure import RendezvousChatModel
 
 PROMPT = "Tell me a short joke about {topic}"
 
@@ -186,15 +187,15 @@ def test_ainvoke_and_astream_work() -> None:
 
 
 def test_ainvoke_runs_concurrently_on_one_loop() -> None:
-    # Calls of ~0.4 s: all five are surely started before the first one ends.
-    model = SimulatedChatModel(ttft_s=0.4, tokens_per_s=1000, jitter=0.0, seed=1)
+    # The calls wait for each other (a barrier), so a slow start cannot serialize them.
+    model = RendezvousChatModel(rendezvous=5, ttft_s=0.05, tokens_per_s=1000, jitter=0.0, seed=1)
 
     async def go() -> list[Any]:
         return await asyncio.gather(*(model.ainvoke(ask(f"topic {i}")) for i in range(5)))
 
     answers = asyncio.run(go())
     assert len(answers) == 5 and all(answer.content for answer in answers)
-    assert model.peak_in_flight == 5
+    assert model.peak_together == 5
 
 
 def test_usage_metadata_on_invoke_and_stream() -> None:
@@ -232,8 +233,9 @@ def test_failure_rate_zero_never_fails() -> None:
 
 
 def test_max_in_flight_refuses_with_429() -> None:
-    # The first call holds its slot ~0.5 s: the other two surely arrive while it does.
-    model = SimulatedChatModel(ttft_s=0.5, tokens_per_s=1000, jitter=0.0, seed=1, max_in_flight=1)
+    # The three calls meet first (a barrier), then race for the one slot, which the
+    # winner holds for ~0.5 s: the other two surely arrive while it does.
+    model = RendezvousChatModel(rendezvous=3, ttft_s=0.5, tokens_per_s=1000, jitter=0.0, seed=1, max_in_flight=1)
     results = model.batch([ask("a"), ask("b"), ask("c")], config={"max_concurrency": 3}, return_exceptions=True)
     errors = [result for result in results if isinstance(result, Exception)]
     assert len(errors) >= 1
