@@ -15,6 +15,11 @@ MODE_PAGES = ["pages/invoke.py", "pages/batch.py", "pages/stream.py", "pages/asy
 #: Simulator settings that make a test run take a fraction of a second.
 FAST_SIMULATOR = {"sim_profile": "fast", "sim_ttft_s": 0.05, "sim_tokens_per_s": 400.0, "sim_jitter": 0.1}
 
+#: Simulator settings for tests that assert which calls ran together: every call lasts
+#: about 0.45 s, far longer than a loaded machine needs to start the calls of one wave,
+#: so "all in flight at once" depends on the runner, never on the machine's speed.
+OVERLAP_SIMULATOR = {"sim_profile": "fast", "sim_ttft_s": 0.4, "sim_tokens_per_s": 400.0, "sim_jitter": 0.0}
+
 
 class _PathWithoutPagesFolder(type(Path())):  # type: ignore[misc]
     """``Path`` whose ``pages`` folder does not "exist" for Streamlit's page manager.
@@ -55,6 +60,9 @@ def open_app(
         The app, already run on the requested page.
     """
     monkeypatch.setattr(pages_manager, "Path", _PathWithoutPagesFolder)
+    # A class attribute that every AppTest run sets: restore it afterwards, so no test
+    # (nor anything after the AppTest tests) sees what an earlier test left there.
+    monkeypatch.setattr(pages_manager.PagesManager, "uses_pages_directory", None)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL"):
         monkeypatch.delenv(name, raising=False)
     for name, value in (env or {}).items():

@@ -105,6 +105,7 @@ def test_stream_gives_many_timed_chunks_and_usage(openai_server: OpenAICompatibl
     assert [text for _, text in call.chunks] == expected == received
     assert len(call.chunks) >= 15
     assert call.output == write_joke("penguins") and REPLY_MARKER in call.output
+    # A lower bound set by the server's 0.1 s sleep: a busy machine can only make it longer.
     assert call.ttft_s is not None and 0.09 <= call.ttft_s < call.latency_s
     times = [t for t, _ in call.chunks]
     assert times == sorted(times)
@@ -159,7 +160,9 @@ def test_each_fault_gives_its_error_kind_without_raising(
             assert not call.interrupted
             assert call.output == ""
         if fault == "slow":
-            assert 0.25 <= call.latency_s < 2.0  # the client gave up at its own timeout
+            # The client gave up at its own 0.3 s timeout ("timeout" above), not when the server
+            # answered; the lower bound is the timeout itself, which load can only lengthen.
+            assert call.latency_s >= 0.25
 
 
 def test_wrong_key_is_an_auth_error_and_right_key_works(openai_server: OpenAICompatibleServer, fake_api_key: str) -> None:
@@ -189,7 +192,7 @@ def test_429_with_retry_after_is_retried_and_the_retry_is_visible(
     assert openai_server.requests_total == n + 1
     retried = [call for call in record.calls if call.retries]
     assert len(retried) == 1 and retried[0].retries == 1  # attributed to the call that got the 429
-    assert retried[0].latency_s >= 0.2  # the client honoured Retry-After
+    assert retried[0].latency_s >= 0.2  # the client honoured Retry-After (a sleep: load only lengthens it)
 
 
 def test_retries_are_counted_when_they_all_fail(openai_server: OpenAICompatibleServer, fake_api_key: str) -> None:
@@ -297,7 +300,7 @@ def test_partial_failure_in_batch_keeps_the_other_results(openai_server: OpenAIC
 def test_max_concurrency_bounds_requests_in_flight(
     openai_server: OpenAICompatibleServer, fake_api_key: str, max_concurrency: int, bounded: bool
 ) -> None:
-    openai_server.ttft_s = 0.2
+    openai_server.ttft_s = 0.4  # long enough for every call of a wave to be in flight together
     topics = [f"topic {i}" for i in range(8)]
 
     record = run_batch(make_chain(openai_server.base_url, fake_api_key), topics, max_concurrency=max_concurrency)
@@ -306,7 +309,7 @@ def test_max_concurrency_bounds_requests_in_flight(
     assert record.pool_size == max_concurrency
     assert openai_server.requests_total == 8
     if bounded:
-        assert 2 <= openai_server.peak_in_flight <= 3
+        assert openai_server.peak_in_flight == 3
     else:
         assert openai_server.peak_in_flight > 3
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessageChunk, HumanMessage
 
+import chains.simulator
 from chains.errors import classify_error
 from chains.jokes import _has_final_consonant
 from chains.simulator import (
@@ -18,6 +21,7 @@ from chains.simulator import (
     SimulatedRateLimitError,
 )
 from chains.tokens import contains_korean, count_tokens
+from tests.call_structure import RendezvousChatModel
 
 PROMPT = "Tell me a short joke about {topic}"
 
@@ -35,6 +39,21 @@ def ask(topic: str) -> str:
 
 def plan_of(model: SimulatedChatModel, topic: str):
     return model._plan([HumanMessage(ask(topic))])
+
+
+@pytest.fixture
+def recorded_sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, float]]]:
+    """A fake clock for the simulator: its ``time.sleep(s)`` calls are recorded as ``("sleep", s)``, not slept.
+
+    Only the simulator's own reference to ``time`` is replaced, so nothing else in
+    the process (LangChain, pytest) is affected. A test may append its own events
+    to the same list to check their order against the sleeps.
+    """
+    events: list[tuple[str, float]] = []
+    fake_time = SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("_")})
+    fake_time.sleep = lambda seconds: events.append(("sleep", seconds))
+    monkeypatch.setattr(chains.simulator, "time", fake_time)
+    yield events
 
 
 def join_chunks(chunks: list[AIMessageChunk]) -> AIMessageChunk:
@@ -108,16 +127,13 @@ def test_korean_topic_gives_korean_joke_with_correct_particle(topic: str, batchi
 
 
 # ------------------------------------------------------------------ latency
-def test_invoke_time_is_ttft_plus_tokens_over_speed() -> None:
+def test_invoke_time_is_ttft_plus_tokens_over_speed(recorded_sleeps: list[tuple[str, float]]) -> None:
     ttft, speed = 0.15, 100.0
     model = SimulatedChatModel(ttft_s=ttft, tokens_per_s=speed, jitter=0.0, seed=1)
-    start = time.perf_counter()
     message = model.invoke(ask("cats"))
-    elapsed = time.perf_counter() - start
     tokens = message.usage_metadata["output_tokens"]
-    expected = ttft + (tokens - 1) / speed
     assert tokens > 5
-    assert 0.9 * expected <= elapsed <= 2.0 * expected + 0.05, (elapsed, expected)
+    assert sum(seconds for _, seconds in recorded_sleeps) == pytest.approx(ttft + (tokens - 1) / speed)
 
 
 def test_jitter_keeps_ttft_positive_and_near_the_mean() -> None:
@@ -145,15 +161,18 @@ def test_korean_stream_joins_to_the_invoke_output() -> None:
     assert len([chunk for chunk in streamed if chunk.content]) >= 10
 
 
-def test_stream_sleeps_between_chunks() -> None:
+def test_stream_sleeps_between_chunks(recorded_sleeps: list[tuple[str, float]]) -> None:
     model = SimulatedChatModel(ttft_s=0.1, tokens_per_s=100, jitter=0.0, seed=2)
-    times = []
-    start = time.perf_counter()
+    events = recorded_sleeps
     for chunk in model.stream(ask("dogs")):
         if chunk.content:
-            times.append(time.perf_counter() - start)
-    assert times[0] >= 0.09
-    assert times[-1] - times[0] >= 0.9 * (len(times) - 1) / 100
+            events.append(("chunk", 0.0))
+    kinds = [kind for kind, _ in events]
+    # The TTFT is slept before the first chunk, then one token gap before every other chunk.
+    assert events[0] == ("sleep", pytest.approx(0.1))
+    assert kinds[1] == "chunk"
+    assert kinds[1:] == ["chunk"] + ["sleep", "chunk"] * (kinds.count("chunk") - 1)
+    assert all(seconds == pytest.approx(1 / 100) for kind, seconds in events[2:] if kind == "sleep")
 
 
 def test_ainvoke_and_astream_work() -> None:
@@ -169,16 +188,15 @@ def test_ainvoke_and_astream_work() -> None:
 
 
 def test_ainvoke_runs_concurrently_on_one_loop() -> None:
-    model = SimulatedChatModel(ttft_s=0.2, tokens_per_s=1000, jitter=0.0, seed=1)
+    # The calls wait for each other (a barrier), so a slow start cannot serialize them.
+    model = RendezvousChatModel(rendezvous=5, ttft_s=0.05, tokens_per_s=1000, jitter=0.0, seed=1)
 
-    async def go() -> float:
-        start = time.perf_counter()
-        await asyncio.gather(*(model.ainvoke(ask(f"topic {i}")) for i in range(5)))
-        return time.perf_counter() - start
+    async def go() -> list[Any]:
+        return await asyncio.gather(*(model.ainvoke(ask(f"topic {i}")) for i in range(5)))
 
-    elapsed = asyncio.run(go())
-    assert elapsed < 2.0 * 0.25  # five calls of ~0.22 s each, all at once
-    assert model.peak_in_flight == 5
+    answers = asyncio.run(go())
+    assert len(answers) == 5 and all(answer.content for answer in answers)
+    assert model.peak_together == 5
 
 
 def test_usage_metadata_on_invoke_and_stream() -> None:
@@ -216,7 +234,9 @@ def test_failure_rate_zero_never_fails() -> None:
 
 
 def test_max_in_flight_refuses_with_429() -> None:
-    model = SimulatedChatModel(ttft_s=0.3, tokens_per_s=1000, jitter=0.0, seed=1, max_in_flight=1)
+    # The three calls meet first (a barrier), then race for the one slot, which the
+    # winner holds for ~0.5 s: the other two surely arrive while it does.
+    model = RendezvousChatModel(rendezvous=3, ttft_s=0.5, tokens_per_s=1000, jitter=0.0, seed=1, max_in_flight=1)
     results = model.batch([ask("a"), ask("b"), ask("c")], config={"max_concurrency": 3}, return_exceptions=True)
     errors = [result for result in results if isinstance(result, Exception)]
     assert len(errors) >= 1

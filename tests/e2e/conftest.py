@@ -1,9 +1,12 @@
 """Fixtures for the browser tests: the app under ``streamlit run``, and headless Chromium.
 
-* ``app_url`` (session): starts ``python -m streamlit run streamlit_app.py`` on a
+* ``app_url`` (module): starts ``python -m streamlit run streamlit_app.py`` on a
   free port of 127.0.0.1, with no ``OPENAI_*`` variables, waits for
-  ``/_stcore/health`` and stops the server at the end. Its output goes to
-  ``test-artifacts/e2e/streamlit-server.log``.
+  ``/_stcore/health`` and stops the server when the module's tests are done. Its
+  output goes to ``test-artifacts/e2e/streamlit-server-<module>.log``. It is
+  *module*-scoped so that no server (nor a script run it was still finishing for
+  a closed browser session) is left competing for the CPU with the tests that run
+  after the browser tests, and so that each browser module starts from a fresh app.
 * ``browser`` (module): Playwright's sync API driving Debian's Chromium
   (``/usr/bin/chromium``, or ``$E2E_CHROMIUM``). It is *module*-scoped on purpose:
   while the sync API is started, its event loop counts as running in the main
@@ -67,13 +70,13 @@ def chromium_executable() -> str:
     return executable
 
 
-@pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    """The base URL of the app, served by a real ``streamlit run`` for the whole session."""
+@pytest.fixture(scope="module")
+def app_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The base URL of the app, served by a real ``streamlit run`` for one test module."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log_path = ARTIFACTS / "streamlit-server.log"
+    log_path = ARTIFACTS / f"streamlit-server-{request.module.__name__.rsplit('.', 1)[-1]}.log"
     # The server keeps its runs in its own folder, never in a real user's store.
     env = {**app_env(), "RUNS_DB_DIR": tempfile.mkdtemp(prefix="e2e-runs-")}
     env.pop("RUNS_DB_URL", None)
