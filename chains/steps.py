@@ -125,6 +125,13 @@ class StepTrace:
         """The runnables that ``step`` called (the map's ``RunnablePassthrough``)."""
         return [child for child in self.steps if child.parent_id == step.run_id]
 
+    def number(self, step: Step) -> str:
+        """The step's place in the chain: ``"3"`` for the sequence's third step, ``"1.1"`` for the map's first child."""
+        siblings = [other for other in self.steps if other.parent_id == step.parent_id]
+        own = str(siblings.index(step) + 1)
+        parent = next((other for other in self.steps if other.run_id == step.parent_id), None)
+        return own if parent is None else f"{self.number(parent)}.{own}"
+
     def share(self, step: Step) -> float:
         """The step's duration as a fraction of the whole call (0 when the call took no time)."""
         return step.duration_s / self.total_s if self.total_s > 0 else 0.0

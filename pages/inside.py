@@ -27,7 +27,7 @@ def step_rows(trace: StepTrace) -> list[dict[str, object]]:
     """One table row per step of the chain's sequence (previews are plain text in the table's cells)."""
     return [
         {
-            t("inside.col_step"): f"{index + 1}. {step.name}",
+            t("inside.col_step"): f"{trace.number(step)}. {step.name}",
             t("inside.col_kind"): t(f"inside.kind_{step.kind}"),
             t("inside.col_start_ms"): round(step.start_s * 1000, 2),
             t("inside.col_duration_ms"): round(step.duration_s * 1000, 2),
@@ -37,7 +37,7 @@ def step_rows(trace: StepTrace) -> list[dict[str, object]]:
             t("inside.col_input"): step.input_preview,
             t("inside.col_output"): step.output_preview,
         }
-        for index, step in enumerate(trace.top_level())
+        for step in trace.top_level()
     ]
 
 
@@ -76,12 +76,12 @@ if trace is not None:
 
     st.subheader(t("inside.chunks_title"))
     with st.container(key="inside_chunks", border=True):
-        for index, step in enumerate(trace.top_level()):
+        for step in trace.top_level():
             does = step.kind if step.kind in ("parallel", "prompt", "model", "parser") else "other"
-            st.markdown(f"**{index + 1}. {step.name}** · " + t(f"inside.does_{does}", chunks_in=step.chunks_in, chunks_out=step.chunks_out))
+            st.markdown(f"**{trace.number(step)}. {step.name}** · " + t(f"inside.does_{does}", chunks_in=step.chunks_in, chunks_out=step.chunks_out))
             st.code(json.dumps(step.first_chunks, ensure_ascii=False) if step.first_chunks else t("inside.no_chunks"), language=None)
             for child in trace.children(step):
-                st.caption(f"└ {child.name} · " + t("inside.does_passthrough", chunks_out=child.chunks_out))
+                st.caption(f"└ {trace.number(child)}. {child.name} · " + t("inside.does_passthrough", chunks_out=child.chunks_out))
 
     if trace.output:
         with st.expander(t("inside.answer"), icon="💬"):

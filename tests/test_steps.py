@@ -126,3 +126,8 @@ def test_a_failed_call_keeps_its_steps_and_a_scrubbed_error() -> None:
     model = trace.model_step()
     assert model is not None and not model.finished and model.first_chunk_s is None
     assert model.end_s >= model.start_s and trace.total_s >= model.end_s
+
+
+def test_steps_are_numbered_by_their_place_in_the_chain(trace: StepTrace) -> None:
+    numbers = [trace.number(step) for step in trace.steps]
+    assert numbers == ["1", "1.1", "2", "3", "4"]

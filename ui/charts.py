@@ -391,7 +391,7 @@ def step_timeline(trace: StepTrace) -> go.Figure:
     import plotly.graph_objects as go
 
     figure = go.Figure()
-    rows = [f"{'└ ' * step.depth}{index + 1}. {step.name}" for index, step in enumerate(trace.steps)]
+    rows = [f"{'└ ' * step.depth}{trace.number(step)}. {step.name}" for step in trace.steps]
     whole = f"0. {trace.root_name or 'chain'}"
     figure.add_trace(
         go.Bar(
