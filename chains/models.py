@@ -6,12 +6,19 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from chains.netguard import DEFAULT_OPENAI_BASE_URL, check_base_url, origin_of, same_endpoint
+from chains.netguard import (
+    DEFAULT_OPENAI_BASE_URL,
+    check_base_url,
+    origin_of,
+    same_endpoint,
+)
 from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.quota import HostKeyMeter
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+
+    from chains.replay import ReplayProfile
 
 Provider = Literal["simulator", "openai", "compatible"]
 PROVIDERS: tuple[Provider, ...] = ("simulator", "openai", "compatible")
@@ -47,6 +54,7 @@ class ModelSettings:
         sim_interrupt_rate: Fraction of simulated streams that stop halfway.
         sim_max_in_flight: The simulated provider's concurrency cap, or ``None``.
         sim_min_output_tokens: Make simulated replies at least this long, or ``None``.
+        sim_replay: A recorded real model's timing and text for the simulator to replay, or ``None``.
     """
 
     provider: Provider = "simulator"
@@ -65,6 +73,7 @@ class ModelSettings:
     sim_interrupt_rate: float = 0.0
     sim_max_in_flight: int | None = None
     sim_min_output_tokens: int | None = None
+    sim_replay: ReplayProfile | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def simulator(cls, profile: str = DEFAULT_PROFILE, **overrides: object) -> ModelSettings:
@@ -188,6 +197,7 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
             interrupt_rate=settings.sim_interrupt_rate,
             max_in_flight=settings.sim_max_in_flight,
             min_output_tokens=settings.sim_min_output_tokens,
+            replay=settings.sim_replay,
         )
     from langchain_openai import ChatOpenAI
 
