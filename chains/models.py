@@ -6,12 +6,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from chains.netguard import (
-    DEFAULT_OPENAI_BASE_URL,
-    check_base_url,
-    origin_of,
-    same_endpoint,
-)
+from chains.netguard import DEFAULT_OPENAI_BASE_URL, check_base_url, origin_of, same_endpoint
 from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.quota import HostKeyMeter
 
