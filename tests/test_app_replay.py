@@ -90,3 +90,15 @@ def test_recording_with_no_real_run_says_so(monkeypatch: pytest.MonkeyPatch) -> 
     assert not app.exception
     assert any("No streamed call on a real model" in info.value for info in app.sidebar.info)
     assert app.selectbox(key="sim_replay").value == "off"
+
+
+def test_charts_label_a_replayed_run_as_a_replay(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chains.timing import CallTiming, RunRecord
+    from ui.charts import wall_time_bars
+
+    def record(provider: str) -> RunRecord:
+        call = CallTiming(index=0, topic="penguins", start_s=0.0, end_s=0.2, first_token_s=0.1, chunks=[(0.1, "Pen")], output="Pen")
+        return RunRecord(mode="stream", n=1, wall_s=0.2, max_concurrency=None, provider=provider, model="m", calls=[call])
+
+    figure = wall_time_bars([record("simulator"), record(REPLAY_PROVIDER)])
+    assert list(figure.data[0].x) + list(figure.data[1].x) == ["stream", "stream · replay"]

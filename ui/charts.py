@@ -43,6 +43,8 @@ def _mode_label(record: RunRecord) -> str:
     label = t(f"modes.{record.mode}")
     if record.max_concurrency:
         label += f" (max_concurrency={record.max_concurrency})"
+    if record.provider == "replay":  # chains.replay.REPLAY_PROVIDER: a replay never passes for a live run
+        label += " · " + t("replay.chart_tag")
     return label
 
 
