@@ -95,6 +95,13 @@ class ModelSettings:
         """True for the built-in simulator."""
         return self.provider == "simulator"
 
+    @property
+    def record_provider(self) -> str:
+        """The provider written on run records: ``replay`` when the simulator replays a recording."""
+        from chains.replay import REPLAY_PROVIDER
+
+        return REPLAY_PROVIDER if self.is_simulated and self.sim_replay is not None else self.provider
+
 
 @dataclass(frozen=True)
 class EgressPolicy:

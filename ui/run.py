@@ -12,7 +12,6 @@ from chains.joke import build_joke_chain
 from chains.models import HostKeyRefusedError, make_model
 from chains.modes import RunMeta
 from chains.netguard import UnsafeURLError
-from chains.replay import REPLAY_PROVIDER
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
@@ -116,8 +115,7 @@ def prepare_run(
     # (also when a visitor's own key runs on it because the model field is empty).
     on_host_model = host.has_key and not settings.is_simulated and not str(st.session_state.get("model_name", "")).strip()
     label = DEPLOYMENT_MODEL_LABEL if on_host_model else settings.model
-    provider = REPLAY_PROVIDER if settings.sim_replay is not None else settings.provider  # replays are labelled as such
-    return PreparedRun(chain=chain, meta=RunMeta(provider, label, secrets), topics=topics)
+    return PreparedRun(chain=chain, meta=RunMeta(settings.record_provider, label, secrets), topics=topics)
 
 
 def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int) -> bool:
