@@ -131,3 +131,16 @@ def test_a_failed_call_keeps_its_steps_and_a_scrubbed_error() -> None:
 def test_steps_are_numbered_by_their_place_in_the_chain(trace: StepTrace) -> None:
     numbers = [trace.number(step) for step in trace.steps]
     assert numbers == ["1", "1.1", "2", "3", "4"]
+
+
+def test_a_real_openai_compatible_model_gives_the_same_four_steps(openai_server) -> None:
+    from chains.models import ModelSettings, make_model
+
+    settings = ModelSettings(provider="compatible", model="test-model", base_url=openai_server.base_url, api_key="sk-test-not-real", max_retries=0)
+    trace = trace_steps(build_joke_chain(make_model(settings)), "penguins", secrets=(settings.api_key,))
+    assert trace.ok, trace.error
+    assert [step.kind for step in trace.top_level()] == SEED_KINDS
+    model = trace.model_step()
+    assert model is not None and model.name == "ChatOpenAI"
+    assert model.first_chunk_s is not None and model.start_s < model.first_chunk_s <= model.end_s
+    assert [(request.stream, request.topic) for request in openai_server.requests] == [(True, "penguins")]
