@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chains.joke import build_joke_chain  # noqa: E402
-from chains.models import ModelSettings, make_model  # noqa: E402
-from chains.steps import trace_steps  # noqa: E402
-from tests.openai_server import OpenAICompatibleServer  # noqa: E402
+from chains.joke import build_joke_chain
+from chains.models import ModelSettings, make_model
+from chains.steps import trace_steps
+from tests.openai_server import OpenAICompatibleServer
 
 
 def plain_astream_s(chain, topic: str) -> float:
