@@ -49,10 +49,13 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
     prepared = prepare_run(text, max_topics=1)
     if prepared is not None:
         with st.spinner(t("inside.running", topic=inert_markdown(prepared.topics[0]))):
-            st.session_state[LAST_TRACE] = trace_steps(prepared.chain, prepared.topics[0], secrets=prepared.meta.secrets)
+            traced = trace_steps(prepared.chain, prepared.topics[0], secrets=prepared.meta.secrets)
+            st.session_state[LAST_TRACE] = (traced, prepared.meta.provider, prepared.meta.model)
 
-trace = st.session_state.get(LAST_TRACE)
-if trace is not None:
+last = st.session_state.get(LAST_TRACE)
+if last is not None:
+    trace, provider, model_label = last
+    st.caption(t("inside.answered_by", provider=inert_markdown(provider), model=inert_markdown(model_label)))
     if trace.error is not None:
         st.warning(t("inside.failed"), icon="🧱")
         show_error_info(trace.error)

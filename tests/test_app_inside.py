@@ -54,3 +54,16 @@ def test_a_failing_model_gives_a_message_and_the_steps_so_far(monkeypatch: pytes
     assert not app.exception
     assert any("failed at the step" in warning.value for warning in app.warning)
     assert len(app.dataframe[0].value) == 3
+
+
+def test_a_replayed_call_is_labelled_as_a_replay(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chains.replay import example_profiles
+
+    stem, profile = next(iter(example_profiles().items()))
+    app = open_app(monkeypatch, PAGE, state={**FAST_SIMULATOR, "sim_replay": f"example:{stem}"})
+    app.text_input(key="topics").set_value("vanilla")
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception
+    assert any(caption.value == f"Answered by replay · replay: {profile.name}" for caption in app.caption)
+    assert len(app.dataframe[0].value) == 4

@@ -103,6 +103,7 @@ def replay_controls() -> None:
         if chosen is not None:
             if chosen.example:
                 st.warning(t("replay.example_warning"), icon="🧪")
+            st.caption(t("replay.sliders_note"))
             st.caption(
                 t("replay.source", calls=len(chosen.calls))
                 + f" · {inert_markdown(chosen.source_provider)} · {inert_markdown(chosen.source_model)}"
