@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ RECORDABLE_PROVIDERS = frozenset({"openai", "compatible"})
 REPLAY_PROVIDER = "replay"
 EXAMPLES_DIR = Path(__file__).parent / "replays"
 
+#: Everything but letters, digits, spaces and a few harmless signs (see ``ReplayProfile.label``).
+_LABEL_UNSAFE = re.compile(r"[^\w\s\-.,:()/+'@·]|_")
 _TOP_KEYS = {"format", "version", "name", "example", "note", "source", "recorded_at", "calls"}
 _CALL_KEYS = {"topic", "ttft_s", "gaps_s", "tokens"}
 
@@ -112,8 +115,14 @@ class ReplayProfile:
 
     @property
     def label(self) -> str:
-        """The model label of replayed runs: says it is a replay, and of what."""
-        return f"replay: {self.name}"[:MAX_LABEL_CHARS]
+        """The model label of replayed runs: says it is a replay, and of what.
+
+        The name comes from a file someone else may have made, and the label
+        travels into run records, captions and exports: only letters, digits,
+        spaces and ``- . , : ( ) / + ' @ ·`` are kept, so no markdown or HTML
+        can be written with it wherever it is shown.
+        """
+        return f"replay: {_LABEL_UNSAFE.sub('', ' '.join(self.name.split()))}"[:MAX_LABEL_CHARS]
 
     def call_for(self, topic: str) -> ReplayCall:
         """The recorded call to replay for ``topic``: the same topic if recorded, else a fixed pick.

@@ -145,7 +145,17 @@ def test_markup_in_a_profile_stays_data() -> None:
     document["calls"][0]["tokens"][0] = "[x](javascript:alert(1)) ![i](http://evil.example/i.png)"
     profile = parse_profile(json.dumps(document))
     assert profile.name == "<script>alert(1)</script>"  # kept as text; the UI never renders it as HTML
-    assert profile.label == "replay: <script>alert(1)</script>"
+    assert profile.label == "replay: scriptalert(1)/script"  # the label travels into captions: no markup left
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["![p](http://evil.example/p.png)", "[click](javascript:alert(1))", "<img src=x onerror=alert(1)>", "**bold** `code` _x_ # h | t ~ \\ {}"],
+)
+def test_a_replays_model_label_holds_no_markup(name: str) -> None:
+    label = ReplayProfile(name=name, calls=RECORDED.calls).label
+    assert label.startswith("replay: ")
+    assert not set(label) & set("<>[]!*`_#|~\\{}=&;\"")
 
 
 # ------------------------------------------------------------------ replay timing
