@@ -1,7 +1,5 @@
 """Inside the chain: one call's steps on a timeline, from LangChain's own events."""
 
-import json
-
 import streamlit as st
 
 from chains.safe_text import inert_markdown
@@ -39,6 +37,11 @@ def step_rows(trace: StepTrace) -> list[dict[str, object]]:
         }
         for step in trace.top_level()
     ]
+
+
+def chunk_line(chunks: list[str]) -> str:
+    """The first chunks on one line, each in «», line breaks shown as ↵ (for ``st.code``: plain text)."""
+    return " ".join(f"«{chunk}»".replace("\n", "↵") for chunk in chunks)
 
 
 st.title(t("inside.title"))
@@ -82,7 +85,7 @@ if last is not None:
         for step in trace.top_level():
             does = step.kind if step.kind in ("parallel", "prompt", "model", "parser") else "other"
             st.markdown(f"**{trace.number(step)}. {step.name}** · " + t(f"inside.does_{does}", chunks_in=step.chunks_in, chunks_out=step.chunks_out))
-            st.code(json.dumps(step.first_chunks, ensure_ascii=False) if step.first_chunks else t("inside.no_chunks"), language=None)
+            st.code(chunk_line(step.first_chunks) if step.first_chunks else t("inside.no_chunks"), language=None)
             for child in trace.children(step):
                 st.caption(f"└ {trace.number(child)}. {child.name} · " + t("inside.does_passthrough", chunks_out=child.chunks_out))
 
@@ -90,7 +93,8 @@ if last is not None:
         with st.expander(t("inside.answer"), icon="💬"):
             st.markdown(inert_markdown(trace.output))
     if model is not None and trace.ok:
-        st.info(t("inside.lesson", share=trace.share(model)), icon="💡")
+        before_model_ms = sum(step.duration_s for step in trace.top_level() if step.end_s <= model.start_s) * 1000
+        st.info(t("inside.lesson", share=trace.share(model), before_ms=before_model_ms), icon="💡")
 
 with st.expander(t("inside.code_title"), icon="🧑‍💻"):
     st.code(TRACE_CODE, language="python")
