@@ -34,6 +34,9 @@ def test_the_page_traces_one_call_and_shows_the_four_steps(monkeypatch: pytest.M
     shown = texts(app)
     assert ("The model took" if language == "en" else "모델이 호출의") in shown
     assert "RunnablePassthrough" in shown  # the map's child is named under it
+    chunk_lines = [code.value for code in app.code if code.value.startswith("«")]
+    assert chunk_lines[0] == '«{"topic": "penguins"}»'  # what the map emitted: one dict
+    assert len(chunk_lines) == 3  # the map, the model and the parser streamed; the prompt did not
 
 
 def test_a_hostile_topic_stays_text(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -47,6 +47,9 @@ def test_an_imported_replay_is_selected_and_its_runs_are_labelled_replays(monkey
     assert record.provider == REPLAY_PROVIDER
     assert record.model == QUICK.label
     assert record.calls[0].output == "Penguin!"
+    from chains.timing import records_to_csv, records_to_json
+
+    assert f",{REPLAY_PROVIDER}," in records_to_csv([record]) and f'"provider": "{REPLAY_PROVIDER}"' in records_to_json([record])
 
 
 @pytest.mark.parametrize(
