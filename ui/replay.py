@@ -95,9 +95,9 @@ def _profile_label(profiles: dict[str, ReplayProfile]) -> Callable[[str], str]:
 def replay_controls() -> None:
     """The "replay a real model" expander under the simulator's settings."""
     profiles = available_profiles()
-    if st.session_state.get(REPLAY_KEY, OFF) not in profiles:
+    if st.session_state.get(REPLAY_KEY, OFF) not in (OFF, *profiles):  # a profile of a session that is gone
         st.session_state[REPLAY_KEY] = OFF
-    with st.expander(t("replay.title"), expanded=st.session_state[REPLAY_KEY] != OFF, icon="⏯️"):
+    with st.expander(t("replay.title"), expanded=st.session_state.get(REPLAY_KEY, OFF) != OFF, icon="⏯️"):
         st.selectbox(t("replay.choose"), [OFF, *profiles], key=REPLAY_KEY, format_func=_profile_label(profiles), help=t("replay.help"))
         chosen = profiles.get(st.session_state[REPLAY_KEY])
         if chosen is not None:
