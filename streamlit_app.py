@@ -19,6 +19,7 @@ navigation = st.navigation(
             st.Page("pages/batch.py", title=t("nav.batch"), icon="🧺", url_path="batch"),
             st.Page("pages/stream.py", title=t("nav.stream"), icon="🌊", url_path="stream"),
             st.Page("pages/async_modes.py", title=t("nav2.async"), icon="🔀", url_path="async"),
+            st.Page("pages/inside.py", title=t("inside.nav_title"), icon="🔬", url_path="inside"),
         ],
         t("nav.measure"): [
             st.Page("pages/compare.py", title=t("nav.compare"), icon="📊", url_path="compare"),

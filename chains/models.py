@@ -13,6 +13,8 @@ from chains.quota import HostKeyMeter
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from chains.replay import ReplayProfile
+
 Provider = Literal["simulator", "openai", "compatible"]
 PROVIDERS: tuple[Provider, ...] = ("simulator", "openai", "compatible")
 
@@ -47,6 +49,7 @@ class ModelSettings:
         sim_interrupt_rate: Fraction of simulated streams that stop halfway.
         sim_max_in_flight: The simulated provider's concurrency cap, or ``None``.
         sim_min_output_tokens: Make simulated replies at least this long, or ``None``.
+        sim_replay: A recorded real model's timing and text for the simulator to replay, or ``None``.
     """
 
     provider: Provider = "simulator"
@@ -65,6 +68,7 @@ class ModelSettings:
     sim_interrupt_rate: float = 0.0
     sim_max_in_flight: int | None = None
     sim_min_output_tokens: int | None = None
+    sim_replay: ReplayProfile | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def simulator(cls, profile: str = DEFAULT_PROFILE, **overrides: object) -> ModelSettings:
@@ -90,6 +94,13 @@ class ModelSettings:
     def is_simulated(self) -> bool:
         """True for the built-in simulator."""
         return self.provider == "simulator"
+
+    @property
+    def record_provider(self) -> str:
+        """The provider written on run records: ``replay`` when the simulator replays a recording."""
+        from chains.replay import REPLAY_PROVIDER
+
+        return REPLAY_PROVIDER if self.is_simulated and self.sim_replay is not None else self.provider
 
 
 @dataclass(frozen=True)
@@ -188,6 +199,7 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
             interrupt_rate=settings.sim_interrupt_rate,
             max_in_flight=settings.sim_max_in_flight,
             min_output_tokens=settings.sim_min_output_tokens,
+            replay=settings.sim_replay,
         )
     from langchain_openai import ChatOpenAI
 

@@ -89,6 +89,9 @@ class SimulatedChatModel(BaseChatModel):
     interrupt_rate: float = 0.0
     max_in_flight: int | None = None
     min_output_tokens: int | None = None
+    #: A ``chains.replay.ReplayProfile``: when set, each call replays a recorded call's
+    #: tokens, time to first token and inter-token delays (no jitter) instead of writing a joke.
+    replay: Any = Field(default=None, exclude=True)
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _in_flight: int = PrivateAttr(default=0)
@@ -124,6 +127,7 @@ class SimulatedChatModel(BaseChatModel):
             "tokens_per_s": self.tokens_per_s,
             "jitter": self.jitter,
             "seed": self.seed,
+            **({"replay": self.replay.name} if self.replay is not None else {}),
         }
 
     @property
@@ -159,6 +163,9 @@ class SimulatedChatModel(BaseChatModel):
         ttft = max(0.0, self.ttft_s * (1.0 + self.jitter * rng.gauss(0.0, 1.0)))
         ttft = max(ttft, self.ttft_s * 0.3)
         gaps = [max(0.0, mean_gap * (1.0 + self.jitter * rng.gauss(0.0, 1.0))) for _ in tokens[1:]]
+        if self.replay is not None:
+            recorded = self.replay.call_for(topic)
+            tokens, ttft, gaps = list(recorded.tokens), recorded.ttft_s, list(recorded.gaps_s)
         failure: SimulatedProviderError | None = None
         if rng.random() < self.failure_rate:
             failure = SimulatedRateLimitError(

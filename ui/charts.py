@@ -11,6 +11,8 @@ from ui.i18n import t
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from chains.steps import StepTrace
+
 
 #: One colour per mode on every chart. Red (``FAILURE_COLOUR``) means a failure, and nothing else.
 MODE_COLOURS: dict[str, str] = {
@@ -41,6 +43,8 @@ def _mode_label(record: RunRecord) -> str:
     label = t(f"modes.{record.mode}")
     if record.max_concurrency:
         label += f" (max_concurrency={record.max_concurrency})"
+    if record.provider == "replay":  # chains.replay.REPLAY_PROVIDER: a replay never passes for a live run
+        label += " · " + t("replay.chart_tag")
     return label
 
 
@@ -358,4 +362,101 @@ def runs_token_arrival(records: list[RunRecord], labels: list[str]) -> go.Figure
     figure.update_traces(line_shape="hv")
     figure.update_xaxes(rangemode="tozero")
     figure.update_layout(margin={"t": 50, "b": 10}, legend={"title": None})
+    return figure
+
+
+# ----------------------------------------------------------- the Inside page
+#: One colour per kind of step; the model keeps the streaming colour, since it is where the tokens come from.
+_STEP_COLOURS: dict[str, str] = {
+    "parallel": MODE_COLOURS["batch"],
+    "passthrough": MODE_COLOURS["abatch"],
+    "prompt": MODE_COLOURS["invoke"],
+    "model": MODE_COLOURS["stream"],
+    "parser": MODE_COLOURS["loop"],
+}
+
+
+def step_timeline(trace: StepTrace) -> go.Figure:
+    """The steps of one call on a time axis: one bar per runnable, the model's first token marked.
+
+    Rows go down in the order the steps started; a runnable inside another (the
+    map's ``RunnablePassthrough``) is indented under it. Each bar is labelled
+    with its duration and its share of the whole call. A step that never ended
+    (the call failed) is red.
+
+    Args:
+        trace: A ``chains.steps.StepTrace``.
+
+    Returns:
+        The figure.
+    """
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    rows = [f"{'└ ' * step.depth}{trace.number(step)}. {step.name}" for step in trace.steps]
+    whole = f"0. {trace.root_name or 'chain'}"
+    figure.add_trace(
+        go.Bar(
+            y=[whole],
+            x=[max(trace.total_s, 1e-4)],
+            base=[0.0],
+            orientation="h",
+            marker={"color": "rgba(127,127,127,0.35)"},
+            text=[f"{trace.total_s * 1000:.1f} ms"],
+            textposition="inside",
+            name=t("inside.chart_whole"),
+            hovertemplate=t("inside.chart_whole") + ": %{x:.4f} s<extra></extra>",
+        )
+    )
+    for row, step in zip(rows, trace.steps):
+        share = trace.share(step)
+        colour = _STEP_COLOURS.get(step.kind, _OTHER_MODE_COLOUR) if step.finished else FAILURE_COLOUR
+        figure.add_trace(
+            go.Bar(
+                y=[row],
+                # A step of a few microseconds still gets a visible sliver.
+                x=[max(step.duration_s, trace.total_s * 0.004, 1e-5)],
+                base=[step.start_s],
+                orientation="h",
+                marker={"color": colour},
+                text=[f"{step.duration_s * 1000:.1f} ms · {share:.0%}"],
+                textposition="outside" if share < 0.5 else "inside",
+                cliponaxis=False,
+                name=t(f"inside.kind_{step.kind}"),
+                customdata=[[step.start_s, step.end_s, step.duration_s * 1000, share, step.chunks_in, step.chunks_out]],
+                hovertemplate=(
+                    f"{t(f'inside.kind_{step.kind}')}<br>"
+                    f"{t('inside.col_start_ms')}: %{{customdata[0]:.4f}} s → %{{customdata[1]:.4f}} s<br>"
+                    f"{t('inside.col_duration_ms')}: %{{customdata[2]:.2f}} · %{{customdata[3]:.1%}}<br>"
+                    f"{t('inside.col_chunks_in')}: %{{customdata[4]}} · {t('inside.col_chunks_out')}: %{{customdata[5]}}"
+                    "<extra></extra>"
+                ),
+                showlegend=False,
+            )
+        )
+    model = trace.model_step()
+    if model is not None and model.first_chunk_s is not None:
+        row = rows[trace.steps.index(model)]
+        figure.add_trace(
+            go.Scatter(
+                x=[model.first_chunk_s],
+                y=[row],
+                mode="markers+text",
+                marker={"symbol": "diamond", "size": 13, "color": FIRST_TOKEN_COLOUR},
+                text=[t("charts.first_token", seconds=model.first_chunk_s)],
+                textposition="top center",
+                textfont={"color": FIRST_TOKEN_COLOUR},
+                name=t("charts.first_token_name"),
+                hovertemplate=t("charts.first_token_name") + ": %{x:.3f} s<extra></extra>",
+            )
+        )
+    figure.update_yaxes(autorange="reversed", type="category", title=None, categoryorder="array", categoryarray=[whole, *rows])
+    figure.update_layout(
+        title=t("inside.chart_title"),
+        xaxis={"title": t("charts.seconds_from_start"), "rangemode": "tozero"},
+        barmode="overlay",
+        showlegend=False,
+        margin={"t": 50, "b": 10, "r": 60},
+        height=max(280, 110 + 44 * (len(rows) + 1)),
+    )
     return figure

@@ -18,7 +18,7 @@ import streamlit as st
 from langchain_core.runnables import Runnable
 
 from chains.joke import build_joke_chain
-from chains.models import HostKeyRefusedError, make_model
+from chains.models import HostKeyRefusedError, ModelSettings, make_model
 from chains.modes import RunMeta
 from chains.netguard import UnsafeURLError
 from chains.store import StoreError, StoreLimits, entry_id
@@ -126,11 +126,26 @@ def prepare_run(
         show_exception(exc, settings.api_key)
         return None
     secrets = tuple(secret for secret in (settings.api_key,) if secret)
-    # The deployment's model name is not shown to visitors: label its runs generically
-    # (also when a visitor's own key runs on it because the model field is empty).
+    provider, model = record_labels(settings, host)
+    return PreparedRun(chain=chain, meta=RunMeta(provider, model, secrets), topics=topics)
+
+
+def record_labels(settings: ModelSettings, host: Any) -> tuple[str, str]:
+    """The provider and model names written on the records of a run with ``settings``.
+
+    The deployment's model name is not shown to visitors: its runs are labelled
+    generically (also when a visitor's own key runs on it because the model field
+    is empty). A replay is labelled ``replay``.
+
+    Args:
+        settings: The run's model settings.
+        host: The deployment's configuration.
+
+    Returns:
+        ``(provider, model)`` as they appear on the run records.
+    """
     on_host_model = host.has_key and not settings.is_simulated and not str(st.session_state.get("model_name", "")).strip()
-    label = DEPLOYMENT_MODEL_LABEL if on_host_model else settings.model
-    return PreparedRun(chain=chain, meta=RunMeta(settings.provider, label, secrets), topics=topics)
+    return settings.record_provider, DEPLOYMENT_MODEL_LABEL if on_host_model else settings.model
 
 
 def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int) -> bool:
@@ -318,7 +333,7 @@ def show_run_label(record: RunRecord, text: str | None = None) -> None:
     topics = parse_topics(text).topics if text is not None else None
     ran = [call.topic for call in record.calls]
     changed_topics = topics is not None and topics[: len(ran)] != ran and topics != ran[: len(topics)]
-    if changed_topics or (settings.provider, settings.model) != (record.provider, record.model):
+    if changed_topics or record_labels(settings, read_host_config()) != (record.provider, record.model):
         st.info(t("store.inputs_changed"), icon="✏️")
 
 

@@ -21,6 +21,7 @@ from chains.netguard import same_endpoint
 from chains.profiles import DEFAULT_PROFILE, PROFILES, TYPICAL_JOKE_TOKENS, typical_joke_seconds
 from ui.host import HostConfig, host_key_meter, read_host_config
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
+from ui.replay import replay_controls, selected_replay
 
 SETTINGS_KEY = "_model_settings"
 HOST_KEY_IN_USE = "_uses_host_key"
@@ -117,6 +118,7 @@ def _simulator_controls() -> None:
         st.number_input(
             t("sidebar.max_in_flight"), min_value=0, max_value=64, step=1, key="sim_max_in_flight", help=t("sidebar.max_in_flight_help")
         )
+    replay_controls()
 
 
 def _remote_controls(host: HostConfig) -> None:
@@ -218,6 +220,7 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
     state = st.session_state
     provider = state["provider"]
     if provider == "simulator":
+        replay = selected_replay()
         model = ModelSettings.simulator(
             state["sim_profile"],
             sim_ttft_s=float(state["sim_ttft_s"]),
@@ -227,7 +230,8 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
             sim_failure_rate=float(state["sim_failure_rate"]),
             sim_interrupt_rate=float(state["sim_interrupt_rate"]),
             sim_max_in_flight=int(state["sim_max_in_flight"]) or None,
-            model=f"simulated-{state['sim_profile']}",
+            model=replay.label if replay is not None else f"simulated-{state['sim_profile']}",
+            sim_replay=replay,
         )
         return ActiveSettings(model=model, uses_host_key=False)
     typed_key = str(state.get("api_key") or state.get(TYPED_KEY) or "").strip()

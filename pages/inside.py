@@ -1,0 +1,100 @@
+"""Inside the chain: one call's steps on a timeline, from LangChain's own events."""
+
+import streamlit as st
+
+from chains.safe_text import inert_markdown
+from chains.steps import StepTrace, trace_steps
+from ui.charts import step_timeline
+from ui.errors import show_error_info
+from ui.i18n import t
+from ui.inputs import topics_input
+from ui.run import prepare_run
+
+LAST_TRACE = "inside_last_trace"
+TRACE_CODE = '''import asyncio
+
+async def trace(topic: str) -> None:
+    async for event in chain.astream_events(topic, version="v2"):
+        # on_chain_start / on_prompt_end / on_chat_model_stream / on_parser_stream ...
+        print(event["event"], event["name"], event["parent_ids"])
+
+asyncio.run(trace("ice cream"))'''
+
+
+def step_rows(trace: StepTrace) -> list[dict[str, object]]:
+    """One table row per step of the chain's sequence (previews are plain text in the table's cells)."""
+    return [
+        {
+            t("inside.col_step"): f"{trace.number(step)}. {step.name}",
+            t("inside.col_kind"): t(f"inside.kind_{step.kind}"),
+            t("inside.col_start_ms"): round(step.start_s * 1000, 2),
+            t("inside.col_duration_ms"): round(step.duration_s * 1000, 2),
+            t("inside.col_share"): f"{trace.share(step):.1%}",
+            t("inside.col_chunks_in"): step.chunks_in,
+            t("inside.col_chunks_out"): step.chunks_out,
+            t("inside.col_input"): step.input_preview,
+            t("inside.col_output"): step.output_preview,
+        }
+        for step in trace.top_level()
+    ]
+
+
+def chunk_line(chunks: list[str]) -> str:
+    """The first chunks on one line, each in «», line breaks shown as ↵ (for ``st.code``: plain text)."""
+    return " ".join(f"«{chunk}»".replace("\n", "↵") for chunk in chunks)
+
+
+st.title(t("inside.title"))
+st.markdown(t("inside.intro"))
+text = topics_input("inside", single=True)
+
+if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
+    prepared = prepare_run(text, max_topics=1)
+    if prepared is not None:
+        with st.spinner(t("inside.running", topic=inert_markdown(prepared.topics[0]))):
+            traced = trace_steps(prepared.chain, prepared.topics[0], secrets=prepared.meta.secrets)
+            st.session_state[LAST_TRACE] = (traced, prepared.meta.provider, prepared.meta.model)
+
+last = st.session_state.get(LAST_TRACE)
+if last is not None:
+    trace, provider, model_label = last
+    st.caption(t("inside.answered_by", provider=inert_markdown(provider), model=inert_markdown(model_label)))
+    if trace.error is not None:
+        st.warning(t("inside.failed"), icon="🧱")
+        show_error_info(trace.error)
+    model = trace.model_step()
+    columns = st.columns(4)
+    columns[0].metric(t("inside.metric_total"), f"{trace.total_s:.3f} s")
+    columns[1].metric(
+        t("inside.metric_model_share"), f"{trace.share(model):.1%}" if model else "—", help=t("inside.metric_model_share_help")
+    )
+    columns[2].metric(
+        t("inside.metric_first_token"),
+        f"{model.first_chunk_s:.3f} s" if model and model.first_chunk_s is not None else "—",
+        help=t("inside.metric_first_token_help"),
+    )
+    columns[3].metric(t("inside.metric_steps"), len(trace.top_level()))
+    with st.container(key="inside_timeline"):
+        st.plotly_chart(step_timeline(trace), key="step_timeline")
+
+    st.subheader(t("inside.table_title"))
+    st.dataframe(step_rows(trace), key="inside_steps", hide_index=True)
+
+    st.subheader(t("inside.chunks_title"))
+    with st.container(key="inside_chunks", border=True):
+        for step in trace.top_level():
+            does = step.kind if step.kind in ("parallel", "prompt", "model", "parser") else "other"
+            st.markdown(f"**{trace.number(step)}. {step.name}** · " + t(f"inside.does_{does}", chunks_in=step.chunks_in, chunks_out=step.chunks_out))
+            st.code(chunk_line(step.first_chunks) if step.first_chunks else t("inside.no_chunks"), language=None)
+            for child in trace.children(step):
+                st.caption(f"└ {trace.number(child)}. {child.name} · " + t("inside.does_passthrough", chunks_out=child.chunks_out))
+
+    if trace.output:
+        with st.expander(t("inside.answer"), icon="💬"):
+            st.markdown(inert_markdown(trace.output))
+    if model is not None and trace.ok:
+        before_model_ms = sum(step.duration_s for step in trace.top_level() if step.end_s <= model.start_s) * 1000
+        st.info(t("inside.lesson", share=trace.share(model), before_ms=before_model_ms), icon="💡")
+
+with st.expander(t("inside.code_title"), icon="🧑‍💻"):
+    st.code(TRACE_CODE, language="python")
