@@ -47,6 +47,7 @@ class ModelSettings:
         sim_interrupt_rate: Fraction of simulated streams that stop halfway.
         sim_max_in_flight: The simulated provider's concurrency cap, or ``None``.
         sim_min_output_tokens: Make simulated replies at least this long, or ``None``.
+        sim_shape: How a long simulated reply is laid out (``chains.jokes.REPLY_SHAPES``).
     """
 
     provider: Provider = "simulator"
@@ -65,6 +66,7 @@ class ModelSettings:
     sim_interrupt_rate: float = 0.0
     sim_max_in_flight: int | None = None
     sim_min_output_tokens: int | None = None
+    sim_shape: str = "paragraphs"
 
     @classmethod
     def simulator(cls, profile: str = DEFAULT_PROFILE, **overrides: object) -> ModelSettings:
@@ -188,6 +190,7 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
             interrupt_rate=settings.sim_interrupt_rate,
             max_in_flight=settings.sim_max_in_flight,
             min_output_tokens=settings.sim_min_output_tokens,
+            output_shape=settings.sim_shape,
         )
     from langchain_openai import ChatOpenAI
 
