@@ -283,3 +283,17 @@ def test_chunk_view_shows_every_chunk_once_in_order_in_even_groups() -> None:
     indexes = [int(index) for group in groups for index in group]
     assert indexes == list(range(count))
     assert all(len(group) % 2 == 0 for group in groups[:-1])
+
+
+def test_close_flushes_the_last_words_before_the_canonical_render() -> None:
+    text = answer("paragraph", 400)
+    recorder = Recorder()
+    view = LiveMarkdown(FakeContainer(recorder), clock=recorder.clock)
+    for piece in split_tokens(text):
+        view.append(piece)  # the clock stands still: only cuts and the first chunk render
+    last_word = text.split()[-1]
+    before = len(recorder.updates)
+    view.close()
+    flushed, canonical = recorder.updates[before:]
+    assert flushed.body.endswith(inert_markdown(last_word)) and len(flushed.body) < len(text) / 2
+    assert canonical.body == inert_markdown(text)

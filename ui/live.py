@@ -346,6 +346,12 @@ class LiveMarkdown:
         """Replace the live pieces with one canonical render of the whole text, at once and without the cursor."""
         self._closed = True
         _unregister(self)
+        if self.blocks_written:
+            # The last words first, in the small tail element: the browser shows them at once,
+            # before it re-lays out the whole answer in one element just below.
+            cursor, self._cursor = self._cursor, ""
+            self._render_tail(self._tail_text())
+            self._cursor = cursor
         final = inert_markdown(self.text) + (f"\n\n*{interrupted_note}*" if interrupted_note else "")
         if final.strip():
             self._root.markdown(final)
