@@ -57,7 +57,7 @@ STREAMING_CURSOR = "▌"
 CHUNK_MIN_INTERVAL_S = 0.2
 #: A chunk view's open group is written for good at this many chunks or bytes.
 CHUNKS_PER_GROUP = 64
-CHUNK_GROUP_BYTES = 600
+CHUNK_GROUP_BYTES = 300
 
 Clock = Callable[[], float]
 
