@@ -272,9 +272,10 @@ def test_chunk_view_bytes_stay_linear(tokens_per_s: float, separator: str | None
     assert slope((small_tokens, total_bytes(small)), (large_tokens, total_bytes(large))) <= 1.2
 
 
-def test_chunk_view_shows_every_chunk_once_in_order_in_even_groups() -> None:
+@pytest.mark.parametrize("tokens_per_s", [40, 55, 60, 65, 500])
+def test_chunk_view_shows_every_chunk_once_in_order_in_even_groups(tokens_per_s: float) -> None:
     text = answer("paragraphs", 600)
-    recorder, count = stream_into_chunks(text, 60)
+    recorder, count = stream_into_chunks(text, tokens_per_s)
     last_per_slot: dict[tuple[str, ...], str] = {}
     for update in recorder.updates:
         if update.kind == "html" and "<span" in update.body:
