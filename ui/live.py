@@ -18,9 +18,10 @@ So the open tail stays short (about ``SPLIT_AT_CHARS``) for any shape. Its
 refresh interval adapts: it grows with the tail's size (a bytes-per-second
 budget) and with the number of live views open in the server process (so a
 crowd of sessions sends fewer deltas each), and never exceeds
-``MAX_INTERVAL_S`` (at least 4 refreshes a second). ``close`` replaces all the
-pieces with one canonical ``st.markdown`` of the whole (inert) text, so the final
-rendering is exactly what ``st.markdown`` of the answer shows.
+``MAX_INTERVAL_S`` (at least 5 refreshes a second). ``close`` shows the last
+words at once, then replaces all the pieces with one canonical ``st.markdown``
+of the whole (inert) text, so the final rendering is exactly what
+``st.markdown`` of the answer shows.
 
 Model text is untrusted: every path that renders it as markdown goes through
 ``chains.safe_text.inert_markdown``.
@@ -54,7 +55,7 @@ SERVER_REFRESHES_PER_S = 400
 SPLIT_AT_CHARS = 320
 #: Shown after the text while it is still streaming (tests and benches strip it).
 STREAMING_CURSOR = "▌"
-#: The chunk view is the second view of a stream: its open group refreshes at most 5 times a second.
+#: The chunk view is the second view of a stream: its open group refreshes 5 times a second.
 CHUNK_MIN_INTERVAL_S = 0.2
 #: A chunk view's open group is written for good at this many chunks or bytes.
 CHUNKS_PER_GROUP = 64
