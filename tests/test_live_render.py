@@ -300,3 +300,11 @@ def test_close_flushes_the_last_words_before_the_canonical_render() -> None:
     flushed, canonical = recorder.updates[before:]
     assert flushed.body.endswith(inert_markdown(last_word)) and len(flushed.body) < len(text) / 2
     assert canonical.body == inert_markdown(text)
+
+
+def test_a_stray_asterisk_does_not_let_the_tail_grow_for_ever() -> None:
+    text = "A *stray star. " + "This sentence goes on. " * 400
+    recorder, view, count = stream_into_live(text, 60)
+    assert view.blocks_written >= 10
+    assert total_bytes(recorder) / count <= 100
+    assert recorder.updates[-1].body == inert_markdown(text)

@@ -124,7 +124,14 @@ def _starts_plainly(text: str) -> bool:
     return first.isalpha() or first in "\"'“‘(" or ("\uac00" <= first <= "\ud7a3")
 
 
-def safe_cut(block: str, min_chars: int = SPLIT_AT_CHARS // 2) -> int:
+#: How many of the latest candidate cuts ``safe_cut`` checks (an open span stays open for all of them).
+MAX_CUT_CANDIDATES = 8
+#: A block with no balanced cut is cut anyway (at a sentence or line end) beyond this: a stray ``*``
+#: must not make the tail, and its bytes, grow for ever. The final render shows it right.
+FORCE_CUT_CHARS = 4 * SPLIT_AT_CHARS
+
+
+def safe_cut(block: str, min_chars: int = SPLIT_AT_CHARS // 2, *, force: bool = False) -> int:
     """Where an open block (no blank line, not in a code fence) can be cut for good.
 
     The head ``block[:cut]`` and the rest render, as two markdown elements, the
@@ -136,6 +143,8 @@ def safe_cut(block: str, min_chars: int = SPLIT_AT_CHARS // 2) -> int:
     Args:
         block: The open block.
         min_chars: The shortest head worth its own element.
+        force: Cut even where an inline span may be open (only the live view can
+            differ; the final render is of the whole text).
 
     Returns:
         The cut position, or 0 when there is no safe cut.
@@ -147,7 +156,7 @@ def safe_cut(block: str, min_chars: int = SPLIT_AT_CHARS // 2) -> int:
     candidates: list[int] = [match.end() for match in re.finditer("\n", block)]
     if not in_list and not in_quote:
         candidates += [match.end() for match in _SENTENCE_END.finditer(block)]
-    for cut in sorted(set(candidates), reverse=True):
+    for cut in sorted(set(candidates), reverse=True)[:MAX_CUT_CANDIDATES]:
         if cut < min_chars:
             break
         rest = block[cut:]
@@ -161,7 +170,7 @@ def safe_cut(block: str, min_chars: int = SPLIT_AT_CHARS // 2) -> int:
             continue
         if block[cut - 1] == "\n" and block[: cut - 1].endswith(("  ", "\\")):
             continue  # a hard line break: keep it inside one element
-        if _inline_balanced(block[:cut]):
+        if force or _inline_balanced(block[:cut]):
             return cut
     return 0
 
@@ -324,7 +333,8 @@ class LiveMarkdown:
         if len(self._pending) < self._next_cut_try:
             return
         # The latest safe cut: inside the open block, else at its start (the last blank line).
-        inside = safe_cut(self._pending[self._block_start :], SPLIT_AT_CHARS // 2 if not self._block_start else 1)
+        block = self._pending[self._block_start :]
+        inside = safe_cut(block, SPLIT_AT_CHARS // 2 if not self._block_start else 1, force=len(block) > FORCE_CUT_CHARS)
         cut = self._block_start + inside
         if cut:
             self._write(self._pending[:cut])
