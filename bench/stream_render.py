@@ -14,8 +14,8 @@ naive one re-rendered on every token. For each run it measures:
   and from the click to that moment, against the goal TTFT + 100 ms;
 * **last lag**: from the model's last chunk to the moment the browser shows the
   whole answer (without the cursor);
-* **longest gap** between two visible changes while the model streams (the tail
-  must refresh at least 4 times a second: ≤ 250 ms plus one token's gap);
+
+
 * **bytes**: the payload of every websocket frame the browser received during the
   run (Chrome DevTools Protocol ``Network.webSocketFrameReceived``).
 
@@ -117,6 +117,7 @@ class Run:
     script_to_chunk_ms: float
     last_lag_ms: float
     longest_gap_ms: float
+    p95_gap_ms: float
     bytes: int
     frames: int
 
@@ -196,6 +197,7 @@ def measure(
         script_to_chunk_ms=first_chunk_ms - result["script_start"] * 1000,
         last_lag_ms=max(0.0, complete[0]["t"] - last_chunk_ms),
         longest_gap_ms=max(gaps, default=0.0),
+        p95_gap_ms=statistics.quantiles(gaps, n=20)[-1] if len(gaps) >= 2 else max(gaps, default=0.0),
         bytes=counter.bytes,
         frames=counter.frames,
     )
@@ -214,6 +216,7 @@ def median_run(runs: list[Run]) -> Run:
         script_to_chunk_ms=med(run.script_to_chunk_ms for run in runs),
         last_lag_ms=med(run.last_lag_ms for run in runs),
         longest_gap_ms=max(run.longest_gap_ms for run in runs),
+        p95_gap_ms=max(run.p95_gap_ms for run in runs),
         bytes=int(med(run.bytes for run in runs)),
         frames=int(med(run.frames for run in runs)),
     )
@@ -285,7 +288,7 @@ def print_tables(results: dict[Key, Run], sizes: list[int], repeats: int) -> Non
     sizes_header = " | ".join(f"{size:,} tokens" for size in sorted(sizes))
     print(
         f"| renderer | shape | tokens/s | {sizes_header} | B/token at {large:,} (goal ≤ 100) | log-log slope {small}→{large} (goal ≤ 1.2) | "
-        f"click → first visible (goal ≤ {goal_first:.0f} ms) | model's first chunk → visible | last chunk → all visible (goal ≤ 150 ms) | longest gap while streaming (goal ≤ 250 ms + a token + 50 ms) |"
+        f"click → first visible (goal ≤ {goal_first:.0f} ms) | model's first chunk → visible | last chunk → all visible (goal ≤ 150 ms) | gaps between visible changes while streaming: p95 / longest (goal ≤ 250 ms + a token + 50 ms) |"
     )
     print("| --- | --- | ---: |" + " ---: |" * len(sizes) + " ---: | ---: | ---: | ---: | ---: | ---: |")
     for renderer, shape, speed in keys:
@@ -300,11 +303,12 @@ def print_tables(results: dict[Key, Run], sizes: list[int], repeats: int) -> Non
         first_lag = max(run.first_lag_ms for run in runs)
         last = max(run.last_lag_ms for run in runs)
         gap = max(run.longest_gap_ms for run in runs)
+        gap_p95 = max(run.p95_gap_ms for run in runs)
         gap_goal = 250 + 1000 / speed + 50  # a token's gap, and 50 ms for the browser's own frames
         print(
             f"| {LABELS[renderer]} | {shape} | {speed:.0f} | {cells} | {per_token:.0f} {verdict(per_token <= 100)} | "
             f"{slope:.2f} {verdict(slope <= 1.2)} | {first:.0f} ms {verdict(first <= goal_first)} | {first_lag:.0f} ms | "
-            f"{last:.0f} ms {verdict(last <= 150)} | {gap:.0f} ms {verdict(gap <= gap_goal)} |"
+            f"{last:.0f} ms {verdict(last <= 150)} | {gap_p95:.0f} ms {verdict(gap_p95 <= gap_goal)} / {gap:.0f} ms {verdict(gap <= gap_goal)} |"
         )
 
 
