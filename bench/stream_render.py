@@ -14,8 +14,8 @@ naive one re-rendered on every token. For each run it measures:
   and from the click to that moment, against the goal TTFT + 100 ms;
 * **last lag**: from the model's last chunk to the moment the browser shows the
   whole answer (without the cursor);
-
-
+* **gaps** between two visible changes while the model streams, p95 and longest
+  (the tail must refresh at least 4 times a second: ≤ 250 ms plus one token's gap);
 * **bytes**: the payload of every websocket frame the browser received during the
   run (Chrome DevTools Protocol ``Network.webSocketFrameReceived``).
 
