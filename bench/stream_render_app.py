@@ -1,11 +1,14 @@
 """A one-stream Streamlit app for ``bench/stream_render.py`` (not part of the lab).
 
-Open it as ``/?renderer=live|write_stream|empty_every_token&tokens=1000&tps=500&ttft=0.3&run=ID``
-and press *start*. It streams the seed's chain on the simulator (no jitter) and
-renders the chunks into the container ``bench_output`` in one of three ways:
+Open it as ``/?renderer=live|chunks|write_stream|empty_throttled|empty_every_token&shape=paragraph&tokens=1000&tps=500&ttft=0.3&run=ID``
+and press *start*. It streams the seed's chain on the simulator (no jitter), with
+the answer laid out in ``shape`` (``chains.jokes.REPLY_SHAPES``), and renders the
+chunks into the container ``bench_output`` in one of these ways:
 
-* ``live``: ``ui.live.LiveMarkdown`` (append-only, throttled tail), as the Stream page does;
+* ``live``: ``ui.live.LiveMarkdown`` (append-only, adaptive tail), as the Stream page does;
+* ``chunks``: ``ui.live.ChunkView`` (the Stream page's chunk-boundary view, coloured spans);
 * ``write_stream``: ``st.write_stream``;
+* ``empty_throttled``: an ``st.empty()`` re-rendered with the whole text at most every 40 ms;
 * ``empty_every_token``: an ``st.empty()`` re-rendered with the whole text on every chunk.
 
 When ``$STREAM_BENCH_OUT`` is set, it writes ``$STREAM_BENCH_OUT/<run>.json`` after
@@ -32,25 +35,26 @@ import plotly.graph_objects  # noqa: E402,F401
 
 from chains.joke import build_joke_chain  # noqa: E402
 from chains.simulator import SimulatedChatModel  # noqa: E402
-from ui.live import LiveMarkdown  # noqa: E402
+from ui.live import ChunkView, LiveMarkdown  # noqa: E402
 
-RENDERERS = ("live", "write_stream", "empty_every_token")
+RENDERERS = ("live", "chunks", "write_stream", "empty_throttled", "empty_every_token")
 
 params = st.query_params
 renderer = params.get("renderer", "live")
 tokens = int(params.get("tokens", "1000"))
 tokens_per_s = float(params.get("tps", "500"))
 ttft_s = float(params.get("ttft", "0.3"))
+shape = params.get("shape", "paragraphs")
 run_id = "".join(c for c in params.get("run", "manual") if c.isalnum() or c in "-_") or "manual"
 
 st.title("Stream render bench")
-st.caption(f"renderer={renderer} · {tokens} tokens · {tokens_per_s:.0f} tokens/s · TTFT {ttft_s:.2f} s")
+st.caption(f"renderer={renderer} · shape={shape} · {tokens} tokens · {tokens_per_s:.0f} tokens/s · TTFT {ttft_s:.2f} s")
 
 if renderer not in RENDERERS:
     st.error(f"renderer must be one of {RENDERERS}")
 elif st.button("start", key="start"):
     script_start = time.time()
-    model = SimulatedChatModel(ttft_s=ttft_s, tokens_per_s=tokens_per_s, jitter=0.0, min_output_tokens=tokens)
+    model = SimulatedChatModel(ttft_s=ttft_s, tokens_per_s=tokens_per_s, jitter=0.0, min_output_tokens=tokens, output_shape=shape)
     chain = build_joke_chain(model)
     box = st.container(key="bench_output", border=True)
     chunk_times: list[float] = []
@@ -68,9 +72,24 @@ elif st.button("start", key="start"):
         for piece in chunks():
             live.append(piece)
         live.close()
+    elif renderer == "chunks":
+        view = ChunkView(box)
+        started = time.time()
+        for piece in chunks():
+            view.append(piece, time.time() - started)
+        view.close()
     elif renderer == "write_stream":
         with box:
             st.write_stream(chunks())
+    elif renderer == "empty_throttled":
+        slot = box.empty()
+        text, last = "", 0.0
+        for piece in chunks():
+            text += piece
+            if time.perf_counter() - last >= 0.04:
+                slot.markdown(text)
+                last = time.perf_counter()
+        slot.markdown(text)
     else:
         slot = box.empty()
         text = ""
@@ -82,6 +101,7 @@ elif st.button("start", key="start"):
     if out:
         result = {
             "renderer": renderer,
+            "shape": shape,
             "script_start": script_start,
             "chunk_times": chunk_times,
             "rendered": rendered,

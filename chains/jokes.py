@@ -82,28 +82,67 @@ def write_joke(topic: str, variant: int) -> str:
     return template.format(topic=_without_article(topic))
 
 
-def write_reply(topic: str, seed: int, min_tokens: int | None = None, count_tokens=None) -> str:
+#: The answer shapes the simulator can write (``write_reply(shape=...)``): how a
+#: long reply is laid out, which is what decides how much a live renderer resends.
+REPLY_SHAPES: tuple[str, ...] = ("paragraphs", "paragraph", "list", "code")
+
+
+def _shape_joke(joke: str, shape: str) -> str:
+    """Lay out one joke for ``shape`` (see ``REPLY_SHAPES``)."""
+    if shape == "paragraph":
+        return joke.replace("\n\n", " ")
+    if shape == "list":
+        return "- " + joke.replace("\n\n", " ")
+    if shape == "code":
+        question, _, punch_line = joke.partition("\n\n")
+        return f"print({question!r})\nprint({punch_line!r})"
+    return joke
+
+
+def _join_shaped(pieces: list[str], shape: str) -> str:
+    if shape == "paragraph":
+        return " ".join(pieces)
+    if shape in ("list", "code"):
+        body = "\n".join(pieces)
+        return f"```python\n{body}\n```" if shape == "code" else body
+    return "\n\n".join(pieces)
+
+
+def write_reply(
+    topic: str, seed: int, min_tokens: int | None = None, count_tokens=None, shape: str = "paragraphs"
+) -> str:
     """Write a reply of one joke, or of several jokes until ``min_tokens`` is reached.
 
     Args:
         topic: The topic.
         seed: Selects the first joke.
-        min_tokens: When set, append more jokes (as new paragraphs) until the reply
-            has at least this many tokens.
+        min_tokens: When set, append more jokes until the reply has at least this
+            many tokens.
         count_tokens: The token counter used with ``min_tokens``.
+        shape: How the jokes are laid out (``REPLY_SHAPES``): ``"paragraphs"``
+            (each joke its own paragraphs, the default), ``"paragraph"`` (one long
+            paragraph, no blank line), ``"list"`` (one long bulleted list) or
+            ``"code"`` (one long fenced Python code block).
 
     Returns:
         The reply text.
+
+    Raises:
+        ValueError: For an unknown ``shape``.
     """
+    if shape not in REPLY_SHAPES:
+        raise ValueError(f"unknown reply shape {shape!r}; expected one of {REPLY_SHAPES}")
     variant = zlib.crc32(f"{seed}:{topic}".encode("utf-8"))
-    reply = write_joke(topic, variant)
-    if not min_tokens or count_tokens is None:
-        return reply
-    paragraphs = [reply]
-    total = count_tokens(reply)
-    while total < min_tokens:
-        variant += 1
-        extra = write_joke(topic, variant)
-        paragraphs.append(extra)
-        total += count_tokens(extra) + 1
-    return "\n\n".join(paragraphs)
+    pieces = [_shape_joke(write_joke(topic, variant), shape)]
+    if min_tokens and count_tokens is not None:
+        total = count_tokens(pieces[0])
+        while total < min_tokens:
+            variant += 1
+            extra = _shape_joke(write_joke(topic, variant), shape)
+            pieces.append(extra)
+            total += count_tokens(extra) + 1
+        # The sum above is an estimate (a joint can merge tokens): top up until the whole reply is long enough.
+        while count_tokens(_join_shaped(pieces, shape)) < min_tokens:
+            variant += 1
+            pieces.append(_shape_joke(write_joke(topic, variant), shape))
+    return _join_shaped(pieces, shape)

@@ -50,6 +50,7 @@ class ModelSettings:
         sim_max_in_flight: The simulated provider's concurrency cap, or ``None``.
         sim_min_output_tokens: Make simulated replies at least this long, or ``None``.
         sim_replay: A recorded real model's timing and text for the simulator to replay, or ``None``.
+        sim_shape: How a long simulated reply is laid out (``chains.jokes.REPLY_SHAPES``).
     """
 
     provider: Provider = "simulator"
@@ -69,6 +70,7 @@ class ModelSettings:
     sim_max_in_flight: int | None = None
     sim_min_output_tokens: int | None = None
     sim_replay: ReplayProfile | None = field(default=None, repr=False, compare=False)
+    sim_shape: str = "paragraphs"
 
     @classmethod
     def simulator(cls, profile: str = DEFAULT_PROFILE, **overrides: object) -> ModelSettings:
@@ -200,6 +202,7 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
             max_in_flight=settings.sim_max_in_flight,
             min_output_tokens=settings.sim_min_output_tokens,
             replay=settings.sim_replay,
+            output_shape=settings.sim_shape,
         )
     from langchain_openai import ChatOpenAI
 

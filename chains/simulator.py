@@ -92,6 +92,7 @@ class SimulatedChatModel(BaseChatModel):
     #: A ``chains.replay.ReplayProfile``: when set, each call replays a recorded call's
     #: tokens, time to first token and inter-token delays (no jitter) instead of writing a joke.
     replay: Any = Field(default=None, exclude=True)
+    output_shape: str = "paragraphs"
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _in_flight: int = PrivateAttr(default=0)
@@ -157,7 +158,7 @@ class SimulatedChatModel(BaseChatModel):
         match = _TOPIC_IN_PROMPT.search(prompt.strip())
         topic = match.group("topic").strip() if match else prompt.strip()
         rng = random.Random(zlib.crc32(f"{self.seed}|{self.model_name}|{topic}".encode()))
-        text = _cut_at_stop(write_reply(topic, self.seed, self.min_output_tokens, count_tokens), stop)
+        text = _cut_at_stop(write_reply(topic, self.seed, self.min_output_tokens, count_tokens, self.output_shape), stop)
         tokens = split_tokens(text)
         mean_gap = 1.0 / self.tokens_per_s if self.tokens_per_s > 0 else 0.0
         ttft = max(0.0, self.ttft_s * (1.0 + self.jitter * rng.gauss(0.0, 1.0)))

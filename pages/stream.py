@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from chains.jokes import REPLY_SHAPES
 from chains.modes import RaceEvent, run_race, run_stream
 from chains.safe_text import inert_markdown
 from ui.charts import token_arrival
@@ -26,12 +27,15 @@ options = st.columns(2)
 chunk_style = options[0].radio(
     t("stream.chunk_style"), ["colour", "bang"], key="chunk_style", horizontal=True, format_func=option_labels("stream.chunk_style_")
 )
-length = "short"
+length, shape = "short", REPLY_SHAPES[0]
 if active_settings().model.is_simulated:
     length = options[1].radio(
         t("stream.length"), list(ANSWER_LENGTHS), key="answer_length", horizontal=True, format_func=option_labels("stream.length_")
     )
-overrides = {"sim_min_output_tokens": ANSWER_LENGTHS[length]}
+    shape = options[1].radio(
+        t("shapes.shape"), REPLY_SHAPES, key="answer_shape", horizontal=True, format_func=option_labels("shapes.shape_"), help=t("shapes.shape_help")
+    )
+overrides = {"sim_min_output_tokens": ANSWER_LENGTHS[length], "sim_shape": shape}
 
 stream_tab, race_tab = st.tabs([t("stream.tab_stream"), t("stream.tab_race")])
 

@@ -30,7 +30,7 @@ def widget(app: AppTest, kind: str, key: str) -> Any:
 
 #: page -> [(widget kind, key, chosen value)]; every value differs from the page's default.
 CHOICES: dict[str, list[tuple[str, str, Any]]] = {
-    "pages/stream.py": [("radio", "chunk_style", "bang"), ("radio", "answer_length", "long")],
+    "pages/stream.py": [("radio", "chunk_style", "bang"), ("radio", "answer_length", "long"), ("radio", "answer_shape", "code")],
     "pages/batch.py": [("toggle", "batch_with_loop", False), ("toggle", "batch_capped", True)],
     "pages/async_modes.py": [("slider", "abatch_max_concurrency", 5), ("toggle", "async_with_sync", False)],
     "pages/lab.py": [("slider", "sweep_k", 3), ("slider", "sweep_repeats", 2), ("toggle", "sweep_capped", True)],

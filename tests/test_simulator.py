@@ -292,3 +292,25 @@ def test_min_output_tokens_makes_long_replies_with_paragraphs(topic: str) -> Non
     assert all(paragraph.strip() for paragraph in paragraphs)
     short = fast_model(ttft_s=0.001, tokens_per_s=100000).invoke(ask(topic)).content
     assert count_tokens(short) < 60
+
+
+# -------------------------------------------------------------- answer shapes
+@pytest.mark.parametrize("topic", ["ice cream", "아이스크림"])
+def test_output_shapes_lay_out_the_same_jokes(topic: str) -> None:
+    def reply(shape: str) -> str:
+        model = fast_model(ttft_s=0.001, tokens_per_s=100000, min_output_tokens=300, output_shape=shape)
+        return model.invoke(ask(topic)).content
+
+    paragraph, listed, code = reply("paragraph"), reply("list"), reply("code")
+    assert "\n" not in paragraph and count_tokens(paragraph) >= 300
+    lines = listed.split("\n")
+    assert len(lines) >= 8 and all(line.startswith("- ") for line in lines)
+    assert code.startswith("```python\n") and code.endswith("\n```") and code.count("```") == 2
+    assert count_tokens(code) >= 300
+    # The default shape is unchanged: paragraphs separated by blank lines.
+    assert reply("paragraphs").count("\n\n") >= 8
+
+
+def test_unknown_output_shape_is_refused() -> None:
+    with pytest.raises(ValueError):
+        fast_model(output_shape="poem").invoke(ask("cats"))

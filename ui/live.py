@@ -1,31 +1,186 @@
-"""Live text that stays cheap for long streams.
+"""Live text that stays cheap for long streams, whatever shape the answer has.
 
-Every update of a Streamlit markdown element resends its whole text, so
-re-rendering a growing answer costs O(n²) bytes. ``LiveMarkdown`` only ever
-appends: text before a settled block boundary (a blank line outside a code
-fence) is written once into its own element, and only the open tail is
-re-rendered, at most once per ``min_interval_s``.
+Every update of a Streamlit element resends its whole text, so re-rendering a
+growing answer costs O(n²) bytes. ``LiveMarkdown`` only ever appends: settled
+pieces are written once into their own element, and only a short open tail is
+re-rendered. Once the tail is longer than ``SPLIT_AT_CHARS``, it is cut at its
+latest safe point, and the head is written for good:
+
+* at a blank line outside a code fence (the end of a block; short paragraphs
+  are written a few at a time, not one element each);
+* inside a long paragraph, at a sentence or line end where the inline markup
+  (code spans, emphasis, links, math) is balanced;
+* inside a long list or block quote, before a new item or quoted line;
+* inside a long fenced code block, after complete lines: the piece is closed
+  with the fence and the next piece reopens it with the same info string.
+
+So the open tail stays short (about ``SPLIT_AT_CHARS``) for any shape. Its
+refresh interval adapts: it grows with the tail's size (a bytes-per-second
+budget) and with the number of live views open in the server process (so a
+crowd of sessions sends fewer deltas each), and never exceeds
+``MAX_INTERVAL_S`` (at least 5 refreshes a second). ``close`` shows the last
+words at once, then replaces all the pieces with one canonical ``st.markdown``
+of the whole (inert) text, so the final rendering is exactly what
+``st.markdown`` of the answer shows.
+
+Model text is untrusted: every path that renders it as markdown goes through
+``chains.safe_text.inert_markdown``.
 """
 
 from __future__ import annotations
 
 import html
+import re
+import threading
 import time
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from chains.safe_text import inert_markdown
 
-DEFAULT_MIN_INTERVAL_S = 0.04
+#: The shortest refresh interval of an open tail (a small tail, a quiet server): 8 a second
+#: look smooth, and cost a third of the deltas of 40 ms. The first and the last chunk show at once.
+DEFAULT_MIN_INTERVAL_S = 0.125
+#: The longest: the tail refreshes at least 5 times a second (the goal is 4: this leaves room
+#: for a busy browser or server).
+MAX_INTERVAL_S = 0.2
+#: Bytes per second one view may spend re-sending its open tail (the interval grows with the tail).
+TAIL_BYTES_PER_S = 2_000
+#: What one delta costs besides its text (protobuf metadata), counted in the budget above.
+DELTA_OVERHEAD_BYTES = 100
+#: Tail refreshes per second that the whole server process aims at, over all open views.
+SERVER_REFRESHES_PER_S = 400
+#: An open piece longer than this is cut at its last safe boundary.
+SPLIT_AT_CHARS = 320
 #: Shown after the text while it is still streaming (tests and benches strip it).
 STREAMING_CURSOR = "▌"
+#: The chunk view is the second view of a stream: its open group refreshes 5 times a second.
+CHUNK_MIN_INTERVAL_S = 0.2
+#: A chunk view's open group is written for good at this many chunks or bytes.
 CHUNKS_PER_GROUP = 64
+CHUNK_GROUP_BYTES = 300
+
+Clock = Callable[[], float]
+
+# ------------------------------------------------------------------ the load
+_open_views: weakref.WeakSet[Any] = weakref.WeakSet()
+_open_views_lock = threading.Lock()
+
+
+def _register(view: Any) -> None:
+    with _open_views_lock:
+        _open_views.add(view)
+
+
+def _unregister(view: Any) -> None:
+    with _open_views_lock:
+        _open_views.discard(view)
+
+
+def open_view_count() -> int:
+    """How many live views (answers and chunk views, all sessions) are streaming now in this process."""
+    with _open_views_lock:
+        return len(_open_views)
+
+
+def refresh_interval(tail_bytes: int, min_interval_s: float = DEFAULT_MIN_INTERVAL_S, open_views: int | None = None) -> float:
+    """The time to wait between two refreshes of an open tail.
+
+    Args:
+        tail_bytes: The size of what a refresh sends.
+        min_interval_s: The interval for a small tail on a quiet server.
+        open_views: Live views streaming in this process (default: counted).
+
+    Returns:
+        ``min_interval_s`` grown by the tail's bytes-per-second budget and by the
+        server's refresh budget, at most ``MAX_INTERVAL_S``.
+    """
+    views = open_view_count() if open_views is None else open_views
+    by_bytes = (tail_bytes + DELTA_OVERHEAD_BYTES) / TAIL_BYTES_PER_S
+    by_load = views / SERVER_REFRESHES_PER_S
+    return min(MAX_INTERVAL_S, max(min_interval_s, by_bytes, by_load))
+
+
+# ------------------------------------------------------------- safe splits
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d{1,9}[.)])(?: |$)")
+_SENTENCE_END = re.compile(r"[.!?。！？](?:[\"'”’)\]]*) +")
+_WORD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+
+
+def _inline_balanced(piece: str) -> bool:
+    """True when no code span, emphasis, link or math span is left open in ``piece``."""
+    if piece.count("`") % 2 or piece.count("*") % 2 or piece.count("$") % 2 or piece.count("~~") % 2:
+        return False
+    if piece.count("[") != piece.count("]") or piece.count("(") != piece.count(")"):
+        return False
+    return len(_WORD_UNDERSCORE.findall(piece)) % 2 == 0
+
+
+def _starts_plainly(text: str) -> bool:
+    """True when ``text``, at the start of a block, is plain paragraph text (no list, heading, quote...)."""
+    first = text[:1]
+    return first.isalpha() or first in "\"'“‘(" or ("\uac00" <= first <= "\ud7a3")
+
+
+#: How many of the latest candidate cuts ``safe_cut`` checks (an open span stays open for all of them).
+MAX_CUT_CANDIDATES = 8
+#: A block with no balanced cut is cut anyway (at a sentence or line end) beyond this: a stray ``*``
+#: must not make the tail, and its bytes, grow for ever. The final render shows it right.
+FORCE_CUT_CHARS = 4 * SPLIT_AT_CHARS
+
+
+def safe_cut(block: str, min_chars: int = SPLIT_AT_CHARS // 2, *, force: bool = False) -> int:
+    """Where an open block (no blank line, not in a code fence) can be cut for good.
+
+    The head ``block[:cut]`` and the rest render, as two markdown elements, the
+    same words with the same inline formatting as the whole: the cut is at a
+    sentence or line end, the head leaves no inline span open, and the rest
+    starts as plain text (or, in a list or a quote, with a new item or quoted line).
+    Tables are never cut.
+
+    Args:
+        block: The open block.
+        min_chars: The shortest head worth its own element.
+        force: Cut even where an inline span may be open (only the live view can
+            differ; the final render is of the whole text).
+
+    Returns:
+        The cut position, or 0 when there is no safe cut.
+    """
+    first_line = block.lstrip(" ")
+    if first_line.startswith("|"):
+        return 0
+    in_list, in_quote = bool(_LIST_ITEM.match(first_line)), first_line.startswith(">")
+    candidates: list[int] = [match.end() for match in re.finditer("\n", block)]
+    if not in_list and not in_quote:
+        candidates += [match.end() for match in _SENTENCE_END.finditer(block)]
+    for cut in sorted(set(candidates), reverse=True)[:MAX_CUT_CANDIDATES]:
+        if cut < min_chars:
+            break
+        rest = block[cut:]
+        if not rest:
+            continue
+        if in_list and not _LIST_ITEM.match(rest):
+            continue
+        if in_quote and not rest.startswith(">"):
+            continue
+        if not in_list and not in_quote and not _starts_plainly(rest):
+            continue
+        if block[cut - 1] == "\n" and block[: cut - 1].endswith(("  ", "\\")):
+            continue  # a hard line break: keep it inside one element
+        if force or _inline_balanced(block[:cut]):
+            return cut
+    return 0
 
 
 def settled_split(text: str) -> tuple[str, str]:
-    """Split text into a settled head and an open tail.
+    """Split text into a settled head and an open tail at the last block boundary.
 
     The head ends at the last blank line that is outside a fenced code block; it
-    will not change however the text continues, so it can be rendered for good.
+    will not change however the text continues. (``LiveMarkdown`` does the same
+    incrementally, and cuts inside long blocks too.)
 
     Args:
         text: The text received so far.
@@ -33,82 +188,204 @@ def settled_split(text: str) -> tuple[str, str]:
     Returns:
         ``(head, tail)`` with ``head + tail == text``.
     """
-    in_fence = False
+    fence: str | None = None
     cut = 0
     position = 0
     for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith("```") or stripped.startswith("~~~"):
-            in_fence = not in_fence
+        fence = _next_fence_state(fence, line)
         position += len(line)
-        if not in_fence and not stripped and line.endswith("\n") and position < len(text):
+        if fence is None and not line.strip() and line.endswith("\n") and position < len(text):
             cut = position
     return text[:cut], text[cut:]
 
 
+def _next_fence_state(fence: str | None, line: str) -> str | None:
+    """The open fence marker after ``line`` (``None`` outside a fence)."""
+    match = _FENCE.match(line)
+    if fence is None:
+        return match.group(1) if match else None
+    stripped = line.strip()
+    if match and stripped.startswith(fence) and not stripped.strip(fence[0]):
+        return None
+    return fence
+
+
 class LiveMarkdown:
-    """Append-only, throttled live markdown inside a container.
+    """Append-only, adaptively throttled live markdown inside a container.
 
     Example:
         >>> live = LiveMarkdown(st.container())  # doctest: +SKIP
         >>> for chunk in chain.stream("ice cream"):  # doctest: +SKIP
         ...     live.append(chunk)
         >>> live.close()  # doctest: +SKIP
+
+    Attributes:
+        text: Everything appended so far.
+        blocks_written: How many settled pieces were written for good.
     """
 
-    def __init__(self, container: Any, *, min_interval_s: float = DEFAULT_MIN_INTERVAL_S, cursor: str = f" {STREAMING_CURSOR}") -> None:
-        """Prepare an empty tail slot in ``container``."""
-        self._container = container
+    def __init__(
+        self,
+        container: Any,
+        *,
+        min_interval_s: float = DEFAULT_MIN_INTERVAL_S,
+        cursor: str = f" {STREAMING_CURSOR}",
+        clock: Clock = time.perf_counter,
+    ) -> None:
+        """Prepare the view in ``container``: one slot that ``close`` fills with the canonical text."""
         self._min_interval_s = min_interval_s
         self._cursor = cursor
-        self._tail_slot = container.empty()
-        self._tail = ""
-        self._last_render = 0.0
+        self._clock = clock
+        self._root = container.empty()
+        self._box: Any = None
+        self._tail_slot: Any = None
+        self._last_render: float | None = None
+        self._closed = False
         self.text = ""
         self.blocks_written = 0
+        # The open piece: ``_pending`` (text not written yet), of which ``_line_start`` begins
+        # the incomplete last line; ``_fence`` is the open fence's marker and ``_opener`` its line.
+        self._pending = ""
+        self._line_start = 0
+        self._fence: str | None = None
+        self._opener = ""
+        self._settled_code = 0  # complete code lines at the start of _pending (in a fence)
+        self._block_start = 0  # where the open block starts in _pending (after its last blank line)
+        self._next_cut_try = SPLIT_AT_CHARS
+        _register(self)
 
+    # ------------------------------------------------------------ elements
+    def _slot(self) -> Any:
+        if self._box is None:
+            self._box = self._root.container()
+        if self._tail_slot is None:
+            self._tail_slot = self._box.empty()
+        return self._tail_slot
+
+    def _write(self, piece: str) -> None:
+        """Write a settled piece for good in the tail's slot, and open a new slot for the tail."""
+        if piece.strip():
+            self._slot().markdown(inert_markdown(piece))
+            self._tail_slot = None
+            self.blocks_written += 1
+        self._last_render = None  # show the new tail at once
+
+    # ------------------------------------------------------------- parsing
     def append(self, chunk: str) -> None:
-        """Add a chunk; render settled blocks at once and the tail when the throttle allows."""
-        if not chunk:
+        """Add a chunk; write what it settled, and refresh the tail when the interval allows."""
+        if not chunk or self._closed:
             return
         self.text += chunk
-        self._tail += chunk
-        head, tail = settled_split(self._tail)
-        if head:
-            self._tail_slot.markdown(inert_markdown(head))
-            self.blocks_written += 1
-            self._tail_slot = self._container.empty()
-            self._tail = tail
-            self._last_render = 0.0
-        now = time.perf_counter()
-        if now - self._last_render >= self._min_interval_s:
-            self._render_tail(inert_markdown(self._tail) + self._cursor)
-            self._last_render = now
+        self._pending += chunk
+        while True:
+            newline = self._pending.find("\n", self._line_start)
+            if newline < 0:
+                break
+            self._end_line(newline + 1)
+        self._cut_long_piece()
+        now = self._clock()
+        if self._last_render is not None:
+            tail_bytes = len(self._opener) + len(self._pending.encode())
+            if now - self._last_render < refresh_interval(tail_bytes, self._min_interval_s):
+                return
+        self._render_tail(self._tail_text())
+        self._last_render = now
+
+    def _end_line(self, end: int) -> None:
+        """Account for the complete line ``_pending[_line_start:end]``."""
+        line = self._pending[self._line_start : end]
+        if self._fence is not None:
+            self._fence = _next_fence_state(self._fence, line)
+            if self._fence is None:  # the closing fence: the whole code block is settled
+                self._write(self._opener + self._pending[:end])
+                self._reset_pending(end)
+            else:
+                self._settled_code = end
+                self._line_start = end
+            return
+        fence = _next_fence_state(None, line)
+        if fence is not None:  # a fence opens: the text before it is settled
+            self._write(self._pending[: self._line_start])
+            self._pending = self._pending[end:]
+            self._fence, self._opener = fence, line
+            self._line_start = self._settled_code = self._block_start = 0
+            self._next_cut_try = SPLIT_AT_CHARS
+        elif not line.strip():  # a blank line ends the block: a safe cut, taken once the tail is long
+            self._block_start = end
+            self._line_start = end
+        else:
+            self._line_start = end
+
+    def _reset_pending(self, end: int) -> None:
+        self._pending = self._pending[end:]
+        self._line_start = self._settled_code = self._block_start = 0
+        self._next_cut_try = SPLIT_AT_CHARS
+
+    def _cut_long_piece(self) -> None:
+        """Write the settled part of a long open piece, so that the tail stays short."""
+        if self._fence is not None:
+            if self._settled_code >= SPLIT_AT_CHARS:
+                self._write(f"{self._opener}{self._pending[: self._settled_code]}{self._fence}\n")
+                self._pending = self._pending[self._settled_code :]
+                self._line_start -= self._settled_code
+                self._settled_code = 0
+            return
+        if len(self._pending) < self._next_cut_try:
+            return
+        # The latest safe cut: inside the open block, else at its start (the last blank line).
+        block = self._pending[self._block_start :]
+        inside = safe_cut(block, SPLIT_AT_CHARS // 2 if not self._block_start else 1, force=len(block) > FORCE_CUT_CHARS)
+        cut = self._block_start + inside
+        if cut:
+            self._write(self._pending[:cut])
+            self._pending = self._pending[cut:]
+            self._line_start = max(0, self._line_start - cut)
+            self._block_start = 0
+            self._next_cut_try = SPLIT_AT_CHARS
+        else:  # look again once the piece has grown a little, not on every chunk
+            self._next_cut_try = len(self._pending) + SPLIT_AT_CHARS // 4
+
+    # ----------------------------------------------------------- rendering
+    def _tail_text(self) -> str:
+        body = self._opener + self._pending if self._fence is not None else self._pending
+        return inert_markdown(body) + self._cursor if body.strip() else ""
 
     def _render_tail(self, text: str) -> None:
-        if text.strip():
-            self._tail_slot.markdown(text)
+        if text:
+            self._slot().markdown(text)
 
     def close(self, *, interrupted_note: str | None = None) -> None:
-        """Render the final tail immediately, without the cursor."""
-        final = inert_markdown(self._tail) + (f"\n\n*{interrupted_note}*" if interrupted_note else "")
+        """Replace the live pieces with one canonical render of the whole text, at once and without the cursor."""
+        self._closed = True
+        _unregister(self)
+        if self.blocks_written:
+            # The last words first, in the small tail element: the browser shows them at once,
+            # before it re-lays out the whole answer in one element just below.
+            cursor, self._cursor = self._cursor, ""
+            self._render_tail(self._tail_text())
+            self._cursor = cursor
+        final = inert_markdown(self.text) + (f"\n\n*{interrupted_note}*" if interrupted_note else "")
         if final.strip():
-            self._tail_slot.markdown(final)
+            self._root.markdown(final)
         else:
-            self._tail_slot.empty()
+            self._root.empty()
 
 
 def chunk_html(index: int, text: str, t_s: float) -> str:
-    """One chunk as an HTML span whose colour alternates, so token boundaries show."""
-    shown = html.escape(text).replace("\n", "↵<br>").replace(" ", "&nbsp;") or "∅"
-    return f'<span class="chunk c{index % 2}" title="#{index} · {t_s * 1000:.0f} ms">{shown}</span>'
+    """One chunk as an HTML span; ``CHUNK_STYLE`` alternates the colours, so token boundaries show.
+
+    Spaces stay spaces (the style keeps them, and lets a line wrap there), so a
+    chunk costs about 30 bytes of markup.
+    """
+    shown = html.escape(text).replace("\n", "↵<br>") or "∅"
+    return f'<span title="#{index} · {t_s * 1000:.0f} ms">{shown}</span>'
 
 
 CHUNK_STYLE = """
 <style>
-.chunk{border-radius:3px;padding:0 1px;margin:0 1px 0 0;font-family:ui-monospace,monospace;font-size:0.9em;line-height:1.9}
-.chunk.c0{background:rgba(255,189,69,.35)}
-.chunk.c1{background:rgba(61,157,243,.30)}
+.chunks{overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:0.9em;line-height:1.9}
+.chunks span{white-space:pre-wrap;border-radius:3px;padding:0 1px;margin:0 1px 0 0;background:rgba(255,189,69,.35)}
+.chunks span:nth-child(even){background:rgba(61,157,243,.30)}
 </style>
 """
 
@@ -116,49 +393,77 @@ CHUNK_STYLE = """
 class ChunkView:
     """Shows every chunk as its own coloured span, like the seed's ``!!`` separators.
 
-    Chunks are grouped: a full group is written once and never touched again,
-    only the open group is re-rendered (throttled), so the bytes sent stay O(n).
+    Chunks are grouped: a full group (``CHUNKS_PER_GROUP`` chunks or
+    ``CHUNK_GROUP_BYTES``, always an even number so the colours keep alternating)
+    is written once, at a refresh, and never touched again; only the open group is re-rendered,
+    with the same adaptive interval as ``LiveMarkdown``, so the bytes sent stay O(n).
     """
 
-    def __init__(self, container: Any, *, separator: str | None = None, min_interval_s: float = DEFAULT_MIN_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        container: Any,
+        *,
+        separator: str | None = None,
+        min_interval_s: float = CHUNK_MIN_INTERVAL_S,
+        clock: Clock = time.perf_counter,
+    ) -> None:
         """Prepare the view; with ``separator`` (for example ``"!!"``) chunks are shown as plain text."""
         self._container = container
         self._separator = separator
         self._min_interval_s = min_interval_s
+        self._clock = clock
         self._slot = container.empty()
         self._group: list[str] = []
-        self._last_render = 0.0
+        self._group_bytes = 0
+        self._last_render: float | None = None
+        self._dirty = False
         self.count = 0
         if separator is None:
             container.html(CHUNK_STYLE)
+        _register(self)
 
     def _render(self, slot: Any) -> None:
         if self._separator is not None:
             slot.code("".join(self._group), language=None, wrap_lines=True)
         else:
-            # <wbr> lets a long line break between chunks: the spans use &nbsp; and
-            # touch each other, so without it a line could not wrap and overflowed the box.
-            slot.html("<div>" + "<wbr>".join(self._group) + "</div>")
+            slot.html('<div class="chunks">' + "".join(self._group) + "</div>")
+        self._dirty = False
 
     def append(self, text: str, t_s: float) -> None:
         """Add one chunk."""
-        if self._separator is not None:
-            self._group.append(f"{self._separator}{text}")
-        else:
-            self._group.append(chunk_html(self.count, text, t_s))
+        piece = f"{self._separator}{text}" if self._separator is not None else chunk_html(self.count, text, t_s)
+        self._group.append(piece)
+        self._group_bytes += len(piece.encode())
+        self._dirty = True
         self.count += 1
-        if len(self._group) >= CHUNKS_PER_GROUP:
-            self._render(self._slot)
-            self._slot = self._container.empty()
-            self._group = []
-            self._last_render = 0.0
+        if len(self._group) >= CHUNKS_PER_GROUP:  # a fast stream: close the group at once
+            self._close_group()
             return
-        now = time.perf_counter()
-        if now - self._last_render >= self._min_interval_s:
-            self._render(self._slot)
+        now = self._clock()
+        if self._last_render is None or now - self._last_render >= refresh_interval(self._group_bytes, self._min_interval_s):
             self._last_render = now
+            if self._group_bytes >= CHUNK_GROUP_BYTES:  # full: its last render is also its first
+                self._close_group()
+            else:
+                self._render(self._slot)
+
+    def _close_group(self) -> None:
+        """Write the open group for good, and open a new one (shown at the next refresh).
+
+        A closed group has an even number of chunks, so that the colours keep
+        alternating across groups; an odd last chunk starts the next group.
+        """
+        carry = self._group[-1:] if len(self._group) % 2 else []
+        if carry:
+            self._group = self._group[:-1]
+        self._render(self._slot)
+        self._slot = self._container.empty()
+        self._group = carry
+        self._group_bytes = sum(len(piece.encode()) for piece in carry)
+        self._dirty = bool(carry)
 
     def close(self) -> None:
         """Render the open group immediately."""
-        if self._group:
+        _unregister(self)
+        if self._group and self._dirty:
             self._render(self._slot)

@@ -1,0 +1,310 @@
+"""The live renderer (ui/live.py) with a fake container that records every element update.
+
+No timing: a fake clock advances by one token's gap per chunk, and the tests
+assert on the updates, their bytes and the final text, which do not depend on speed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from chains.jokes import REPLY_SHAPES
+from chains.safe_text import inert_markdown
+from chains.simulator import SimulatedChatModel
+from chains.tokens import split_tokens
+from ui import live as live_module
+from ui.live import (
+    MAX_INTERVAL_S,
+    ChunkView,
+    LiveMarkdown,
+    refresh_interval,
+    safe_cut,
+    settled_split,
+)
+
+#: What one delta costs on the websocket besides its text (protobuf metadata, measured ≈ 60–90 bytes).
+DELTA_OVERHEAD = 100
+
+
+@dataclass
+class Update:
+    path: tuple[str, ...]
+    kind: str
+    body: str
+    t: float
+
+    @property
+    def bytes(self) -> int:
+        return len(self.body.encode()) + DELTA_OVERHEAD
+
+
+@dataclass
+class Recorder:
+    """Every element update, in order, with the fake time it happened at."""
+
+    updates: list[Update] = field(default_factory=list)
+    now: float = 0.0
+    slots: int = 0
+
+    def clock(self) -> float:
+        return self.now
+
+
+class FakeContainer:
+    """Stands in for a Streamlit container, an ``st.empty`` slot and its ``container()``."""
+
+    def __init__(self, recorder: Recorder, path: tuple[str, ...] = ()) -> None:
+        self.recorder, self.path = recorder, path
+
+    def _child(self, kind: str) -> FakeContainer:
+        self.recorder.slots += 1
+        return FakeContainer(self.recorder, (*self.path, f"{kind}{self.recorder.slots}"))
+
+    def empty(self) -> FakeContainer:
+        if self.path and self.path[-1].startswith("empty"):  # emptying a slot clears it
+            self._record("empty", "")
+        return self._child("empty")
+
+    def container(self) -> FakeContainer:
+        return self._child("box")
+
+    def _record(self, kind: str, body: str) -> None:
+        self.recorder.updates.append(Update(self.path, kind, body, self.recorder.now))
+
+    def markdown(self, body: str) -> None:
+        self._record("markdown", body)
+
+    def html(self, body: str) -> None:
+        self._record("html", body)
+
+    def code(self, body: str, **_: object) -> None:
+        self._record("code", body)
+
+
+def answer(shape: str, tokens: int, topic: str = "ice cream") -> str:
+    model = SimulatedChatModel(ttft_s=0, tokens_per_s=0, jitter=0, min_output_tokens=tokens, output_shape=shape)
+    return str(model.invoke(f"Tell me a short joke about {topic}").content)
+
+
+def stream_into_live(text: str, tokens_per_s: float) -> tuple[Recorder, LiveMarkdown, int]:
+    recorder = Recorder()
+    view = LiveMarkdown(FakeContainer(recorder), clock=recorder.clock)
+    pieces = split_tokens(text)
+    for piece in pieces:
+        recorder.now += 1 / tokens_per_s
+        view.append(piece)
+    view.close()
+    return recorder, view, len(pieces)
+
+
+def stream_into_chunks(text: str, tokens_per_s: float, separator: str | None = None) -> tuple[Recorder, int]:
+    recorder = Recorder()
+    view = ChunkView(FakeContainer(recorder), separator=separator, clock=recorder.clock)
+    pieces = split_tokens(text)
+    for piece in pieces:
+        recorder.now += 1 / tokens_per_s
+        view.append(piece, recorder.now)
+    view.close()
+    return recorder, len(pieces)
+
+
+def total_bytes(recorder: Recorder) -> int:
+    return sum(update.bytes for update in recorder.updates)
+
+
+def slope(small: tuple[int, int], large: tuple[int, int]) -> float:
+    """Log-log slope of bytes against tokens between two (tokens, bytes) points."""
+    return math.log(large[1] / small[1]) / math.log(large[0] / small[0])
+
+
+# ------------------------------------------------------------- LiveMarkdown
+@pytest.mark.parametrize("tokens_per_s", [60, 500])
+@pytest.mark.parametrize("shape", REPLY_SHAPES)
+def test_bytes_stay_linear_for_every_shape(shape: str, tokens_per_s: float) -> None:
+    small_recorder, _, small_tokens = stream_into_live(answer(shape, 250), tokens_per_s)
+    large_recorder, view, large_tokens = stream_into_live(answer(shape, 2000), tokens_per_s)
+    large_bytes = total_bytes(large_recorder)
+    assert large_bytes / large_tokens <= 100
+    assert slope((small_tokens, total_bytes(small_recorder)), (large_tokens, large_bytes)) <= 1.2
+    assert view.blocks_written >= 10  # the long answer was cut into pieces, whatever its shape
+
+
+@pytest.mark.parametrize("shape", REPLY_SHAPES)
+def test_final_render_is_the_whole_inert_text_in_one_element(shape: str) -> None:
+    text = answer(shape, 600)
+    recorder, _, _ = stream_into_live(text, 500)
+    final = recorder.updates[-1]
+    assert final.kind == "markdown" and final.body == inert_markdown(text)
+    assert len(final.path) == 1  # the view's root slot: it replaces every live piece
+    assert all(len(update.path) > 1 for update in recorder.updates[:-1])
+
+
+@pytest.mark.parametrize("shape", REPLY_SHAPES)
+def test_live_pieces_add_up_to_the_text(shape: str) -> None:
+    """Written pieces (each slot's last update) plus the tail show every word, in order, while streaming."""
+    text = answer(shape, 600)
+    recorder = Recorder()
+    view = LiveMarkdown(FakeContainer(recorder), cursor="", clock=recorder.clock)
+    for piece in split_tokens(text):
+        recorder.now += 0.01
+        view.append(piece)
+    shown: dict[tuple[str, ...], str] = {}
+    for update in recorder.updates:
+        shown[update.path] = update.body
+    fences = re.compile(r"^```(?:python)?\n?", re.MULTILINE)
+    live_words = fences.sub("", "".join(shown.values())).split()[:-1]  # the last word may be still arriving
+    assert live_words == fences.sub("", inert_markdown(text)).split()[: len(live_words)]
+    assert len(live_words) >= len(text.split()) * 0.9
+
+
+@pytest.mark.parametrize("tokens_per_s", [60, 500])
+def test_tail_refreshes_at_least_four_times_a_second_and_first_at_once(tokens_per_s: float) -> None:
+    recorder, _, _ = stream_into_live(answer("paragraph", 1000), tokens_per_s)
+    times = [update.t for update in recorder.updates]
+    assert times[0] == pytest.approx(1 / tokens_per_s)  # the first chunk shows at once
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert max(gaps) <= MAX_INTERVAL_S + 1 / tokens_per_s + 1e-9
+
+
+def test_close_shows_the_last_chunk_at_once() -> None:
+    recorder = Recorder()
+    view = LiveMarkdown(FakeContainer(recorder), clock=recorder.clock)
+    view.append("Hello")
+    view.append(" world")  # inside the interval: not shown yet
+    assert recorder.updates[-1].body.startswith("Hello ")
+    assert "world" not in recorder.updates[-1].body
+    view.close()
+    assert recorder.updates[-1].body == "Hello world"
+
+
+def test_interrupted_note_is_added_to_the_final_render() -> None:
+    recorder = Recorder()
+    view = LiveMarkdown(FakeContainer(recorder), clock=recorder.clock)
+    view.append("Half an answer")
+    view.close(interrupted_note="stopped")
+    assert recorder.updates[-1].body == "Half an answer\n\n*stopped*"
+
+
+def test_code_block_is_cut_into_closed_fences_with_the_same_language() -> None:
+    text = answer("code", 800)
+    recorder, _view, _ = stream_into_live(text, 500)
+    written = [update.body for update in recorder.updates[:-1] if update.body.endswith("```\n")]
+    assert len(written) >= 3
+    assert all(body.startswith("```python\n") and body.count("```") == 2 for body in written)
+
+
+def test_model_text_stays_inert_on_every_path() -> None:
+    sentence = "Look at this ![cat](http://evil.example/a.png) now. A <script>alert(1)</script> joke here. "
+    text = sentence * 60 + "\n\n```html\n" + "<img src=x onerror=alert(1)>\n" * 80 + "```\n"
+    recorder, view, _ = stream_into_live(text, 500)
+    assert view.blocks_written >= 5
+    for update in recorder.updates:
+        assert "![" not in update.body
+        assert "<script" not in update.body and "<img" not in update.body
+
+
+# ----------------------------------------------------------------- safe cuts
+@pytest.mark.parametrize(
+    "block",
+    [
+        "Some **bold words. And more** and then " * 6 + "x",
+        "Look at `code. with dots` here and " * 8 + "x",
+        "A [link. text](https://example.com/a. b) and " * 8 + "x",
+        "| a | b |\n|---|---|\n" + "| one. two | three. |\n" * 20,
+    ],
+)
+def test_safe_cut_never_opens_an_inline_span_or_cuts_a_table(block: str) -> None:
+    cut = safe_cut(block, min_chars=10)
+    if cut:
+        head = block[:cut]
+        assert head.count("`") % 2 == 0 and head.count("*") % 2 == 0 and head.count("[") == head.count("]")
+    if block.startswith("|"):
+        assert cut == 0
+
+
+def test_safe_cut_in_a_list_cuts_before_an_item() -> None:
+    block = "".join(f"- item {index}. It has two sentences. Really.\n" for index in range(20)) + "- open ite"
+    cut = safe_cut(block, min_chars=50)
+    assert cut > 0 and block[cut:].startswith("- ")
+
+
+def test_safe_cut_in_a_paragraph_cuts_after_a_sentence() -> None:
+    block = "This is one sentence. " * 30 + "And an open one"
+    cut = safe_cut(block, min_chars=100)
+    assert cut > 100 and block[:cut].endswith(". ") and block[cut:] == "And an open one"
+
+
+def test_settled_split_keeps_a_fence_open() -> None:
+    head, tail = settled_split("para\n\n```\ncode\n\nmore\n")
+    assert head == "para\n\n" and tail == "```\ncode\n\nmore\n"
+
+
+# ------------------------------------------------------- the adaptive interval
+def test_refresh_interval_grows_with_the_tail_and_the_load_but_never_past_a_quarter_second() -> None:
+    quiet = refresh_interval(100, open_views=1)
+    assert refresh_interval(300, open_views=1) > quiet
+    assert refresh_interval(100, open_views=80) > quiet
+    assert refresh_interval(10**6, open_views=10**4) == MAX_INTERVAL_S
+
+
+def test_open_views_are_counted_until_closed() -> None:
+    before = live_module.open_view_count()
+    recorder = Recorder()
+    views = [LiveMarkdown(FakeContainer(recorder)), ChunkView(FakeContainer(recorder))]
+    assert live_module.open_view_count() == before + 2
+    views[0].close()
+    views[1].close()
+    assert live_module.open_view_count() == before
+
+
+# ------------------------------------------------------------------ ChunkView
+@pytest.mark.parametrize("separator", [None, "!!"])
+@pytest.mark.parametrize("tokens_per_s", [60, 500])
+def test_chunk_view_bytes_stay_linear(tokens_per_s: float, separator: str | None) -> None:
+    small, small_tokens = stream_into_chunks(answer("paragraph", 250), tokens_per_s, separator)
+    large, large_tokens = stream_into_chunks(answer("paragraph", 2000), tokens_per_s, separator)
+    assert total_bytes(large) / large_tokens <= 100
+    assert slope((small_tokens, total_bytes(small)), (large_tokens, total_bytes(large))) <= 1.2
+
+
+@pytest.mark.parametrize("tokens_per_s", [40, 55, 60, 65, 500])
+def test_chunk_view_shows_every_chunk_once_in_order_in_even_groups(tokens_per_s: float) -> None:
+    text = answer("paragraphs", 600)
+    recorder, count = stream_into_chunks(text, tokens_per_s)
+    last_per_slot: dict[tuple[str, ...], str] = {}
+    for update in recorder.updates:
+        if update.kind == "html" and "<span" in update.body:
+            last_per_slot[update.path] = update.body
+    groups = [re.findall(r"<span title=\"#(\d+) ", body) for body in last_per_slot.values()]
+    indexes = [int(index) for group in groups for index in group]
+    assert indexes == list(range(count))
+    assert all(len(group) % 2 == 0 for group in groups[:-1])
+    sent = sum(update.body.count("<span") for update in recorder.updates)
+    assert sent <= 1.5 * count  # at a real model's speed a group is mostly written once, when it is full
+
+
+def test_close_flushes_the_last_words_before_the_canonical_render() -> None:
+    text = answer("paragraph", 400)
+    recorder = Recorder()
+    view = LiveMarkdown(FakeContainer(recorder), clock=recorder.clock)
+    for piece in split_tokens(text):
+        view.append(piece)  # the clock stands still: only cuts and the first chunk render
+    last_word = text.split()[-1]
+    before = len(recorder.updates)
+    view.close()
+    flushed, canonical = recorder.updates[before:]
+    assert flushed.body.endswith(inert_markdown(last_word)) and len(flushed.body) < len(text) / 2
+    assert canonical.body == inert_markdown(text)
+
+
+def test_a_stray_asterisk_does_not_let_the_tail_grow_for_ever() -> None:
+    text = "A *stray star. " + "This sentence goes on. " * 400
+    recorder, view, count = stream_into_live(text, 60)
+    assert view.blocks_written >= 10
+    assert total_bytes(recorder) / count <= 100
+    assert recorder.updates[-1].body == inert_markdown(text)
