@@ -114,10 +114,8 @@ class FrameCounter:
             return
         response = params.get("response", {})
         data = response.get("payloadData", "")
-        if response.get("opcode") == 2:  # binary (protobuf): base64 in the protocol
-            size = len(base64.b64decode(data)) if data else 0
-        else:
-            size = len(data.encode("utf-8"))
+        binary = response.get("opcode") == 2  # binary (protobuf): base64 in the protocol
+        size = (len(base64.b64decode(data)) if data else 0) if binary else len(data.encode("utf-8"))
         self.bytes += size
         self.frames += 1
 

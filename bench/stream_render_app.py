@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # The lab's process has these loaded once a chart was drawn; they make the heap
 # (and so any post-run garbage collection) as big as in the real app.
-import pandas  # noqa: E402,F401
-import plotly.graph_objects  # noqa: E402,F401
+import pandas  # noqa: F401
+import plotly.graph_objects  # noqa: F401
 
-from chains.joke import build_joke_chain  # noqa: E402
-from chains.simulator import SimulatedChatModel  # noqa: E402
-from ui.live import LiveMarkdown  # noqa: E402
+from chains.joke import build_joke_chain
+from chains.simulator import SimulatedChatModel
+from ui.live import LiveMarkdown
 
 RENDERERS = ("live", "write_stream", "empty_every_token")
 

@@ -95,7 +95,7 @@ def write_reply(topic: str, seed: int, min_tokens: int | None = None, count_toke
     Returns:
         The reply text.
     """
-    variant = zlib.crc32(f"{seed}:{topic}".encode("utf-8"))
+    variant = zlib.crc32(f"{seed}:{topic}".encode())
     reply = write_joke(topic, variant)
     if not min_tokens or count_tokens is None:
         return reply

@@ -26,9 +26,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -48,7 +48,7 @@ STOPPED_KIND = "stopped"
 """The ``error_kind`` of a call that a stopped run left unfinished."""
 
 
-class RunCancelled(GeneratorExit):  # noqa: N818 - it is a GeneratorExit, and named like one
+class RunCancelled(GeneratorExit):
     """Raised from a stopped run's callbacks to end its model streams at their next token.
 
     Closing a LangChain stream does not stop the model: ``chain.stream()`` catches
@@ -169,7 +169,7 @@ class _Run:
         self.max_concurrency = max_concurrency
         self.clock = RunClock()
         # Taken now: a RunRecord built at the end would otherwise stamp the finish time.
-        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.usage = UsageMetadataCallbackHandler()
         self.recorders = [CallRecorder(i, topic, self.clock) for i, topic in enumerate(self.topics)]
         self.finished: set[int] = set()
@@ -421,18 +421,14 @@ def run_stream(
 
 def _close_quietly(stream: Any) -> None:
     """Close a cancelled stream; the ``RunCancelled`` that ends it is expected."""
-    try:
+    with suppress(Exception, GeneratorExit):  # RunCancelled, or the model's own error on the way out
         stream.close()
-    except (Exception, GeneratorExit):  # noqa: BLE001, S110 - RunCancelled, or the model's own error on the way out
-        pass
 
 
 async def _aclose_quietly(stream: Any) -> None:
     """Close a cancelled async stream; the ``RunCancelled`` that ends it is expected."""
-    try:
+    with suppress(Exception, GeneratorExit):
         await stream.aclose()
-    except (Exception, GeneratorExit):  # noqa: BLE001, S110
-        pass
 
 
 def _record_chunk(run: _Run, index: int, text: str, on_chunk: OnChunk | None) -> None:
@@ -626,3 +622,4 @@ def time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
+

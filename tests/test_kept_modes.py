@@ -32,7 +32,7 @@ META = RunMeta(provider="simulator", model="simulated-test")
 TOPICS = ["cats", "dogs", "pizza", "robots"]
 
 
-class StopRun(BaseException):  # noqa: N818 - named like Streamlit's StopException, which it stands for
+class StopRun(BaseException):
     """Like Streamlit's StopException/RerunException: a BaseException, not an Exception."""
 
 

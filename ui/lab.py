@@ -8,7 +8,7 @@ loses nothing. ``pages/lab.py`` lays out the widgets and calls these.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from statistics import median
 from typing import Any
 
@@ -90,7 +90,7 @@ def new_sweep(prepared: PreparedRun, k: int, repeats: int, max_concurrency: int 
         # Every run of this sweep shares it: History shows the sweep as one entry.
         "group_id": "g" + uuid.uuid4().hex[:11],
         # What the results are labelled with: when, and on which model.
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "provider": prepared.meta.provider,
         "model": prepared.meta.model,
     }
@@ -239,7 +239,7 @@ def run_sweep(sweep: dict) -> None:
         )
         finished: list[int] = []
 
-        def on_call(call, n=n) -> None:
+        def on_call(call, n=n, finished=finished) -> None:
             # Every element update is a point where a click (Stop) can interrupt the script.
             finished.append(call.index)
             call_note.caption(t("lab.calls_done", done=len(finished), n=n))

@@ -38,7 +38,7 @@ def settled_split(text: str) -> tuple[str, str]:
     position = 0
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
-        if stripped.startswith("```") or stripped.startswith("~~~"):
+        if stripped.startswith(("```", "~~~")):
             in_fence = not in_fence
         position += len(line)
         if not in_fence and not stripped and line.endswith("\n") and position < len(text):
