@@ -623,3 +623,133 @@ def time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     result = fn()
     return time.perf_counter() - start, result
 
+
+# ------------------------------------------------------------------------ registry
+@dataclass(frozen=True)
+class Mode:
+    """One call mode: everything the app needs to run it, show it and explain it.
+
+    Attributes:
+        id: The stable id, stored in ``RunRecord.mode`` (``invoke``, ``batch``...).
+        runner: The function that runs it and returns a ``RunRecord`` (a coroutine function when ``is_async``).
+        is_async: Whether ``runner`` must be awaited (``asyncio.run`` in a Streamlit script).
+        code: The LangChain call shown in "Show the code".
+        colour: Its colour on every chart (never ``FAILURE_COLOUR``, which means a failure).
+    """
+
+    id: str
+    runner: Callable[..., Any]
+    is_async: bool
+    code: str
+    colour: str
+
+    @property
+    def label_key(self) -> str:
+        """The locale key of its short name (``modes.<id>``)."""
+        return f"modes.{self.id}"
+
+    @property
+    def table_keys(self) -> tuple[str, str, str]:
+        """The locale keys of its row in Home's table: input → output, how it runs, when to use it."""
+        return (f"house.{self.id}_io", f"house.{self.id}_how", f"house.{self.id}_when")
+
+
+def _mode_table(*modes: Mode) -> dict[str, Mode]:
+    return {mode.id: mode for mode in modes}
+
+
+MODES: dict[str, Mode] = _mode_table(
+    Mode(
+        id="invoke",
+        runner=run_invoke,
+        is_async=False,
+        colour="#7b61ff",
+        code='answer = chain.invoke("ice cream")',
+    ),
+    Mode(
+        id="loop",
+        runner=run_loop,
+        is_async=False,
+        colour="#ff8c42",
+        code='''answers = []
+for topic in ["ice cream", "chocolate", "vanilla"]:
+    answers.append(chain.invoke(topic))  # one after another: time grows linearly''',
+    ),
+    Mode(
+        id="batch",
+        runner=run_batch,
+        is_async=False,
+        colour="#3d9df3",
+        code='''topics = ["ice cream", "chocolate", "vanilla"]
+answers = chain.batch(topics, config={"max_concurrency": 8}, return_exceptions=True)
+
+# or, to use each answer as soon as it is ready:
+for index, answer in chain.batch_as_completed(topics, return_exceptions=True):
+    print(index, answer)''',
+    ),
+    Mode(
+        id="stream",
+        runner=run_stream,
+        is_async=False,
+        colour="#21a366",
+        code='''for chunk in chain.stream("ice cream"):
+    print(chunk, end="!!", flush=True)  # the seed's chunk separator''',
+    ),
+    Mode(
+        id="ainvoke",
+        runner=run_ainvoke,
+        is_async=True,
+        colour="#b3a4ff",
+        code='''import asyncio
+
+answer = asyncio.run(chain.ainvoke("ice cream"))''',
+    ),
+    Mode(
+        id="abatch",
+        runner=run_abatch,
+        is_async=True,
+        colour="#92c9f9",
+        code='''import asyncio
+
+answers = asyncio.run(chain.abatch(topics))                                 # all at once (gather)
+answers = asyncio.run(chain.abatch(topics, config={"max_concurrency": 2}))  # 2 at a time''',
+    ),
+    Mode(
+        id="astream",
+        runner=run_astream,
+        is_async=True,
+        colour="#8fd6ac",
+        code='''import asyncio
+
+async def stream_one(topic: str) -> str:
+    text = ""
+    async for chunk in chain.astream(topic):
+        text += chunk
+    return text
+
+async def stream_all(topics: list[str]) -> list[str]:
+    return await asyncio.gather(*(stream_one(topic) for topic in topics))
+
+answers = asyncio.run(stream_all(["ice cream", "chocolate", "vanilla"]))''',
+    ),
+)
+"""Every call mode, in the order the app teaches them. Adding a mode: a runner, an entry here,
+its strings (``modes.<id>`` and its ``house.<id>_*`` row) in both locale files, and at most one page."""
+
+
+def find_record(records: Sequence[RunRecord], mode: str, *, capped: bool | None = None) -> RunRecord | None:
+    """The first record of ``mode`` among ``records``, whatever their order or count.
+
+    Args:
+        records: The runs of one page run.
+        mode: A mode id.
+        capped: ``True`` for a run with ``max_concurrency`` set, ``False`` for one without it,
+            ``None`` for either.
+
+    Returns:
+        The record, or ``None`` when there is none (a run that was stopped early).
+    """
+    for record in records:
+        if record.mode == mode and (capped is None or bool(record.max_concurrency) == capped):
+            return record
+    return None

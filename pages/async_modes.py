@@ -6,6 +6,7 @@ import streamlit as st
 
 from chains.modes import (
     default_pool_size,
+    find_record,
     run_abatch,
     run_ainvoke,
     run_astream,
@@ -113,7 +114,7 @@ if stopped_runs(LAST_RUNS) is not None:
         show_stopped_runs(stopped_runs(LAST_RUNS))
 records = st.session_state.get(LAST_RUNS)
 if records:
-    astream = next(record for record in records if record.mode == "astream")
+    astream = find_record(records, "astream")
     with results_area:
         show_run_label(astream, text)
         if not shown_live:
@@ -124,8 +125,9 @@ if records:
                     with box:
                         show_call_error(call)
         sync = {record.mode: record for record in records if record.mode in ("invoke", "batch", "stream")}
-        ainvoke = next(record for record in records if record.mode == "ainvoke")
-        abatch_open, abatch_capped = (record for record in records if record.mode == "abatch")
+        ainvoke = find_record(records, "ainvoke")
+        abatch_open = find_record(records, "abatch", capped=False)
+        abatch_capped = find_record(records, "abatch", capped=True)
 
         st.subheader(t("async.compare_title"))
         pairs = st.columns(3)

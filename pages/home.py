@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.code import CHAIN_CODE
+from ui.code import CHAIN_CODE, modes_table
 from ui.i18n import t
 from ui.seed_post import seed_post_section
 
@@ -27,7 +27,7 @@ st.markdown(t("home.chain_text"))
 st.code(CHAIN_CODE, language="python")
 
 st.subheader(t("home.modes_title"))
-st.markdown(t("home.modes_table"))
+st.markdown(modes_table())
 st.subheader(t("home.why_title"))
 st.markdown(t("home.why_text"))
 st.caption(t("home.offline_note"))

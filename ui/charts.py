@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chains.modes import MODES
 from chains.timing import RunRecord
 from ui.i18n import t
 
@@ -13,15 +14,7 @@ if TYPE_CHECKING:
 
 
 #: One colour per mode on every chart. Red (``FAILURE_COLOUR``) means a failure, and nothing else.
-MODE_COLOURS: dict[str, str] = {
-    "invoke": "#7b61ff",
-    "loop": "#ff8c42",
-    "batch": "#3d9df3",
-    "stream": "#21a366",
-    "ainvoke": "#b3a4ff",
-    "abatch": "#92c9f9",
-    "astream": "#8fd6ac",
-}
+MODE_COLOURS: dict[str, str] = {mode.id: mode.colour for mode in MODES.values()}
 FAILURE_COLOUR = "#ff4b4b"
 FIRST_TOKEN_COLOUR = "#1f2937"
 _OTHER_MODE_COLOUR = "#7f7f7f"
@@ -29,7 +22,8 @@ _OTHER_MODE_COLOUR = "#7f7f7f"
 
 def mode_colour(mode: str) -> str:
     """The colour of ``mode`` on every chart (grey for an unknown mode, never red)."""
-    return MODE_COLOURS.get(mode, _OTHER_MODE_COLOUR)
+    registered = MODES.get(mode)
+    return registered.colour if registered else _OTHER_MODE_COLOUR
 
 
 def _colour_map(records: list[RunRecord], labels: list[str]) -> dict[str, str]:
