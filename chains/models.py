@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from chains.errors import AppGuardError, MissingKeyError
 from chains.netguard import DEFAULT_OPENAI_BASE_URL, check_base_url, origin_of, same_endpoint
 from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.quota import HostKeyMeter
@@ -123,8 +124,10 @@ class EgressPolicy:
         return (self.host_base_url or DEFAULT_OPENAI_BASE_URL, *self.allowed_base_urls)
 
 
-class HostKeyRefusedError(ValueError):
+class HostKeyRefusedError(AppGuardError, ValueError):
     """The host's key was about to be used where it is not allowed (another endpoint or model)."""
+
+    kind = "host_key_refused"
 
 
 _BOUND_HOST_KEYS: dict[str, str] = {}
@@ -171,7 +174,7 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
         A LangChain chat model.
 
     Raises:
-        ValueError: ``missing_key`` when OpenAI is chosen without a key.
+        MissingKeyError: When OpenAI is chosen without a key.
         HostKeyRefusedError: When the host's key would go to another endpoint or model.
         UnsafeURLError: When the base URL is refused (see ``chains.netguard``).
     """
@@ -197,7 +200,7 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
     key = settings.api_key
     if not key:
         if settings.provider == "openai":
-            raise ValueError("missing_key")
+            raise MissingKeyError(settings.provider)
         key = PLACEHOLDER_KEY
     check_base_url(settings.base_url, public=policy.public, allowed=policy.trusted_base_urls)
     if policy.host_key and key == policy.host_key:

@@ -26,6 +26,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr
 
+from chains.errors import StreamInterruptedError
 from chains.jokes import write_reply
 from chains.profiles import PROFILES, LatencyProfile
 from chains.tokens import count_tokens, split_tokens
@@ -50,7 +51,7 @@ class SimulatedRateLimitError(SimulatedProviderError):
     status_code = 429
 
 
-class SimulatedConnectionError(SimulatedProviderError):
+class SimulatedConnectionError(SimulatedProviderError, StreamInterruptedError):
     """The simulated connection dropped before the answer was complete."""
 
     status_code = 0

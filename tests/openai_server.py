@@ -82,7 +82,13 @@ REPLY_MARKER = "[test-server]"
 #:   content chunks and then the end of the HTTP body, with no ``finish_reason``
 #:   and no ``[DONE]`` (what a proxy that loses its upstream may do). A plain
 #:   request behaves as ``drop``.
-FAULTS: tuple[str, ...] = ("none", "401", "429", "500", "slow", "drop", "truncate")
+#: - ``corrupt``: a stream sends ``drop_after`` content chunks, then one event whose
+#:   JSON is cut in the middle (what a broken proxy or a bad byte may produce), then
+#:   ends the body. A plain request gets a complete HTTP body that is cut-off JSON.
+FAULTS: tuple[str, ...] = ("none", "401", "429", "500", "slow", "drop", "truncate", "corrupt")
+
+#: The event that the ``corrupt`` fault sends: valid SSE framing around JSON cut in the middle.
+CORRUPT_EVENT = b'data: {"id": "chatcmpl-test", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"cont\n\n'
 
 log = logging.getLogger("tests.openai_server")
 
@@ -417,6 +423,15 @@ class _Handler(BaseHTTPRequestHandler):
                 "total_tokens": prompt_tokens + len(tokens),
             },
         }
+        if fault == "corrupt":
+            data = json.dumps(body).encode("utf-8")[:-7]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            release()
+            self.wfile.write(data)
+            return
         if fault in ("drop", "truncate"):
             data = json.dumps(body).encode("utf-8")
             self.send_response(200)
@@ -465,7 +480,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._wait(owner.slow_s if fault == "slow" else owner.ttft_s):
             return
         self._write_chunk(event({"role": "assistant", "content": "", "refusal": None}))
-        cut = owner.drop_after if fault in ("drop", "truncate") else None
+        cut = owner.drop_after if fault in ("drop", "truncate", "corrupt") else None
         for position, token in enumerate(tokens):
             if position and self._wait(owner.token_delay_s):
                 return
@@ -473,6 +488,9 @@ class _Handler(BaseHTTPRequestHandler):
                 release()
                 if fault == "drop":
                     self._hang_up()
+                elif fault == "corrupt":
+                    self._write_chunk(CORRUPT_EVENT)
+                    self._write_chunk(b"")
                 else:
                     self._write_chunk(b"")  # A clean end of the HTTP body, but no finish_reason/[DONE].
                 return
@@ -542,7 +560,7 @@ class OpenAICompatibleServer:
         retry_after_s: The ``Retry-After`` value sent with a 429 (floats are accepted
             by the OpenAI SDK, which keeps tests fast).
         slow_s: How long the ``slow`` fault waits before the first token.
-        drop_after: Content chunks sent before ``drop``/``truncate`` cut a stream.
+        drop_after: Content chunks sent before ``drop``/``truncate``/``corrupt`` cut a stream.
         min_tokens: Pad replies to at least this many tokens, or ``None``.
         model: The model name served by ``/v1/models`` (requests may name any model).
         require_key: When set, any other bearer key gets a 401.
