@@ -24,8 +24,11 @@ from ui.history import run_name
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.live import LiveMarkdown
+from ui.navigation import route_through_entrypoint
 from ui.results import show_call
 from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
+
+route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
 LAST_RUNS = "async_last_runs"
 GRID_COLUMNS = 3

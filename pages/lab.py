@@ -34,7 +34,10 @@ from ui.lab import (
     sweep_caption,
     sweep_from_history,
 )
+from ui.navigation import route_through_entrypoint
 from ui.run import history, prepare_run
+
+route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
 DEFAULT_SETTINGS = {"sweep_k": 8, "sweep_repeats": 2, "sweep_capped": False, "sweep_max_concurrency": 4}
 

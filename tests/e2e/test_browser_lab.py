@@ -359,7 +359,7 @@ def test_history_csv_download_has_one_row_per_call(page: Any, warm_app: str, tmp
     assert_no_exception(page)
 
     # The sidebar's link keeps the session (a new page load would start an empty one).
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=EN["nav2"]["history"]).click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=EN["nav"]["history"]).click()
     playwright_expect()(page.locator("h1").first).to_have_text(EN["history"]["title"], timeout=30_000)
     wait_for_idle(page)
     assert_no_exception(page)
