@@ -23,7 +23,6 @@ import asyncio
 import copy
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -606,22 +605,6 @@ async def run_astream(
     with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool_size=len(topic_list)):
         await asyncio.gather(*(consume(i) for i in range(len(topic_list))))
     return run.record(run.clock.now(), retries, pool_size=len(topic_list))
-
-
-def run_async(coro: Any) -> Any:
-    """Run a coroutine on a fresh event loop in the current thread and return its result.
-
-    Streamlit's script thread has no running loop, so this is ``asyncio.run``;
-    callbacks inside the coroutine therefore run in the script thread.
-    """
-    return asyncio.run(coro)
-
-
-def time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """Return ``(seconds, result)`` of ``fn()``, timed with ``perf_counter``."""
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 # ------------------------------------------------------------------------ registry

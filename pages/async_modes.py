@@ -1,5 +1,6 @@
 """Async: ainvoke, abatch and astream on an event loop in the script thread, next to their sync twins."""
 
+import asyncio
 import math
 
 import streamlit as st
@@ -10,12 +11,12 @@ from chains.modes import (
     run_abatch,
     run_ainvoke,
     run_astream,
-    run_async,
     run_batch,
     run_invoke,
     run_stream,
 )
 from chains.safe_text import inert_markdown
+from chains.sweep import expected_batch_waves
 from chains.topics import parse_topics
 from ui.charts import call_timeline, wall_time_bars
 from ui.code import show_code
@@ -78,15 +79,15 @@ if run_clicked:
         steps = []
         if with_sync:
             steps.append(("invoke", lambda: run_invoke(chain, first, meta=meta, on_stopped=kept)))
-        # Each run_async is asyncio.run: a fresh event loop in this (the script's) thread.
-        steps.append(("ainvoke", lambda: run_async(run_ainvoke(chain, first, meta=meta, on_stopped=kept))))
+        # Each asyncio.run is a fresh event loop in this (the script's) thread.
+        steps.append(("ainvoke", lambda: asyncio.run(run_ainvoke(chain, first, meta=meta, on_stopped=kept))))
         if with_sync:
             steps.append(("batch", lambda: run_batch(chain, topics, meta=meta, on_stopped=kept)))
-        steps.append(("abatch", lambda: run_async(run_abatch(chain, topics, meta=meta, on_stopped=kept))))
+        steps.append(("abatch", lambda: asyncio.run(run_abatch(chain, topics, meta=meta, on_stopped=kept))))
         steps.append(
             (
                 f"abatch (max_concurrency={max_concurrency})",
-                lambda: run_async(run_abatch(chain, topics, max_concurrency=max_concurrency, meta=meta, on_stopped=kept)),
+                lambda: asyncio.run(run_abatch(chain, topics, max_concurrency=max_concurrency, meta=meta, on_stopped=kept)),
             )
         )
         if with_sync:
@@ -103,7 +104,7 @@ if run_clicked:
             lives = [LiveMarkdown(box) for box in astream_grid(topics)]
             # on_chunk runs inside the coroutine, on the event loop, which is this script thread.
             record = keeper.keep(
-                run_async(
+                asyncio.run(
                     run_astream(chain, topics, meta=meta, on_chunk=lambda index, piece, _: lives[index].append(piece), on_stopped=kept)
                 )
             )
@@ -156,7 +157,7 @@ if records:
             if "stream" in sync:
                 st.metric(t("async.m_stream"), f"{sync['stream'].wall_s:.2f} s")
             st.metric(t("async.m_astream", n=astream.n), f"{astream.wall_s:.2f} s")
-        waves = -(-abatch_capped.n // (abatch_capped.max_concurrency or 1))
+        waves = expected_batch_waves(abatch_capped.n, abatch_capped.max_concurrency or 1)
         st.info(
             t(
                 "async.lesson",

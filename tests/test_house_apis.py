@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from chains.joke import build_joke_chain
 from chains.models import ModelSettings, make_model
-from chains.modes import RunMeta, run_abatch, run_async, run_batch, run_stream
+from chains.modes import RunMeta, run_abatch, run_batch, run_stream
 from tests.openai_server import OpenAICompatibleServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ def test_retries_are_counted_per_call_from_the_requests(openai_server: OpenAICom
 
 def test_async_retries_are_counted_too(openai_server: OpenAICompatibleServer, fake_api_key: str) -> None:
     openai_server.set_fault("429", times=1, match="bats")
-    record = run_async(run_abatch(_chain(openai_server, fake_api_key, max_retries=1), ["cats", "bats"], meta=RunMeta()))
+    record = asyncio.run(run_abatch(_chain(openai_server, fake_api_key, max_retries=1), ["cats", "bats"], meta=RunMeta()))
     assert [call.retries for call in record.calls] == [0, 1]
     assert openai_server.requests_total == 3
 

@@ -6,6 +6,7 @@ same test, never absolute tight times: the test machine may have two noisy cores
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import threading
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,6 @@ from chains.modes import (
     run_abatch,
     run_ainvoke,
     run_astream,
-    run_async,
     run_batch,
     run_invoke,
     run_loop,
@@ -141,10 +141,10 @@ def test_loop_reports_each_call_in_order() -> None:
 # ---------------------------------------------------------------------- async
 def test_abatch_concurrency_follows_max_concurrency() -> None:
     chain = build_joke_chain(model())
-    reference = statistics.median(run_async(run_ainvoke(chain, f"reference {i}", meta=META)).wall_s for i in range(3))
+    reference = statistics.median(asyncio.run(run_ainvoke(chain, f"reference {i}", meta=META)).wall_s for i in range(3))
 
-    wide = run_async(run_abatch(chain, TOPICS8, max_concurrency=8, meta=META))
-    narrow = run_async(run_abatch(chain, [f"{topic} again" for topic in TOPICS8], max_concurrency=2, meta=META))
+    wide = asyncio.run(run_abatch(chain, TOPICS8, max_concurrency=8, meta=META))
+    narrow = asyncio.run(run_abatch(chain, [f"{topic} again" for topic in TOPICS8], max_concurrency=2, meta=META))
 
     assert wide.error_count == 0 and narrow.error_count == 0
     assert wide.wall_s < 1.6 * reference, (wide.wall_s, reference)
@@ -154,16 +154,16 @@ def test_abatch_concurrency_follows_max_concurrency() -> None:
 
 def test_abatch_without_max_concurrency_is_unbounded() -> None:
     sim = fast()
-    record = run_async(run_abatch(build_joke_chain(sim), TOPICS8, meta=META))
+    record = asyncio.run(run_abatch(build_joke_chain(sim), TOPICS8, meta=META))
     assert record.pool_size == 8
     assert sim.peak_in_flight == 8
 
 
 def test_astream_streams_several_topics_concurrently() -> None:
     chain = build_joke_chain(model())
-    single = run_async(run_astream(chain, "reference topic", meta=META))
+    single = asyncio.run(run_astream(chain, "reference topic", meta=META))
     streamed: dict[int, list[str]] = {}
-    record = run_async(
+    record = asyncio.run(
         run_astream(
             chain,
             ["cats", "고양이", "coffee"],
@@ -183,7 +183,7 @@ def test_astream_streams_several_topics_concurrently() -> None:
 
 
 def test_astream_accepts_a_single_topic_string() -> None:
-    record = run_async(run_astream(build_joke_chain(fast()), "고양이", meta=META))
+    record = asyncio.run(run_astream(build_joke_chain(fast()), "고양이", meta=META))
     assert record.n == 1
     assert record.calls[0].topic == "고양이"
     assert "고양이" in record.calls[0].output
@@ -219,7 +219,7 @@ def test_interrupted_stream_is_marked_and_keeps_its_partial_text() -> None:
 
 
 def test_interrupted_astream_is_marked_too() -> None:
-    record = run_async(run_astream(build_joke_chain(fast(interrupt_rate=1.0)), ["cats", "dogs"], meta=META))
+    record = asyncio.run(run_astream(build_joke_chain(fast(interrupt_rate=1.0)), ["cats", "dogs"], meta=META))
     for call in record.calls:
         assert call.interrupted and call.error_kind == "interrupted"
         assert call.output
@@ -246,11 +246,11 @@ def _run_mode(mode: str) -> RunRecord:
     if mode == "stream":
         return run_stream(chain, "cats", meta=META)
     if mode == "ainvoke":
-        return run_async(run_ainvoke(chain, "cats", meta=META))
+        return asyncio.run(run_ainvoke(chain, "cats", meta=META))
     if mode == "abatch":
-        return run_async(run_abatch(chain, topics, max_concurrency=4, meta=META))
+        return asyncio.run(run_abatch(chain, topics, max_concurrency=4, meta=META))
     if mode == "astream":
-        return run_async(run_astream(chain, topics, meta=META))
+        return asyncio.run(run_astream(chain, topics, meta=META))
     raise AssertionError(mode)
 
 
@@ -278,7 +278,7 @@ def test_partial_failure_keeps_the_other_results(runner: str) -> None:
     elif runner == "loop":
         record = run_loop(chain, TOPICS8, meta=META)
     else:
-        record = run_async(run_abatch(chain, TOPICS8, max_concurrency=8, meta=META))
+        record = asyncio.run(run_abatch(chain, TOPICS8, max_concurrency=8, meta=META))
     failed = [call for call in record.calls if call.error]
     succeeded = [call for call in record.calls if call.ok]
     assert failed, "expected some simulated 429s"

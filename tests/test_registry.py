@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 from dataclasses import replace
@@ -9,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from chains.joke import build_joke_chain
-from chains.modes import MODES, Mode, RunMeta, find_record, run_async
+from chains.modes import MODES, Mode, RunMeta, find_record
 from chains.simulator import SimulatedChatModel
 from chains.timing import RunRecord
 from ui.charts import FAILURE_COLOUR, MODE_COLOURS, mode_colour, wall_time_bars
@@ -64,8 +65,8 @@ def test_a_mode_added_to_the_registry_alone_shows_up(monkeypatch: pytest.MonkeyP
 def test_find_record_does_not_depend_on_the_order_or_count_of_records() -> None:
     chain = build_joke_chain(SimulatedChatModel(ttft_s=0.0, tokens_per_s=10_000.0, jitter=0.0, seed=1))
     meta = RunMeta()
-    capped = run_async(MODES["abatch"].runner(chain, ["a", "b"], max_concurrency=1, meta=meta))
-    open_ = run_async(MODES["abatch"].runner(chain, ["a", "b"], meta=meta))
+    capped = asyncio.run(MODES["abatch"].runner(chain, ["a", "b"], max_concurrency=1, meta=meta))
+    open_ = asyncio.run(MODES["abatch"].runner(chain, ["a", "b"], meta=meta))
     invoke = MODES["invoke"].runner(chain, "a", meta=meta)
     for records in ([capped, invoke, open_], [open_, capped], [invoke, capped, open_, open_]):
         assert find_record(records, "abatch", capped=True) is capped

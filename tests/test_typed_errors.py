@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from chains.budget import BudgetExceededError
 from chains.errors import APP_GUARD_KINDS, AppGuardError, MissingKeyError, StreamInterruptedError, classify_error
 from chains.joke import build_joke_chain
 from chains.models import HostKeyRefusedError, ModelSettings, make_model
-from chains.modes import RunMeta, run_astream, run_async, run_invoke, run_stream
+from chains.modes import RunMeta, run_astream, run_invoke, run_stream
 from chains.netguard import UnsafeURLError
 from chains.quota import QuotaExceededError
 from chains.simulator import SimulatedConnectionError
@@ -101,7 +102,7 @@ def test_a_corrupt_chunk_mid_stream_keeps_the_text_and_counts_as_interrupted(
 def test_a_corrupt_chunk_in_astream_is_interrupted_too(openai_server: OpenAICompatibleServer, fake_api_key: str) -> None:
     openai_server.set_fault("corrupt")
     openai_server.drop_after = 2
-    record = run_async(run_astream(_compatible_chain(openai_server, fake_api_key), ["cats", "owls"]))
+    record = asyncio.run(run_astream(_compatible_chain(openai_server, fake_api_key), ["cats", "owls"]))
     assert [call.error_kind for call in record.calls] == ["interrupted", "interrupted"]
     assert all(call.interrupted and call.output for call in record.calls)
 
