@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
 from langchain_core.runnables import Runnable  # noqa: E402
 
 from chains.joke import build_joke_chain  # noqa: E402
-from chains.jokes import write_reply  # noqa: E402
+from chains.joke_book import write_reply  # noqa: E402
 from chains.models import ModelSettings, make_model  # noqa: E402
 from chains.modes import RunMeta, run_batch, run_invoke, run_stream  # noqa: E402
 from chains.tokens import split_tokens  # noqa: E402

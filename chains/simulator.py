@@ -27,7 +27,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field, PrivateAttr
 
 from chains.errors import StreamInterruptedError
-from chains.jokes import write_reply
+from chains.joke_book import write_reply
 from chains.profiles import PROFILES, LatencyProfile
 from chains.tokens import count_tokens, split_tokens
 

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from chains.joke import JOKE_PROMPT, build_joke_chain
-from chains.jokes import write_joke
+from chains.joke_book import write_joke
 from chains.modes import (
     RunMeta,
     run_abatch,
