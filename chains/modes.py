@@ -720,6 +720,17 @@ answers = asyncio.run(stream_all(["ice cream", "chocolate", "vanilla"]))''',
 its strings (``modes.<id>`` and its ``house.<id>_*`` row) in both locale files, and at most one page."""
 
 
+def run_title(record: RunRecord, name: str | None = None) -> str:
+    """A run's mode, with ``max_concurrency`` when it was set: ``abatch (max_concurrency=2)``.
+
+    Args:
+        record: The run.
+        name: The mode's name to show (a translated label); its id by default.
+    """
+    title = name if name is not None else record.mode
+    return title + (f" (max_concurrency={record.max_concurrency})" if record.max_concurrency else "")
+
+
 def find_record(records: Sequence[RunRecord], mode: str, *, capped: bool | None = None) -> RunRecord | None:
     """The first record of ``mode`` among ``records``, whatever their order or count.
 

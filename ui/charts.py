@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chains.modes import MODES
+from chains.modes import MODES, run_title
 from chains.timing import RunRecord
 from ui.i18n import t
 
@@ -32,10 +32,7 @@ def _colour_map(records: list[RunRecord], labels: list[str]) -> dict[str, str]:
 
 
 def _mode_label(record: RunRecord) -> str:
-    label = t(f"modes.{record.mode}")
-    if record.max_concurrency:
-        label += f" (max_concurrency={record.max_concurrency})"
-    return label
+    return run_title(record, t(f"modes.{record.mode}"))
 
 
 def wall_time_bars(records: list[RunRecord]) -> go.Figure:

@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from chains.profiles import typical_joke_seconds
 from chains.sweep import (
     SWEEP_MODES,
     SweepState,
@@ -23,7 +24,6 @@ from chains.sweep import (
     sweep_to_frame,
 )
 from chains.timing import CallTiming
-from chains.tokens import count_tokens
 from ui.charts import sweep_chart
 from ui.i18n import t
 from ui.run import PreparedRun, history, start_keeping
@@ -32,8 +32,6 @@ from ui.sidebar import active_settings
 SWEEP_KEY = "lab_sweep"
 START_KEY = "_lab_start_requested"
 SETTINGS_KEY = "_lab_settings"
-
-TYPICAL_JOKE = "What did the chocolate say to the impatient user?\n\nHold on, I'm still streaming!"
 
 
 def request_start() -> None:
@@ -74,7 +72,7 @@ def seconds_per_call() -> float | None:
     if measured:
         return median(measured)
     if settings.is_simulated:
-        return settings.sim_ttft_s + count_tokens(TYPICAL_JOKE) / settings.sim_tokens_per_s
+        return typical_joke_seconds(settings.sim_ttft_s, settings.sim_tokens_per_s)
     return None
 
 
