@@ -186,7 +186,7 @@ class SimulatedChatModel(BaseChatModel):
             with self._lock:
                 self._in_flight -= 1
 
-    def _metadata(self, plan: _CallPlan, finished: bool) -> dict[str, Any]:
+    def _metadata(self, finished: bool) -> dict[str, Any]:
         metadata: dict[str, Any] = {"model_name": self.model_name}
         if finished:
             metadata["finish_reason"] = "stop"
@@ -203,7 +203,7 @@ class SimulatedChatModel(BaseChatModel):
         return AIMessage(
             content="".join(plan.tokens),
             usage_metadata=self._usage(plan, len(plan.tokens)),
-            response_metadata=self._metadata(plan, finished=True),
+            response_metadata=self._metadata(finished=True),
         )
 
     def _final_chunk(self, plan: _CallPlan, emitted: int, finished: bool) -> ChatGenerationChunk:
@@ -211,7 +211,7 @@ class SimulatedChatModel(BaseChatModel):
             message=AIMessageChunk(
                 content="",
                 usage_metadata=self._usage(plan, emitted),
-                response_metadata=self._metadata(plan, finished),
+                response_metadata=self._metadata(finished),
             )
         )
 

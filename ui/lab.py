@@ -178,22 +178,12 @@ def show_sweep_results(sweep: SweepState) -> None:
     with st.expander(t("lab.table"), expanded=False):
         st.dataframe(summary_to_frame(summary), hide_index=True, key="sweep_summary")
     download_row = st.container(horizontal=True)
-    download_row.download_button(
-        t("lab.download_points"),
-        data=sweep_to_frame(points).to_csv(index=False),
-        file_name="sweep_points.csv",
-        mime="text/csv",
-        key="sweep_csv",
-        icon="📄",
-        on_click="ignore",
+    downloads = (
+        ("lab.download_points", sweep_to_frame(points), "sweep_points.csv", "sweep_csv", "📄"),
+        ("lab.download_summary", summary_to_frame(summary), "sweep_summary.csv", "sweep_summary_csv", "📈"),
     )
-    download_row.download_button(
-        t("lab.download_summary"),
-        data=summary_to_frame(summary).to_csv(index=False),
-        file_name="sweep_summary.csv",
-        mime="text/csv",
-        key="sweep_summary_csv",
-        icon="📈",
-        on_click="ignore",
-    )
+    for label_key, frame, file_name, key, icon in downloads:
+        download_row.download_button(
+            t(label_key), data=frame.to_csv(index=False), file_name=file_name, mime="text/csv", key=key, icon=icon, on_click="ignore"
+        )
     st.caption(t("lab.in_history"))
