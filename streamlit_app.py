@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.i18n import t
+from ui.navigation import app_pages, routed, sections
 from ui.sidebar import render_sidebar
 from ui.store import keep_run_set_in_url, show_store_notice
 
@@ -11,21 +11,7 @@ keep_run_set_in_url()  # a page switch drops the query string; a reload needs ru
 show_store_notice()  # once: a bad run_set link, or runs kept in memory only
 render_sidebar()
 
-navigation = st.navigation(
-    {
-        t("nav.learn"): [
-            st.Page("pages/home.py", title=t("nav.home"), icon="🏠", url_path="home", default=True),
-            st.Page("pages/invoke.py", title=t("nav.invoke"), icon="1️⃣", url_path="invoke"),
-            st.Page("pages/batch.py", title=t("nav.batch"), icon="🧺", url_path="batch"),
-            st.Page("pages/stream.py", title=t("nav.stream"), icon="🌊", url_path="stream"),
-            st.Page("pages/async_modes.py", title=t("nav2.async"), icon="🔀", url_path="async"),
-            st.Page("pages/inside.py", title=t("inside.nav_title"), icon="🔬", url_path="inside"),
-        ],
-        t("nav.measure"): [
-            st.Page("pages/compare.py", title=t("nav.compare"), icon="📊", url_path="compare"),
-            st.Page("pages/lab.py", title=t("nav2.lab"), icon="🧪", url_path="lab"),
-            st.Page("pages/history.py", title=t("nav2.history"), icon="🗂️", url_path="history"),
-        ],
-    }
-)
-navigation.run()
+pages = app_pages()
+navigation = st.navigation(sections(pages))
+with routed(pages):
+    navigation.run()

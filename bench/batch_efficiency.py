@@ -46,7 +46,7 @@ if str(ROOT) not in sys.path:
 from langchain_core.runnables import Runnable  # noqa: E402
 
 from chains.joke import build_joke_chain  # noqa: E402
-from chains.jokes import write_reply  # noqa: E402
+from chains.joke_book import write_reply  # noqa: E402
 from chains.models import ModelSettings, make_model  # noqa: E402
 from chains.modes import RunMeta, run_batch, run_invoke, run_loop  # noqa: E402
 from chains.simulator import PROFILES  # noqa: E402

@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ if str(ROOT) not in sys.path:
 from langchain_core.runnables import Runnable  # noqa: E402
 
 from chains.joke import build_joke_chain  # noqa: E402
-from chains.jokes import write_reply  # noqa: E402
+from chains.joke_book import write_reply  # noqa: E402
 from chains.models import ModelSettings, make_model  # noqa: E402
 from chains.modes import RunMeta, run_batch, run_invoke, run_stream  # noqa: E402
 from chains.tokens import split_tokens  # noqa: E402
@@ -113,7 +114,7 @@ def measure(profile: str, repeats: int) -> dict[str, dict[str, Samples]]:
             for name in order:
                 chain = build_joke_chain(make_model(settings))  # fresh: identical sleeps every time
                 mode_topics = topics if mode == "batch" else topics[:1]
-                wall, cpu = timed(lambda: variants[name](mode, chain, mode_topics))
+                wall, cpu = timed(partial(variants[name], mode, chain, mode_topics))
                 samples[mode][name].wall.append(wall)
                 samples[mode][name].cpu.append(cpu)
     return samples

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chains.joke import build_joke_chain  # noqa: E402
-from chains.models import ModelSettings, make_model  # noqa: E402
-from chains.seed_post import SEED_POST_PROFILE, SEED_POST_SECONDS, SEED_POST_SEED, compare_with_the_post, run_seed_post  # noqa: E402
+from chains.joke import build_joke_chain
+from chains.models import ModelSettings, make_model
+from chains.seed_post import SEED_POST_PROFILE, SEED_POST_SECONDS, SEED_POST_SEED, compare_with_the_post, run_seed_post
 
 
 def main() -> None:

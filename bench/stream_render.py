@@ -3,7 +3,7 @@
 Starts ``bench/stream_render_app.py`` under ``streamlit run`` (with the project's
 ``.streamlit/config.toml``), opens it in headless Chromium (Playwright, Debian's
 ``/usr/bin/chromium``) and streams the simulator (TTFT 0.3 s, no jitter) at 500 and
-at 60 tokens/s, with its answer laid out in each shape of ``chains.jokes.REPLY_SHAPES``
+at 60 tokens/s, with its answer laid out in each shape of ``chains.joke_book.REPLY_SHAPES``
 (many short paragraphs, one long paragraph, one long list, one long fenced code
 block), into each renderer: ``ui.live.LiveMarkdown`` and ``ui.live.ChunkView`` by
 default; ``--renderer`` adds ``st.write_stream``, a throttled ``st.empty()`` or a
@@ -66,7 +66,7 @@ from tests.e2e.helpers import (  # noqa: E402
 )
 
 APP = ROOT / "bench" / "stream_render_app.py"
-from chains.jokes import REPLY_SHAPES  # noqa: E402
+from chains.joke_book import REPLY_SHAPES  # noqa: E402
 
 RENDERERS = ("live", "chunks", "write_stream", "empty_throttled", "empty_every_token")
 DEFAULT_RENDERERS = ("live", "chunks")
@@ -135,10 +135,8 @@ class FrameCounter:
             return
         response = params.get("response", {})
         data = response.get("payloadData", "")
-        if response.get("opcode") == 2:  # binary (protobuf): base64 in the protocol
-            size = len(base64.b64decode(data)) if data else 0
-        else:
-            size = len(data.encode("utf-8"))
+        binary = response.get("opcode") == 2  # binary (protobuf): base64 in the protocol
+        size = (len(base64.b64decode(data)) if data else 0) if binary else len(data.encode("utf-8"))
         self.bytes += size
         self.frames += 1
 

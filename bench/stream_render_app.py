@@ -2,7 +2,7 @@
 
 Open it as ``/?renderer=live|chunks|write_stream|empty_throttled|empty_every_token&shape=paragraph&tokens=1000&tps=500&ttft=0.3&run=ID``
 and press *start*. It streams the seed's chain on the simulator (no jitter), with
-the answer laid out in ``shape`` (``chains.jokes.REPLY_SHAPES``), and renders the
+the answer laid out in ``shape`` (``chains.joke_book.REPLY_SHAPES``), and renders the
 chunks into the container ``bench_output`` in one of these ways:
 
 * ``live``: ``ui.live.LiveMarkdown`` (append-only, adaptive tail), as the Stream page does;
@@ -30,12 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # The lab's process has these loaded once a chart was drawn; they make the heap
 # (and so any post-run garbage collection) as big as in the real app.
-import pandas  # noqa: E402,F401
-import plotly.graph_objects  # noqa: E402,F401
+import pandas  # noqa: F401
+import plotly.graph_objects  # noqa: F401
 
-from chains.joke import build_joke_chain  # noqa: E402
-from chains.simulator import SimulatedChatModel  # noqa: E402
-from ui.live import ChunkView, LiveMarkdown  # noqa: E402
+from chains.joke import build_joke_chain
+from chains.simulator import SimulatedChatModel
+from ui.live import ChunkView, LiveMarkdown
 
 RENDERERS = ("live", "chunks", "write_stream", "empty_throttled", "empty_every_token")
 

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chains.errors import AppGuardError
+
 DEFAULT_MAX_CALLS = 30
 """Calls one session may make on the host's key, unless ``HOST_KEY_MAX_CALLS`` says otherwise."""
 
@@ -30,17 +32,18 @@ MAX_CALLS_KEY = "HOST_KEY_MAX_CALLS"
 MAX_TOPICS_KEY = "HOST_KEY_MAX_TOPICS"
 
 
-class BudgetExceededError(Exception):
+class BudgetExceededError(AppGuardError):
     """A run would exceed the session's budget on the host's key.
 
-    ``chains.errors.classify_error`` recognises this class by its name and
-    reports it with the kind ``budget``.
+    ``chains.errors.classify_error`` reports it with the kind ``budget``.
 
     Attributes:
         requested: Calls the run would make.
         limit: The limit that would be exceeded.
         reason: ``session`` (calls left in the session) or ``run`` (topics per run).
     """
+
+    kind = "budget"
 
     def __init__(self, message: str, *, requested: int, limit: int, reason: str) -> None:
         """Create the error.

@@ -30,6 +30,7 @@ import httpx2  # The HTTP library the installed OpenAI SDK is built on (``openai
 from chains.models import DEFAULT_TIMEOUT_S, EgressPolicy
 from chains.netguard import UnsafeURLError, check_base_url, origin_of
 from chains.quota import QuotaExceededError
+from chains.retries import anote_request, note_request
 
 #: The ``code`` of a local refusal in the error body (``chains.errors`` maps it to a kind).
 GUARD_CODES: dict[str, str] = {"host_key_refused": "host_key_refused", "url_refused": "url_refused", "budget": "budget"}
@@ -58,8 +59,13 @@ def http_clients(policy: EgressPolicy, bound_keys: Callable[[], dict[str, str]])
     async_transport = AsyncGuardedTransport(
         httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=0)), policy, bound_keys
     )
-    sync_client = httpx2.Client(transport=sync_transport, follow_redirects=False, timeout=DEFAULT_TIMEOUT_S)
-    async_client = httpx2.AsyncClient(transport=async_transport, follow_redirects=False, timeout=DEFAULT_TIMEOUT_S)
+    # Every attempt the SDK makes is one request: the hook counts them, so retries show in the run's record.
+    sync_client = httpx2.Client(
+        transport=sync_transport, follow_redirects=False, timeout=DEFAULT_TIMEOUT_S, event_hooks={"request": [note_request]}
+    )
+    async_client = httpx2.AsyncClient(
+        transport=async_transport, follow_redirects=False, timeout=DEFAULT_TIMEOUT_S, event_hooks={"request": [anote_request]}
+    )
     for client in (sync_client, async_client):
         client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     return sync_client, async_client

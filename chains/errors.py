@@ -6,8 +6,11 @@ module stays free of any UI code and never imports the OpenAI SDK.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 ERROR_KINDS: tuple[str, ...] = (
     "auth",
@@ -75,6 +78,36 @@ def scrub_secrets(text: str, *secrets: str | None) -> str:
     return text
 
 
+class AppGuardError(Exception):
+    """A refusal decided by this app, not by a provider (a budget, a URL, a key).
+
+    Each subclass names its ``kind`` (one of ``APP_GUARD_KINDS``); ``classify_error``
+    finds it with ``isinstance``, also when an SDK wraps it (``__cause__``).
+    """
+
+    kind: ClassVar[str] = "unknown"
+
+
+class MissingKeyError(AppGuardError, ValueError):
+    """A provider that needs an API key was chosen without one."""
+
+    kind = "missing_key"
+
+    def __init__(self, provider: str = "openai") -> None:
+        """Create the error for ``provider`` (the message names no key)."""
+        super().__init__(f"{provider} needs an API key, and none was given")
+        self.provider = provider
+
+
+class StreamInterruptedError(Exception):
+    """A stream ended without a finish reason: the answer is incomplete."""
+
+
+#: What a stream cut in the middle of a chunk looks like from the SDK's SSE decoder.
+_BROKEN_CHUNK_ERRORS: tuple[type[BaseException], ...] = (json.JSONDecodeError, UnicodeDecodeError)
+_BROKEN_CHUNK_DETAIL = "a chunk of the answer arrived corrupt or cut off, so the stream could not go on"
+
+
 def _class_names(exc: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(exc).__mro__}
 
@@ -91,29 +124,35 @@ def _retry_after(exc: BaseException) -> float | None:
         return None
 
 
-def _guard_kind(exc: BaseException) -> str | None:
-    """The kind of a refusal made by this app's HTTP guard or model factory, if ``exc`` is one.
-
-    The guard answers locally with an error body whose ``code`` names the
-    refusal (``chains.egress``); the factory raises ``HostKeyRefusedError`` or
-    ``UnsafeURLError``. Causes and contexts are followed too.
-    """
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then its causes and contexts (an SDK wraps the error it caught), each once."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        names = _class_names(current)
-        if "QuotaExceededError" in names:
-            return "budget"
-        if "HostKeyRefusedError" in names:
-            return "host_key_refused"
-        if "UnsafeURLError" in names:
-            return "url_refused"
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _guard_kind(exc: BaseException) -> str | None:
+    """The kind of a refusal made by this app's HTTP guard or model factory, if ``exc`` is one.
+
+    The guard answers locally with an error body whose ``code`` names the
+    refusal (``chains.egress``); the app's own refusals are ``AppGuardError``s.
+    Causes and contexts are followed too.
+    """
+    for current in _causes(exc):
+        if isinstance(current, AppGuardError):
+            return current.kind
         body = getattr(current, "body", None)
         if isinstance(body, dict) and body.get("type") == "app_guard" and body.get("code") in ("budget", "host_key_refused", "url_refused"):
             return str(body["code"])
-        current = current.__cause__ or current.__context__
     return None
+
+
+def _broken_chunk(exc: BaseException) -> bool:
+    """True when ``exc`` comes from a chunk that could not be decoded: a corrupt or truncated stream."""
+    return any(isinstance(current, _BROKEN_CHUNK_ERRORS) for current in _causes(exc))
 
 
 def classify_error(exc: BaseException, *secrets: str | None) -> ErrorInfo:
@@ -132,19 +171,18 @@ def classify_error(exc: BaseException, *secrets: str | None) -> ErrorInfo:
         status = None
     message = str(exc) or type(exc).__name__
     guard_kind = _guard_kind(exc)
-    if isinstance(exc, ValueError) and message == "missing_key":
-        kind = "missing_key"
-    elif guard_kind is not None:
+    if guard_kind is not None:
         kind = guard_kind
-    elif "BudgetExceededError" in names:
-        kind = "budget"
+    elif _broken_chunk(exc):
+        # Like a connection cut mid-body; a stream that had already shown text is "interrupted" (chains.modes).
+        kind, message = "connection", _BROKEN_CHUNK_DETAIL
     elif "AuthenticationError" in names or "PermissionDeniedError" in names or status in (401, 403):
         kind = "auth"
     elif "RateLimitError" in names or status == 429:
         kind = "rate_limit"
     elif names & {"APITimeoutError", "TimeoutException", "TimeoutError", "ReadTimeout"}:
         kind = "timeout"
-    elif "SimulatedConnectionError" in names or "StreamInterruptedError" in names:
+    elif isinstance(exc, StreamInterruptedError):
         kind = "interrupted"
     elif names & {"APIConnectionError", "ConnectError", "ConnectionError", "RemoteProtocolError"}:
         kind = "connection"
@@ -161,6 +199,3 @@ def classify_error(exc: BaseException, *secrets: str | None) -> ErrorInfo:
         detail = detail[: _MAX_DETAIL - 1] + "…"
     return ErrorInfo(kind=kind, detail=detail, status_code=status, retry_after_s=_retry_after(exc))
 
-
-class StreamInterruptedError(Exception):
-    """A stream ended without a finish reason: the answer is incomplete."""

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from chains.errors import AppGuardError, MissingKeyError
 from chains.netguard import DEFAULT_OPENAI_BASE_URL, check_base_url, origin_of, same_endpoint
 from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.quota import HostKeyMeter
@@ -50,7 +51,7 @@ class ModelSettings:
         sim_max_in_flight: The simulated provider's concurrency cap, or ``None``.
         sim_min_output_tokens: Make simulated replies at least this long, or ``None``.
         sim_replay: A recorded real model's timing and text for the simulator to replay, or ``None``.
-        sim_shape: How a long simulated reply is laid out (``chains.jokes.REPLY_SHAPES``).
+        sim_shape: How a long simulated reply is laid out (``chains.joke_book.REPLY_SHAPES``).
     """
 
     provider: Provider = "simulator"
@@ -136,8 +137,10 @@ class EgressPolicy:
         return (self.host_base_url or DEFAULT_OPENAI_BASE_URL, *self.allowed_base_urls)
 
 
-class HostKeyRefusedError(ValueError):
+class HostKeyRefusedError(AppGuardError, ValueError):
     """The host's key was about to be used where it is not allowed (another endpoint or model)."""
+
+    kind = "host_key_refused"
 
 
 _BOUND_HOST_KEYS: dict[str, str] = {}
@@ -184,7 +187,7 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
         A LangChain chat model.
 
     Raises:
-        ValueError: ``missing_key`` when OpenAI is chosen without a key.
+        MissingKeyError: When OpenAI is chosen without a key.
         HostKeyRefusedError: When the host's key would go to another endpoint or model.
         UnsafeURLError: When the base URL is refused (see ``chains.netguard``).
     """
@@ -212,7 +215,7 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
     key = settings.api_key
     if not key:
         if settings.provider == "openai":
-            raise ValueError("missing_key")
+            raise MissingKeyError(settings.provider)
         key = PLACEHOLDER_KEY
     check_base_url(settings.base_url, public=policy.public, allowed=policy.trusted_base_urls)
     if policy.host_key and key == policy.host_key:

@@ -23,12 +23,11 @@ import asyncio
 import copy
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -48,7 +47,7 @@ STOPPED_KIND = "stopped"
 """The ``error_kind`` of a call that a stopped run left unfinished."""
 
 
-class RunCancelled(GeneratorExit):  # noqa: N818 - it is a GeneratorExit, and named like one
+class RunCancelled(GeneratorExit):
     """Raised from a stopped run's callbacks to end its model streams at their next token.
 
     Closing a LangChain stream does not stop the model: ``chain.stream()`` catches
@@ -169,7 +168,7 @@ class _Run:
         self.max_concurrency = max_concurrency
         self.clock = RunClock()
         # Taken now: a RunRecord built at the end would otherwise stamp the finish time.
-        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.usage = UsageMetadataCallbackHandler()
         self.recorders = [CallRecorder(i, topic, self.clock) for i, topic in enumerate(self.topics)]
         self.finished: set[int] = set()
@@ -421,18 +420,14 @@ def run_stream(
 
 def _close_quietly(stream: Any) -> None:
     """Close a cancelled stream; the ``RunCancelled`` that ends it is expected."""
-    try:
+    with suppress(Exception, GeneratorExit):  # RunCancelled, or the model's own error on the way out
         stream.close()
-    except (Exception, GeneratorExit):  # noqa: BLE001, S110 - RunCancelled, or the model's own error on the way out
-        pass
 
 
 async def _aclose_quietly(stream: Any) -> None:
     """Close a cancelled async stream; the ``RunCancelled`` that ends it is expected."""
-    try:
+    with suppress(Exception, GeneratorExit):
         await stream.aclose()
-    except (Exception, GeneratorExit):  # noqa: BLE001, S110
-        pass
 
 
 def _record_chunk(run: _Run, index: int, text: str, on_chunk: OnChunk | None) -> None:
@@ -612,17 +607,143 @@ async def run_astream(
     return run.record(run.clock.now(), retries, pool_size=len(topic_list))
 
 
-def run_async(coro: Any) -> Any:
-    """Run a coroutine on a fresh event loop in the current thread and return its result.
+# ------------------------------------------------------------------------ registry
+@dataclass(frozen=True)
+class Mode:
+    """One call mode: everything the app needs to run it, show it and explain it.
 
-    Streamlit's script thread has no running loop, so this is ``asyncio.run``;
-    callbacks inside the coroutine therefore run in the script thread.
+    Attributes:
+        id: The stable id, stored in ``RunRecord.mode`` (``invoke``, ``batch``...).
+        runner: The function that runs it and returns a ``RunRecord`` (a coroutine function when ``is_async``).
+        is_async: Whether ``runner`` must be awaited (``asyncio.run`` in a Streamlit script).
+        code: The LangChain call shown in "Show the code".
+        colour: Its colour on every chart (never ``FAILURE_COLOUR``, which means a failure).
     """
-    return asyncio.run(coro)
+
+    id: str
+    runner: Callable[..., Any]
+    is_async: bool
+    code: str
+    colour: str
+
+    @property
+    def label_key(self) -> str:
+        """The locale key of its short name (``modes.<id>``)."""
+        return f"modes.{self.id}"
+
+    @property
+    def table_keys(self) -> tuple[str, str, str]:
+        """The locale keys of its row in Home's table: input → output, how it runs, when to use it."""
+        return (f"house.{self.id}_io", f"house.{self.id}_how", f"house.{self.id}_when")
 
 
-def time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """Return ``(seconds, result)`` of ``fn()``, timed with ``perf_counter``."""
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
+def _mode_table(*modes: Mode) -> dict[str, Mode]:
+    return {mode.id: mode for mode in modes}
+
+
+MODES: dict[str, Mode] = _mode_table(
+    Mode(
+        id="invoke",
+        runner=run_invoke,
+        is_async=False,
+        colour="#7b61ff",
+        code='answer = chain.invoke("ice cream")',
+    ),
+    Mode(
+        id="loop",
+        runner=run_loop,
+        is_async=False,
+        colour="#ff8c42",
+        code='''answers = []
+for topic in ["ice cream", "chocolate", "vanilla"]:
+    answers.append(chain.invoke(topic))  # one after another: time grows linearly''',
+    ),
+    Mode(
+        id="batch",
+        runner=run_batch,
+        is_async=False,
+        colour="#3d9df3",
+        code='''topics = ["ice cream", "chocolate", "vanilla"]
+answers = chain.batch(topics, config={"max_concurrency": 8}, return_exceptions=True)
+
+# or, to use each answer as soon as it is ready:
+for index, answer in chain.batch_as_completed(topics, return_exceptions=True):
+    print(index, answer)''',
+    ),
+    Mode(
+        id="stream",
+        runner=run_stream,
+        is_async=False,
+        colour="#21a366",
+        code='''for chunk in chain.stream("ice cream"):
+    print(chunk, end="!!", flush=True)  # the seed's chunk separator''',
+    ),
+    Mode(
+        id="ainvoke",
+        runner=run_ainvoke,
+        is_async=True,
+        colour="#b3a4ff",
+        code='''import asyncio
+
+answer = asyncio.run(chain.ainvoke("ice cream"))''',
+    ),
+    Mode(
+        id="abatch",
+        runner=run_abatch,
+        is_async=True,
+        colour="#92c9f9",
+        code='''import asyncio
+
+answers = asyncio.run(chain.abatch(topics))                                 # all at once (gather)
+answers = asyncio.run(chain.abatch(topics, config={"max_concurrency": 2}))  # 2 at a time''',
+    ),
+    Mode(
+        id="astream",
+        runner=run_astream,
+        is_async=True,
+        colour="#8fd6ac",
+        code='''import asyncio
+
+async def stream_one(topic: str) -> str:
+    text = ""
+    async for chunk in chain.astream(topic):
+        text += chunk
+    return text
+
+async def stream_all(topics: list[str]) -> list[str]:
+    return await asyncio.gather(*(stream_one(topic) for topic in topics))
+
+answers = asyncio.run(stream_all(["ice cream", "chocolate", "vanilla"]))''',
+    ),
+)
+"""Every call mode, in the order the app teaches them. Adding a mode: a runner, an entry here,
+its strings (``modes.<id>`` and its ``house.<id>_*`` row) in both locale files, and at most one page."""
+
+
+def run_title(record: RunRecord, name: str | None = None) -> str:
+    """A run's mode, with ``max_concurrency`` when it was set: ``abatch (max_concurrency=2)``.
+
+    Args:
+        record: The run.
+        name: The mode's name to show (a translated label); its id by default.
+    """
+    title = name if name is not None else record.mode
+    return title + (f" (max_concurrency={record.max_concurrency})" if record.max_concurrency else "")
+
+
+def find_record(records: Sequence[RunRecord], mode: str, *, capped: bool | None = None) -> RunRecord | None:
+    """The first record of ``mode`` among ``records``, whatever their order or count.
+
+    Args:
+        records: The runs of one page run.
+        mode: A mode id.
+        capped: ``True`` for a run with ``max_concurrency`` set, ``False`` for one without it,
+            ``None`` for either.
+
+    Returns:
+        The record, or ``None`` when there is none (a run that was stopped early).
+    """
+    for record in records:
+        if record.mode == mode and (capped is None or bool(record.max_concurrency) == capped):
+            return record
+    return None

@@ -16,6 +16,8 @@ import socket
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
+from chains.errors import AppGuardError
+
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 """Where the OpenAI SDK sends requests when no base URL is set."""
 
@@ -27,13 +29,15 @@ _METADATA_ADDRESSES = frozenset(
 Resolver = Callable[..., list[tuple]]
 
 
-class UnsafeURLError(ValueError):
+class UnsafeURLError(AppGuardError, ValueError):
     """A base URL that this deployment refuses to call.
 
     Attributes:
         reason: A stable id for the UI's message: ``scheme``, ``credentials``,
             ``malformed``, ``unresolvable`` or ``private``.
     """
+
+    kind = "url_refused"
 
     def __init__(self, reason: str) -> None:
         """Create the error.

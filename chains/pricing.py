@@ -9,6 +9,10 @@ every figure as an estimate for teaching, not as a bill.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chains.timing import RunRecord
 
 
 @dataclass(frozen=True)
@@ -88,3 +92,10 @@ def estimate_cost_usd(model: str, input_tokens: int, output_tokens: int) -> floa
     if price is None:
         return None
     return (input_tokens * price.input_per_million + output_tokens * price.output_per_million) / 1_000_000
+
+
+def run_cost_usd(record: RunRecord) -> float | None:
+    """A run's estimated cost at OpenAI list prices, or ``None`` (unknown model, no usage, simulator)."""
+    if record.provider == "simulator" or (record.input_tokens is None and record.output_tokens is None):
+        return None
+    return estimate_cost_usd(record.model, record.input_tokens or 0, record.output_tokens or 0)

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chains.errors import AppGuardError
+
 HOUR_S = 3600.0
 DAY_S = 86400.0
 WINDOWS: dict[str, float] = {"hour": HOUR_S, "day": DAY_S}
@@ -46,7 +48,7 @@ LIMIT_DEFAULTS: dict[str, int] = {
 LIMIT_NAMES = (*LIMIT_DEFAULTS, "HOST_KEY_MAX_CALLS")
 
 
-class QuotaExceededError(Exception):
+class QuotaExceededError(AppGuardError):
     """A request with the host's key would go over a limit; nothing was sent.
 
     ``chains.errors.classify_error`` reports it with the kind ``budget``.
@@ -56,6 +58,8 @@ class QuotaExceededError(Exception):
         window: ``hour`` or ``day``.
         unit: ``requests`` or ``tokens``.
     """
+
+    kind = "budget"
 
     def __init__(self, bucket: str, window: str, unit: str) -> None:
         """Create the error (its message names no visitor and no key)."""

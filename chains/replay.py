@@ -244,7 +244,7 @@ def parse_profile(data: bytes | str) -> ReplayProfile:
     if type(document.get("version")) is not int or document["version"] != VERSION:
         raise ReplayFormatError("version")
     unknown = set(document) - _TOP_KEYS
-    if unknown or not _TOP_KEYS <= set(document):
+    if unknown or not set(document) >= _TOP_KEYS:
         raise ReplayFormatError("schema", "(top)")
     source = document["source"]
     if not isinstance(source, dict) or set(source) != {"provider", "model"}:

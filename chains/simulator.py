@@ -26,7 +26,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr
 
-from chains.jokes import write_reply
+from chains.errors import StreamInterruptedError
+from chains.joke_book import write_reply
 from chains.profiles import PROFILES, LatencyProfile
 from chains.tokens import count_tokens, split_tokens
 
@@ -50,7 +51,7 @@ class SimulatedRateLimitError(SimulatedProviderError):
     status_code = 429
 
 
-class SimulatedConnectionError(SimulatedProviderError):
+class SimulatedConnectionError(SimulatedProviderError, StreamInterruptedError):
     """The simulated connection dropped before the answer was complete."""
 
     status_code = 0
@@ -193,7 +194,7 @@ class SimulatedChatModel(BaseChatModel):
             with self._lock:
                 self._in_flight -= 1
 
-    def _metadata(self, plan: _CallPlan, finished: bool) -> dict[str, Any]:
+    def _metadata(self, finished: bool) -> dict[str, Any]:
         metadata: dict[str, Any] = {"model_name": self.model_name}
         if finished:
             metadata["finish_reason"] = "stop"
@@ -210,7 +211,7 @@ class SimulatedChatModel(BaseChatModel):
         return AIMessage(
             content="".join(plan.tokens),
             usage_metadata=self._usage(plan, len(plan.tokens)),
-            response_metadata=self._metadata(plan, finished=True),
+            response_metadata=self._metadata(finished=True),
         )
 
     def _final_chunk(self, plan: _CallPlan, emitted: int, finished: bool) -> ChatGenerationChunk:
@@ -218,7 +219,7 @@ class SimulatedChatModel(BaseChatModel):
             message=AIMessageChunk(
                 content="",
                 usage_metadata=self._usage(plan, emitted),
-                response_metadata=self._metadata(plan, finished),
+                response_metadata=self._metadata(finished),
             )
         )
 

@@ -6,22 +6,26 @@ topics. The loop grows linearly with N (one call after another); batch stays
 flat while all N calls fit in one wave of the thread pool, then steps up by one
 call's time per extra wave.
 
-Everything here is plain Python: the Streamlit page passes ``should_stop`` and
-``on_progress`` callbacks and draws the chart from the returned points.
+Everything here is plain Python. ``SweepState`` is the one engine: typed,
+resumable, one run per ``run_next``; the Lab page keeps it in the session and
+drives it through ``ui.lab`` (which only draws), and ``run_sweep`` runs one to
+the end for the tests and the benchmarks.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable
 
-from chains.modes import RunMeta, default_pool_size, run_batch, run_loop
-from chains.timing import RunRecord
+from chains.modes import OnResult, OnStopped, RunMeta, default_pool_size, run_batch, run_loop
+from chains.timing import LAB_SWEEP_ORIGIN, RunRecord
 
 if TYPE_CHECKING:  # pandas is imported lazily, inside sweep_to_frame.
     import pandas as pd
@@ -215,6 +219,213 @@ def sweep_topics(topics_pool: Sequence[str], n: int, repeat: int) -> list[str]:
     return topics
 
 
+@dataclass(frozen=True)
+class SweepStep:
+    """One planned run of a sweep: ``mode`` on ``n`` topics, for repeat ``repeat``."""
+
+    n: int
+    repeat: int
+    mode: str
+
+
+def plan_sweep(k: int, repeats: int) -> list[SweepStep]:
+    """The runs of a sweep, in order: for each N and repeat, the loop first and batch second."""
+    return [SweepStep(n, repeat, mode) for n in range(1, k + 1) for repeat in range(repeats) for mode in SWEEP_MODES]
+
+
+def _new_group_id() -> str:
+    return "g" + uuid.uuid4().hex[:11]
+
+
+@dataclass
+class SweepState:
+    """A sweep that runs one step at a time and can be resumed: the one sweep engine.
+
+    The Lab page keeps it in the session and calls ``run_next`` until
+    ``finished``; a click that stops the script between two steps loses nothing,
+    and the next run of the page goes on. ``run_sweep`` runs one to the end.
+
+    Attributes:
+        k: The largest N (1 to ``MAX_SWEEP_K``).
+        repeats: Repeats per N (1 to ``MAX_SWEEP_REPEATS``).
+        max_concurrency: Passed to ``batch``, or ``None`` (LangChain's default pool).
+        topics: The topics to draw from (see ``sweep_topics``).
+        chain: The chain to time; dropped (it may hold a key) once the sweep ends.
+        meta: Labels for the run records.
+        points: The points measured so far, in the order they ran.
+        running: True until the sweep is finished or stopped.
+        stopped: True when it was stopped before the end.
+        restored: True when it was rebuilt from History (``from_records``).
+        group_id: Shared by every run of the sweep: History shows them as one entry.
+        started_at: ISO-8601 UTC time the sweep started.
+        provider: Who answered.
+        model: The model name.
+    """
+
+    k: int
+    repeats: int
+    max_concurrency: int | None = None
+    topics: list[str] = field(default_factory=list)
+    chain: Runnable[str, str] | None = field(default=None, repr=False)
+    meta: RunMeta | None = None
+    points: list[SweepPoint] = field(default_factory=list)
+    running: bool = False
+    stopped: bool = False
+    restored: bool = False
+    group_id: str = field(default_factory=_new_group_id)
+    started_at: str = ""
+    provider: str = ""
+    model: str = ""
+
+    @classmethod
+    def start(
+        cls, chain: Runnable[str, str], topics: Sequence[str], k: int, repeats: int, *, max_concurrency: int | None, meta: RunMeta
+    ) -> SweepState:
+        """A new sweep, ready to run.
+
+        Raises:
+            ValueError: When ``k`` or ``repeats`` is out of range, or there is no topic.
+        """
+        _check_limits(k, repeats)
+        sweep_topics(topics, 1, 0)  # refuses an empty pool now, not at the first step
+        return cls(
+            k=k,
+            repeats=repeats,
+            max_concurrency=max_concurrency,
+            topics=list(topics),
+            chain=chain,
+            meta=meta,
+            running=True,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            provider=meta.provider,
+            model=meta.model,
+        )
+
+    @classmethod
+    def from_records(cls, records: Sequence[RunRecord]) -> SweepState | None:
+        """The latest sweep among ``records`` (after a reload), finished or stopped, without its chain.
+
+        Its points are its completed runs, read from their fields (``origin``,
+        ``group_id``, mode, n, wall time, errors; the repeat is their order),
+        never from their labels. A run stopped half-way is no point.
+
+        Args:
+            records: This browser's runs, oldest first.
+
+        Returns:
+            The sweep, or ``None`` if no completed run of a sweep is there.
+        """
+        group = next((record.group_id for record in reversed(records) if record.origin == LAB_SWEEP_ORIGIN and record.group_id), None)
+        if group is None:
+            return None
+        runs = [record for record in records if record.group_id == group]
+        points: list[SweepPoint] = []
+        seen: dict[tuple[str, int], int] = {}
+        for record in runs:
+            if record.stopped:
+                continue
+            repeat = seen.get((record.mode, record.n), 0)
+            seen[(record.mode, record.n)] = repeat + 1
+            points.append(SweepPoint(record.mode, record.n, repeat, record.wall_s, record.error_count))
+        if not points:
+            return None
+        state = cls(
+            k=max(point.n for point in points),
+            repeats=max(seen.values()),
+            max_concurrency=next((record.max_concurrency for record in runs if record.mode == "batch"), None),  # the loop has none
+            points=points,
+            restored=True,
+            group_id=group,
+            started_at=runs[0].started_at,
+            provider=runs[0].provider,
+            model=runs[0].model,
+        )
+        state.stopped = any(record.stopped for record in runs) or not state.finished
+        return state
+
+    @property
+    def pool(self) -> int:
+        """Calls in one wave of ``batch`` (see ``sweep_pool_size``)."""
+        return sweep_pool_size(self.max_concurrency)
+
+    @property
+    def steps(self) -> list[SweepStep]:
+        """Every run the sweep makes, in order."""
+        return plan_sweep(self.k, self.repeats)
+
+    @property
+    def total(self) -> int:
+        """How many runs the whole sweep makes."""
+        return len(SWEEP_MODES) * self.k * self.repeats
+
+    @property
+    def done(self) -> int:
+        """How many runs are measured."""
+        return len(self.points)
+
+    @property
+    def finished(self) -> bool:
+        """True when every run is measured."""
+        return self.done >= self.total
+
+    @property
+    def next_step(self) -> SweepStep | None:
+        """The run ``run_next`` makes, or ``None`` when finished."""
+        return None if self.finished else self.steps[self.done]
+
+    def stop(self) -> None:
+        """End the sweep now (Stop): its points so far stay; its chain goes."""
+        if self.running:
+            self.running = False
+            self.stopped = True
+        self.chain = None
+
+    def _tag(self, record: RunRecord, step: SweepStep) -> RunRecord:
+        record.origin = LAB_SWEEP_ORIGIN
+        record.group_id = self.group_id
+        record.label = f"sweep N={step.n} repeat={step.repeat + 1}"  # for people; nothing parses it
+        return record
+
+    def run_next(self, *, on_call: OnResult | None = None, on_stopped: OnStopped | None = None) -> tuple[SweepPoint, RunRecord]:
+        """Run the next step (a loop or a batch of N topics), and add its point.
+
+        Args:
+            on_call: Called as each call of the step finishes (in the caller's thread).
+            on_stopped: Called with the step's partial record, tagged as the sweep's,
+                if the step is cut short from outside (the step is then not counted,
+                and runs again on resume).
+
+        Returns:
+            The point measured and the run record behind it (tagged with the sweep's
+            ``origin`` and ``group_id``).
+
+        Raises:
+            RuntimeError: When the sweep is not running, or has no chain.
+        """
+        step = self.next_step
+        if not self.running or step is None or self.chain is None or self.meta is None:
+            raise RuntimeError("This sweep is not running.")
+        topics = sweep_topics(self.topics, step.n, step.repeat)
+
+        def keep_stopped(record: RunRecord) -> None:
+            if on_stopped is not None:
+                on_stopped(self._tag(record, step))
+
+        if step.mode == "loop":
+            record = run_loop(self.chain, topics, meta=self.meta, on_result=on_call, on_stopped=keep_stopped)
+        else:
+            record = run_batch(
+                self.chain, topics, max_concurrency=self.max_concurrency, meta=self.meta, on_result=on_call, on_stopped=keep_stopped
+            )
+        self._tag(record, step)
+        point = SweepPoint(step.mode, step.n, step.repeat, record.wall_s, record.error_count)
+        self.points.append(point)
+        if self.finished:
+            self.running = False
+            self.chain = None
+        return point, record
+
+
 def run_sweep(
     chain: Runnable[str, str],
     topics_pool: list[str],
@@ -226,7 +437,7 @@ def run_sweep(
     should_stop: Callable[[], bool] | None = None,
     on_progress: Callable[[SweepProgress], None] | None = None,
 ) -> list[SweepPoint]:
-    """Time a ``for`` loop of ``invoke`` against ``batch`` for N = 1..k.
+    """Time a ``for`` loop of ``invoke`` against ``batch`` for N = 1..k, to the end (a ``SweepState``).
 
     For each N and each repeat, the loop runs first and batch second, on the same
     N topics (see ``sweep_topics``). ``should_stop`` is checked before every run,
@@ -250,25 +461,15 @@ def run_sweep(
     Raises:
         ValueError: When ``k`` or ``repeats`` is out of range, or the pool is empty.
     """
-    _check_limits(k, repeats)
-    total = 2 * k * repeats
-    points: list[SweepPoint] = []
-    for n in range(1, k + 1):
-        for repeat in range(repeats):
-            topics = sweep_topics(topics_pool, n, repeat)
-            for mode in SWEEP_MODES:
-                if should_stop is not None and should_stop():
-                    return points
-                if mode == "loop":
-                    record = run_loop(chain, topics, meta=meta)
-                else:
-                    record = run_batch(chain, topics, max_concurrency=max_concurrency, meta=meta)
-                record.label = f"sweep N={n} repeat={repeat + 1}"
-                point = SweepPoint(mode, n, repeat, record.wall_s, record.error_count)
-                points.append(point)
-                if on_progress is not None:
-                    on_progress(SweepProgress(len(points), total, point, record))
-    return points
+    state = SweepState.start(chain, topics_pool, k, repeats, max_concurrency=max_concurrency, meta=meta)
+    while state.running:
+        if should_stop is not None and should_stop():
+            state.stop()
+            break
+        point, record = state.run_next()
+        if on_progress is not None:
+            on_progress(SweepProgress(state.done, state.total, point, record))
+    return state.points
 
 
 def summarize_sweep(points: Sequence[SweepPoint]) -> list[SweepSummary]:

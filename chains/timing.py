@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
@@ -150,7 +150,7 @@ class RunRecord:
     provider: str
     model: str
     calls: list[CallTiming]
-    started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     pool_size: int | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None

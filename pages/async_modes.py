@@ -1,20 +1,22 @@
 """Async: ainvoke, abatch and astream on an event loop in the script thread, next to their sync twins."""
 
+import asyncio
 import math
 
 import streamlit as st
 
 from chains.modes import (
     default_pool_size,
+    find_record,
     run_abatch,
     run_ainvoke,
     run_astream,
-    run_async,
     run_batch,
     run_invoke,
     run_stream,
 )
 from chains.safe_text import inert_markdown
+from chains.sweep import expected_batch_waves
 from chains.topics import parse_topics
 from ui.charts import call_timeline, wall_time_bars
 from ui.code import show_code
@@ -23,8 +25,11 @@ from ui.history import run_name
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.live import LiveMarkdown
+from ui.navigation import route_through_entrypoint
 from ui.results import show_call
 from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
+
+route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
 LAST_RUNS = "async_last_runs"
 GRID_COLUMNS = 3
@@ -74,15 +79,15 @@ if run_clicked:
         steps = []
         if with_sync:
             steps.append(("invoke", lambda: run_invoke(chain, first, meta=meta, on_stopped=kept)))
-        # Each run_async is asyncio.run: a fresh event loop in this (the script's) thread.
-        steps.append(("ainvoke", lambda: run_async(run_ainvoke(chain, first, meta=meta, on_stopped=kept))))
+        # Each asyncio.run is a fresh event loop in this (the script's) thread.
+        steps.append(("ainvoke", lambda: asyncio.run(run_ainvoke(chain, first, meta=meta, on_stopped=kept))))
         if with_sync:
             steps.append(("batch", lambda: run_batch(chain, topics, meta=meta, on_stopped=kept)))
-        steps.append(("abatch", lambda: run_async(run_abatch(chain, topics, meta=meta, on_stopped=kept))))
+        steps.append(("abatch", lambda: asyncio.run(run_abatch(chain, topics, meta=meta, on_stopped=kept))))
         steps.append(
             (
                 f"abatch (max_concurrency={max_concurrency})",
-                lambda: run_async(run_abatch(chain, topics, max_concurrency=max_concurrency, meta=meta, on_stopped=kept)),
+                lambda: asyncio.run(run_abatch(chain, topics, max_concurrency=max_concurrency, meta=meta, on_stopped=kept)),
             )
         )
         if with_sync:
@@ -99,7 +104,7 @@ if run_clicked:
             lives = [LiveMarkdown(box) for box in astream_grid(topics)]
             # on_chunk runs inside the coroutine, on the event loop, which is this script thread.
             record = keeper.keep(
-                run_async(
+                asyncio.run(
                     run_astream(chain, topics, meta=meta, on_chunk=lambda index, piece, _: lives[index].append(piece), on_stopped=kept)
                 )
             )
@@ -113,7 +118,7 @@ if stopped_runs(LAST_RUNS) is not None:
         show_stopped_runs(stopped_runs(LAST_RUNS))
 records = st.session_state.get(LAST_RUNS)
 if records:
-    astream = next(record for record in records if record.mode == "astream")
+    astream = find_record(records, "astream")
     with results_area:
         show_run_label(astream, text)
         if not shown_live:
@@ -124,8 +129,9 @@ if records:
                     with box:
                         show_call_error(call)
         sync = {record.mode: record for record in records if record.mode in ("invoke", "batch", "stream")}
-        ainvoke = next(record for record in records if record.mode == "ainvoke")
-        abatch_open, abatch_capped = (record for record in records if record.mode == "abatch")
+        ainvoke = find_record(records, "ainvoke")
+        abatch_open = find_record(records, "abatch", capped=False)
+        abatch_capped = find_record(records, "abatch", capped=True)
 
         st.subheader(t("async.compare_title"))
         pairs = st.columns(3)
@@ -151,7 +157,7 @@ if records:
             if "stream" in sync:
                 st.metric(t("async.m_stream"), f"{sync['stream'].wall_s:.2f} s")
             st.metric(t("async.m_astream", n=astream.n), f"{astream.wall_s:.2f} s")
-        waves = -(-abatch_capped.n // (abatch_capped.max_concurrency or 1))
+        waves = expected_batch_waves(abatch_capped.n, abatch_capped.max_concurrency or 1)
         st.info(
             t(
                 "async.lesson",

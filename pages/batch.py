@@ -3,13 +3,17 @@
 import streamlit as st
 
 from chains.modes import default_pool_size, effective_concurrency, run_batch, run_loop
+from chains.sweep import expected_batch_waves
 from ui.charts import call_timeline
 from ui.code import show_code
 from ui.errors import show_run_problems
 from ui.i18n import t
 from ui.inputs import topics_input
+from ui.navigation import route_through_entrypoint
 from ui.results import call_status_line, pending_line, show_call, show_usage
 from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
+
+route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
 LAST_RUNS = "batch_last_runs"
 
@@ -82,7 +86,7 @@ if records:
         columns[2].metric(t("batch.speedup"), f"{loop.wall_s / batch.wall_s:.1f}×" if batch.wall_s else "—", help=t("batch.speedup_help"))
     columns[1].metric(t("batch.batch_total"), f"{batch.wall_s:.2f} s")
     columns[3].metric(t("batch.pool"), batch.pool_size or "—", help=t("batch.pool_help"))
-    st.markdown(t("batch.lesson", n=batch.n, pool=batch.pool_size or 1, waves=-(-batch.n // (batch.pool_size or 1))))
+    st.markdown(t("batch.lesson", n=batch.n, pool=batch.pool_size or 1, waves=expected_batch_waves(batch.n, batch.pool_size or 1)))
     st.plotly_chart(call_timeline(records), key="batch_timeline")
     for record in records:
         show_usage(record)

@@ -8,7 +8,10 @@ from ui.code import show_code
 from ui.errors import show_run_problems
 from ui.i18n import t
 from ui.inputs import topics_input
+from ui.navigation import route_through_entrypoint
 from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
+
+route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
 LAST_RUNS = "compare_last_runs"
 

@@ -19,8 +19,11 @@ from ui.history import (
     show_eviction_notes,
 )
 from ui.i18n import option_labels, t
+from ui.navigation import app_pages, route_through_entrypoint
 from ui.run import HISTORY_KEY, reload_history
 from ui.store import forget_run_set, show_store_notice, store_limits
+
+route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
 MAX_PICKED = 8
 
@@ -41,10 +44,9 @@ records = reload_history()
 if not records:
     st.info(t("history.empty"), icon="🗂️")
     links = st.columns(4)
-    links[0].page_link("pages/batch.py", label=t("nav.batch"), icon="🧺")
-    links[1].page_link("pages/stream.py", label=t("nav.stream"), icon="🌊")
-    links[2].page_link("pages/async_modes.py", label=t("nav2.async"), icon="🔀")
-    links[3].page_link("pages/lab.py", label=t("nav2.lab"), icon="🧪")
+    pages = app_pages()
+    for link, page_id in zip(links, ("batch", "stream", "async", "lab")):
+        link.page_link(pages[page_id])
 else:
     st.caption(t("store.kept_note"))
     entries = history_entries(records)

@@ -2,23 +2,22 @@
 
 import streamlit as st
 
-from ui.code import CHAIN_CODE
+from ui.code import CHAIN_CODE, modes_table
 from ui.i18n import t
+from ui.navigation import app_pages, route_through_entrypoint
 from ui.seed_post import seed_post_section
+
+route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
 
 st.info(t("home.start_here"), icon="👉")
-learn = st.columns(4)
-learn[0].page_link("pages/invoke.py", label=t("nav.invoke"), icon="1️⃣")
-learn[1].page_link("pages/batch.py", label=t("nav.batch"), icon="🧺")
-learn[2].page_link("pages/stream.py", label=t("nav.stream"), icon="🌊")
-learn[3].page_link("pages/async_modes.py", label=t("nav2.async"), icon="🔀")
-measure = st.columns(4)
-measure[0].page_link("pages/compare.py", label=t("nav.compare"), icon="📊")
-measure[1].page_link("pages/lab.py", label=t("nav2.lab"), icon="🧪")
-measure[2].page_link("pages/history.py", label=t("nav2.history"), icon="🗂️")
+pages = app_pages()
+for column, page_id in zip(st.columns(4), ("invoke", "batch", "stream", "async")):
+    column.page_link(pages[page_id])
+for column, page_id in zip(st.columns(4), ("compare", "lab", "history")):
+    column.page_link(pages[page_id])
 
 seed_post_section()
 
@@ -27,7 +26,7 @@ st.markdown(t("home.chain_text"))
 st.code(CHAIN_CODE, language="python")
 
 st.subheader(t("home.modes_title"))
-st.markdown(t("home.modes_table"))
+st.markdown(modes_table())
 st.subheader(t("home.why_title"))
 st.markdown(t("home.why_text"))
 st.caption(t("home.offline_note"))

@@ -8,7 +8,10 @@ from ui.charts import step_timeline
 from ui.errors import show_error_info
 from ui.i18n import t
 from ui.inputs import topics_input
+from ui.navigation import route_through_entrypoint
 from ui.run import prepare_run
+
+route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
 LAST_TRACE = "inside_last_trace"
 TRACE_CODE = '''import asyncio

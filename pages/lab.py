@@ -24,17 +24,19 @@ from ui.inputs import topics_input
 from ui.lab import (
     SETTINGS_KEY,
     START_KEY,
-    SWEEP_KEY,
-    new_sweep,
+    current_sweep,
     request_start,
     request_stop,
     run_sweep,
     seconds_per_call,
     show_sweep_results,
+    start_sweep,
     sweep_caption,
-    sweep_from_history,
 )
-from ui.run import history, prepare_run
+from ui.navigation import route_through_entrypoint
+from ui.run import prepare_run
+
+route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
 DEFAULT_SETTINGS = {"sweep_k": 8, "sweep_repeats": 2, "sweep_capped": False, "sweep_max_concurrency": 4}
 
@@ -42,18 +44,16 @@ st.title(t("lab.title"))
 st.markdown(t("lab.intro"))
 text = topics_input("lab", height=120, help_text=t("lab.topics_help"))
 
-sweep = st.session_state.get(SWEEP_KEY)
-if sweep is None:  # after a reload, the last sweep comes back from History
-    sweep = sweep_from_history(history())
-running = bool(sweep and sweep["running"])
+sweep = current_sweep()  # after a reload, the last sweep comes back from History
+running = bool(sweep and sweep.running)
 
 # Streamlit forgets a widget's value while another page is shown, so the settings
 # are kept under a plain key too; a sweep in progress shows its own settings.
 saved = st.session_state.setdefault(SETTINGS_KEY, dict(DEFAULT_SETTINGS))
 if running:
-    saved.update(sweep_k=sweep["k"], sweep_repeats=sweep["repeats"], sweep_capped=bool(sweep["max_concurrency"]))
-    if sweep["max_concurrency"]:
-        saved["sweep_max_concurrency"] = sweep["max_concurrency"]
+    saved.update(sweep_k=sweep.k, sweep_repeats=sweep.repeats, sweep_capped=bool(sweep.max_concurrency))
+    if sweep.max_concurrency:
+        saved["sweep_max_concurrency"] = sweep.max_concurrency
 for key, value in saved.items():
     if running or key not in st.session_state:
         st.session_state[key] = value
@@ -88,7 +88,7 @@ if st.session_state.pop(START_KEY, False) and not running:
     with messages:
         prepared = prepare_run(text, planned_calls=calls, largest_run=k)
         if prepared is not None:
-            sweep = st.session_state[SWEEP_KEY] = new_sweep(prepared, k, repeats, max_concurrency)
+            sweep = start_sweep(prepared, k, repeats, max_concurrency)
             running = True
 
 with button_row:
@@ -98,7 +98,7 @@ with button_row:
 if running:
     run_sweep(sweep)
 
-if sweep and sweep["points"]:
+if sweep and sweep.points:
     if sweep_caption(sweep):
         st.caption("🕒 " + sweep_caption(sweep))
     show_sweep_results(sweep)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from chains.jokes import REPLY_SHAPES
+from chains.joke_book import REPLY_SHAPES
 from chains.modes import RaceEvent, run_race, run_stream
 from chains.safe_text import inert_markdown
 from ui.charts import token_arrival
@@ -11,9 +11,12 @@ from ui.errors import show_call_error, show_run_problems
 from ui.i18n import option_labels, t
 from ui.inputs import topics_input
 from ui.live import ChunkView, LiveMarkdown
+from ui.navigation import route_through_entrypoint
 from ui.results import show_stream_metrics, show_usage
 from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label, show_stopped_runs, stopped_runs
 from ui.sidebar import active_settings
+
+route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
 LAST_RUN = "stream_last_run"
 LAST_RACE = "stream_last_race"

@@ -36,6 +36,7 @@ Run it by hand (then point the app at it with ``OPENAI_BASE_URL``)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
@@ -81,7 +82,13 @@ REPLY_MARKER = "[test-server]"
 #:   content chunks and then the end of the HTTP body, with no ``finish_reason``
 #:   and no ``[DONE]`` (what a proxy that loses its upstream may do). A plain
 #:   request behaves as ``drop``.
-FAULTS: tuple[str, ...] = ("none", "401", "429", "500", "slow", "drop", "truncate")
+#: - ``corrupt``: a stream sends ``drop_after`` content chunks, then one event whose
+#:   JSON is cut in the middle (what a broken proxy or a bad byte may produce), then
+#:   ends the body. A plain request gets a complete HTTP body that is cut-off JSON.
+FAULTS: tuple[str, ...] = ("none", "401", "429", "500", "slow", "drop", "truncate", "corrupt")
+
+#: The event that the ``corrupt`` fault sends: valid SSE framing around JSON cut in the middle.
+CORRUPT_EVENT = b'data: {"id": "chatcmpl-test", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"cont\n\n'
 
 log = logging.getLogger("tests.openai_server")
 
@@ -223,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.owner._track(self.connection, opened=False)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         # The request line holds the method and path only; headers are never logged.
         log.debug("%s %s", self.address_string(), format % args)
 
@@ -273,7 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     # ------------------------------------------------------------------ routes
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         owner = self.server.owner
         path = self.path.split("?", 1)[0].rstrip("/")
         if path == "/v1/models":
@@ -288,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_error(404, f"Unknown path {path}", "invalid_request_error", "not_found")
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -416,6 +423,15 @@ class _Handler(BaseHTTPRequestHandler):
                 "total_tokens": prompt_tokens + len(tokens),
             },
         }
+        if fault == "corrupt":
+            data = json.dumps(body).encode("utf-8")[:-7]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            release()
+            self.wfile.write(data)
+            return
         if fault in ("drop", "truncate"):
             data = json.dumps(body).encode("utf-8")
             self.send_response(200)
@@ -464,7 +480,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._wait(owner.slow_s if fault == "slow" else owner.ttft_s):
             return
         self._write_chunk(event({"role": "assistant", "content": "", "refusal": None}))
-        cut = owner.drop_after if fault in ("drop", "truncate") else None
+        cut = owner.drop_after if fault in ("drop", "truncate", "corrupt") else None
         for position, token in enumerate(tokens):
             if position and self._wait(owner.token_delay_s):
                 return
@@ -472,6 +488,9 @@ class _Handler(BaseHTTPRequestHandler):
                 release()
                 if fault == "drop":
                     self._hang_up()
+                elif fault == "corrupt":
+                    self._write_chunk(CORRUPT_EVENT)
+                    self._write_chunk(b"")
                 else:
                     self._write_chunk(b"")  # A clean end of the HTTP body, but no finish_reason/[DONE].
                 return
@@ -541,7 +560,7 @@ class OpenAICompatibleServer:
         retry_after_s: The ``Retry-After`` value sent with a 429 (floats are accepted
             by the OpenAI SDK, which keeps tests fast).
         slow_s: How long the ``slow`` fault waits before the first token.
-        drop_after: Content chunks sent before ``drop``/``truncate`` cut a stream.
+        drop_after: Content chunks sent before ``drop``/``truncate``/``corrupt`` cut a stream.
         min_tokens: Pad replies to at least this many tokens, or ``None``.
         model: The model name served by ``/v1/models`` (requests may name any model).
         require_key: When set, any other bearer key gets a 401.
@@ -751,10 +770,8 @@ class OpenAICompatibleServer:
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._httpd = None

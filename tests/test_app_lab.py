@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from chains.joke import build_joke_chain
 from chains.modes import RunMeta, run_batch, run_stream
 from chains.simulator import SimulatedChatModel
-from chains.sweep import SweepPoint
+from chains.sweep import SweepPoint, SweepState, plan_sweep
 from chains.timing import CSV_COLUMNS, CallTiming, RunRecord
 from tests.app_harness import FAST_SIMULATOR, OVERLAP_SIMULATOR, open_app, texts
 from tests.call_structure import assert_all_overlap, assert_sequential, waves
@@ -128,28 +129,15 @@ def test_lab_sweep_draws_the_chart_and_runs_the_loop_in_a_row_and_batch_in_one_w
             assert_all_overlap(record.calls)
     assert app.button(key="run").disabled is False and app.button(key="stop").disabled is True
     assert app.get("download_button"), "the sweep points can be downloaded"
-    assert len(app.session_state["lab_sweep"]["points"]) == 6
+    assert len(app.session_state["lab_sweep"].points) == 6
 
 
-def paused_sweep(done: int) -> dict:
+def paused_sweep(done: int) -> SweepState:
     """The Lab's sweep state as it is after ``done`` of its 6 runs (k=3, R=1)."""
     chain = build_joke_chain(SimulatedChatModel(ttft_s=0.01, tokens_per_s=2000, jitter=0.0, seed=1))
-    steps = [(n, 0, mode) for n in (1, 2, 3) for mode in ("loop", "batch")]
-    points = [SweepPoint(mode, n, repeat, 0.1 * n if mode == "loop" else 0.1) for n, repeat, mode in steps[:done]]
-    return {
-        "k": 3,
-        "repeats": 1,
-        "max_concurrency": None,
-        "pool": 6,
-        "topics": ["a", "b"],
-        "chain": chain,
-        "meta": RunMeta(),
-        "steps": steps,
-        "done": done,
-        "points": points,
-        "running": True,
-        "stopped": False,
-    }
+    steps = plan_sweep(3, 1)
+    points = [SweepPoint(step.mode, step.n, step.repeat, 0.1 * step.n if step.mode == "loop" else 0.1) for step in steps[:done]]
+    return SweepState(k=3, repeats=1, max_concurrency=None, topics=["a", "b"], chain=chain, meta=RunMeta(), points=points, running=True)
 
 
 def test_lab_resumes_a_sweep_that_was_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -157,9 +145,9 @@ def test_lab_resumes_a_sweep_that_was_interrupted(monkeypatch: pytest.MonkeyPatc
     app = open_app(monkeypatch, "pages/lab.py", state={**FAST_SIMULATOR, "lab_sweep": paused_sweep(2)})
     assert not app.exception
     sweep = app.session_state["lab_sweep"]
-    assert sweep["done"] == 6 and not sweep["running"] and not sweep["stopped"]
-    assert [(point.mode, point.n) for point in sweep["points"]][2:] == [("loop", 2), ("batch", 2), ("loop", 3), ("batch", 3)]
-    assert sweep["chain"] is None, "the chain (which may hold a key) is dropped when the sweep ends"
+    assert sweep.done == 6 and not sweep.running and not sweep.stopped
+    assert [(point.mode, point.n) for point in sweep.points][2:] == [("loop", 2), ("batch", 2), ("loop", 3), ("batch", 3)]
+    assert sweep.chain is None, "the chain (which may hold a key) is dropped when the sweep ends"
 
 
 def test_lab_shows_the_points_of_a_stopped_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -168,7 +156,7 @@ def test_lab_shows_the_points_of_a_stopped_sweep(monkeypatch: pytest.MonkeyPatch
     (AppTest cannot click Stop: it is enabled only while the sweep's script runs,
     and AppTest sees only finished runs. The browser check clicks it for real.)
     """
-    stopped = {**paused_sweep(4), "running": False, "stopped": True, "chain": None}
+    stopped = replace(paused_sweep(4), running=False, stopped=True, chain=None)
     app = open_app(monkeypatch, "pages/lab.py", state={**FAST_SIMULATOR, "lab_sweep": stopped})
     assert not app.exception
     assert any("stopped after 4 of 6 runs" in warning.value for warning in app.warning)

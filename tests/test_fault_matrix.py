@@ -226,7 +226,7 @@ def test_a_retried_429_is_shown_not_silent(
 
 
 # ------------------------------------------------------------------------ interrupted streams
-@pytest.mark.parametrize("fault", ["drop", "truncate"])
+@pytest.mark.parametrize("fault", ["drop", "truncate", "corrupt"])
 def test_an_interrupted_stream_keeps_its_text_and_counts_as_an_error(
     monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer, fake_api_key: str, fault: str
 ) -> None:

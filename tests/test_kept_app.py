@@ -229,7 +229,7 @@ def test_a_batch_run_stopped_half_way_keeps_the_loop_and_the_partial_batch(monke
 
     real_line = results.call_status_line
 
-    def line_then_stop(call, finished_order=None):  # noqa: ANN001, ANN202 - same signature as the real one
+    def line_then_stop(call, finished_order=None):
         if finished_order == 2:  # the batch's second result (the loop's lines have no order)
             raise StopException
         return real_line(call, finished_order)

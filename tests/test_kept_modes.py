@@ -7,6 +7,7 @@ callbacks. ``StopRun`` below plays that part; chains/ never sees Streamlit.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -18,7 +19,6 @@ from chains.modes import (
     run_abatch,
     run_ainvoke,
     run_astream,
-    run_async,
     run_batch,
     run_invoke,
     run_loop,
@@ -32,7 +32,7 @@ META = RunMeta(provider="simulator", model="simulated-test")
 TOPICS = ["cats", "dogs", "pizza", "robots"]
 
 
-class StopRun(BaseException):  # noqa: N818 - named like Streamlit's StopException, which it stands for
+class StopRun(BaseException):
     """Like Streamlit's StopException/RerunException: a BaseException, not an Exception."""
 
 
@@ -100,11 +100,11 @@ def test_invoke_stopped_in_its_result_callback_is_complete_but_stopped() -> None
 def test_async_runners_hand_over_their_partial_records() -> None:
     kept: list[RunRecord] = []
     with pytest.raises(StopRun):
-        run_async(run_astream(chain(), TOPICS[:3], meta=META, on_chunk=stop_after(7), on_stopped=kept.append))
+        asyncio.run(run_astream(chain(), TOPICS[:3], meta=META, on_chunk=stop_after(7), on_stopped=kept.append))
     with pytest.raises(StopRun):
-        run_async(run_abatch(chain(), TOPICS, meta=META, on_result=stop_after(2), on_stopped=kept.append))
+        asyncio.run(run_abatch(chain(), TOPICS, meta=META, on_result=stop_after(2), on_stopped=kept.append))
     with pytest.raises(StopRun):
-        run_async(run_ainvoke(chain(), "cats", meta=META, on_result=stop_after(1), on_stopped=kept.append))
+        asyncio.run(run_ainvoke(chain(), "cats", meta=META, on_result=stop_after(1), on_stopped=kept.append))
     astream, abatch, ainvoke = kept
     assert [record.mode for record in kept] == ["astream", "abatch", "ainvoke"]
     assert all(record.stopped for record in kept)
@@ -164,5 +164,5 @@ def test_a_stopped_stream_stops_the_model_instead_of_reading_it_to_the_end() -> 
 def test_stopped_async_streams_stop_their_models_too() -> None:
     model = CountingChatModel(ttft_s=0.0, tokens_per_s=5000.0, jitter=0.0, seed=7, min_output_tokens=400, produced=[])
     with pytest.raises(StopRun):
-        run_async(run_astream(build_joke_chain(model), TOPICS[:3], meta=META, on_chunk=stop_after(6), on_stopped=lambda _: None))
+        asyncio.run(run_astream(build_joke_chain(model), TOPICS[:3], meta=META, on_chunk=stop_after(6), on_stopped=lambda _: None))
     assert len(model.produced) <= 6 + 2 * 3, f"the models went on for {len(model.produced)} tokens after the stop"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from chains.joke import build_joke_chain
-from chains.modes import RunMeta, run_astream, run_async, run_batch, run_invoke, run_loop, run_stream
+from chains.modes import RunMeta, run_astream, run_batch, run_invoke, run_loop, run_stream
 from chains.simulator import SimulatedChatModel
 from chains.sweep import SweepPoint, batch_knee, observed_knee, summarize_sweep
 from chains.timing import RunRecord
@@ -92,7 +94,7 @@ def test_token_arrival_starts_at_the_runs_start_and_marks_the_first_token(record
 
 
 def test_async_arrival_uses_the_astream_colour_for_every_call() -> None:
-    record = run_async(run_astream(chain(), TOPICS, meta=META))
+    record = asyncio.run(run_astream(chain(), TOPICS, meta=META))
     lines = [trace for trace in token_arrival([record]).data if trace.mode == "lines+markers"]
     assert len(lines) == 3
     assert {trace.line.color for trace in lines} == {MODE_COLOURS["astream"]}
@@ -139,13 +141,11 @@ def _lab_results_app(times: dict[int, float], pool: int):
     from streamlit.testing.v1 import AppTest
 
     def page(times: dict[int, float], pool: int) -> None:
-        from chains.sweep import SweepPoint
+        from chains.sweep import SweepPoint, SweepState
         from ui.lab import show_sweep_results
 
         points = [SweepPoint(mode, n, 0, (n if mode == "loop" else wall_s)) for n, wall_s in times.items() for mode in ("loop", "batch")]
-        sweep = {"points": points, "steps": points, "stopped": False, "done": len(points), "max_concurrency": None,
-                 "k": max(times), "repeats": 1, "pool": pool}
-        show_sweep_results(sweep)
+        show_sweep_results(SweepState(k=max(times), repeats=1, max_concurrency=pool, points=points))  # a pool of `pool` calls
 
     app = AppTest.from_function(page, kwargs={"times": times, "pool": pool}, default_timeout=30)
     app.run()

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
 
 from chains.joke import JOKE_PROMPT, build_joke_chain
-from chains.jokes import write_joke
+from chains.joke_book import write_joke
 from chains.modes import (
     RunMeta,
     run_abatch,
     run_ainvoke,
     run_astream,
-    run_async,
     run_batch,
     run_invoke,
     run_loop,
@@ -41,9 +41,9 @@ def outputs_by_mode(chain: Any, topics: list[str]) -> dict[str, list[str]]:
         "loop": run_loop(chain, topics, meta=META).outputs,
         "batch": run_batch(chain, topics, meta=META).outputs,
         "stream": [run_stream(chain, topic, meta=META).outputs[0] for topic in topics],
-        "ainvoke": [run_async(run_ainvoke(chain, topic, meta=META)).outputs[0] for topic in topics],
-        "abatch": run_async(run_abatch(chain, topics, meta=META)).outputs,
-        "astream": run_async(run_astream(chain, topics, meta=META)).outputs,
+        "ainvoke": [asyncio.run(run_ainvoke(chain, topic, meta=META)).outputs[0] for topic in topics],
+        "abatch": asyncio.run(run_abatch(chain, topics, meta=META)).outputs,
+        "astream": asyncio.run(run_astream(chain, topics, meta=META)).outputs,
     }
 
 

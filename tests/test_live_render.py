@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from chains.jokes import REPLY_SHAPES
+from chains.joke_book import REPLY_SHAPES
 from chains.safe_text import inert_markdown
 from chains.simulator import SimulatedChatModel
 from chains.tokens import split_tokens

@@ -11,8 +11,9 @@ makes them wait longer, and only a runner that does not run them together fails.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +28,6 @@ from chains.modes import (
     run_abatch,
     run_ainvoke,
     run_astream,
-    run_async,
     run_batch,
     run_invoke,
     run_loop,
@@ -61,7 +61,7 @@ def assert_consistent(record: RunRecord) -> None:
     """Every call's times are ordered and inside the run's wall time."""
     assert record.n == len(record.calls)
     for call in record.calls:
-        assert 0.0 <= call.start_s, call
+        assert call.start_s >= 0.0, call
         assert call.start_s <= call.end_s, call
         assert call.end_s <= record.wall_s + EPS, (call, record.wall_s)
         if call.first_token_s is not None:
@@ -76,9 +76,9 @@ def assert_consistent(record: RunRecord) -> None:
 def test_batch_is_one_wave_and_loop_is_n_calls_in_a_row() -> None:
     loop_model, batch_model = fast(), together(8)
 
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     loop = run_loop(build_joke_chain(loop_model), TOPICS8, meta=META)
-    after_loop = datetime.now(timezone.utc)
+    after_loop = datetime.now(UTC)
     batch = run_batch(build_joke_chain(batch_model), TOPICS8, max_concurrency=8, meta=META)
 
     assert loop.error_count == 0 and batch.error_count == 0
@@ -141,8 +141,8 @@ def test_loop_reports_each_call_in_order() -> None:
 def test_abatch_concurrency_follows_max_concurrency() -> None:
     wide_model, narrow_model = together(8), together(2)
 
-    wide = run_async(run_abatch(build_joke_chain(wide_model), TOPICS8, max_concurrency=8, meta=META))
-    narrow = run_async(run_abatch(build_joke_chain(narrow_model), TOPICS8, max_concurrency=2, meta=META))
+    wide = asyncio.run(run_abatch(build_joke_chain(wide_model), TOPICS8, max_concurrency=8, meta=META))
+    narrow = asyncio.run(run_abatch(build_joke_chain(narrow_model), TOPICS8, max_concurrency=2, meta=META))
 
     assert wide.error_count == 0 and narrow.error_count == 0
     assert wide_model.peak_together == 8
@@ -155,7 +155,7 @@ def test_abatch_concurrency_follows_max_concurrency() -> None:
 
 def test_abatch_with_max_concurrency_one_runs_one_call_at_a_time() -> None:
     sim = fast()
-    record = run_async(run_abatch(build_joke_chain(sim), TOPICS8[:4], max_concurrency=1, meta=META))
+    record = asyncio.run(run_abatch(build_joke_chain(sim), TOPICS8[:4], max_concurrency=1, meta=META))
     assert record.error_count == 0
     assert sim.peak_in_flight == 1
     assert max_overlap(record.calls) == 1 and waves(record.calls) == 4
@@ -163,7 +163,7 @@ def test_abatch_with_max_concurrency_one_runs_one_call_at_a_time() -> None:
 
 def test_abatch_without_max_concurrency_is_unbounded() -> None:
     sim = together(8)
-    record = run_async(run_abatch(build_joke_chain(sim), TOPICS8, meta=META))
+    record = asyncio.run(run_abatch(build_joke_chain(sim), TOPICS8, meta=META))
     assert record.pool_size == 8
     assert sim.peak_together == 8
     assert_all_overlap(record.calls)
@@ -174,7 +174,7 @@ def test_astream_streams_several_topics_concurrently() -> None:
     sim = together(3, tokens_per_s=100.0)
     chain = build_joke_chain(sim)
     streamed: dict[int, list[str]] = {}
-    record = run_async(
+    record = asyncio.run(
         run_astream(
             chain,
             ["cats", "고양이", "coffee"],
@@ -194,7 +194,7 @@ def test_astream_streams_several_topics_concurrently() -> None:
 
 
 def test_astream_accepts_a_single_topic_string() -> None:
-    record = run_async(run_astream(build_joke_chain(fast()), "고양이", meta=META))
+    record = asyncio.run(run_astream(build_joke_chain(fast()), "고양이", meta=META))
     assert record.n == 1
     assert record.calls[0].topic == "고양이"
     assert "고양이" in record.calls[0].output
@@ -230,7 +230,7 @@ def test_interrupted_stream_is_marked_and_keeps_its_partial_text() -> None:
 
 
 def test_interrupted_astream_is_marked_too() -> None:
-    record = run_async(run_astream(build_joke_chain(fast(interrupt_rate=1.0)), ["cats", "dogs"], meta=META))
+    record = asyncio.run(run_astream(build_joke_chain(fast(interrupt_rate=1.0)), ["cats", "dogs"], meta=META))
     for call in record.calls:
         assert call.interrupted and call.error_kind == "interrupted"
         assert call.output
@@ -258,11 +258,11 @@ def _run_mode(mode: str) -> RunRecord:
     if mode == "stream":
         return run_stream(chain, "cats", meta=META)
     if mode == "ainvoke":
-        return run_async(run_ainvoke(chain, "cats", meta=META))
+        return asyncio.run(run_ainvoke(chain, "cats", meta=META))
     if mode == "abatch":
-        return run_async(run_abatch(chain, topics, max_concurrency=4, meta=META))
+        return asyncio.run(run_abatch(chain, topics, max_concurrency=4, meta=META))
     if mode == "astream":
-        return run_async(run_astream(chain, topics, meta=META))
+        return asyncio.run(run_astream(chain, topics, meta=META))
     raise AssertionError(mode)
 
 
@@ -290,7 +290,7 @@ def test_partial_failure_keeps_the_other_results(runner: str) -> None:
     elif runner == "loop":
         record = run_loop(chain, TOPICS8, meta=META)
     else:
-        record = run_async(run_abatch(chain, TOPICS8, max_concurrency=8, meta=META))
+        record = asyncio.run(run_abatch(chain, TOPICS8, max_concurrency=8, meta=META))
     failed = [call for call in record.calls if call.error]
     succeeded = [call for call in record.calls if call.ok]
     assert failed, "expected some simulated 429s"

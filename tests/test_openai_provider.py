@@ -8,6 +8,7 @@ with ``[test-server]``, so a passing test proves the text came over HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import urllib.error
@@ -20,7 +21,7 @@ from langchain_core.runnables import Runnable
 
 from chains.joke import build_joke_chain
 from chains.models import ModelSettings, make_model
-from chains.modes import RunMeta, run_abatch, run_ainvoke, run_astream, run_async, run_batch, run_invoke, run_stream
+from chains.modes import RunMeta, run_abatch, run_ainvoke, run_astream, run_batch, run_invoke, run_stream
 from chains.timing import CallTiming, RunRecord, records_to_csv, records_to_json
 from tests.openai_server import REPLY_MARKER, OpenAICompatibleServer, ServerProcess, split_reply, write_joke
 
@@ -251,7 +252,7 @@ def test_a_cut_stream_keeps_its_text_and_counts_as_an_error(
     if runner == "stream":
         record = run_stream(chain, "cats", on_result=finished.append)
     else:
-        record = run_async(run_astream(chain, "cats", on_result=finished.append))
+        record = asyncio.run(run_astream(chain, "cats", on_result=finished.append))
 
     call = record.calls[0]
     assert call.output == "".join(joke_tokens("cats")[:5])
@@ -320,10 +321,10 @@ def test_async_runners_survive_fresh_event_loops(openai_server: OpenAICompatible
     chain = make_chain(openai_server.base_url, fake_api_key)
 
     records = [
-        run_async(run_astream(chain, ["cats", "owls"])),
-        run_async(run_ainvoke(chain, "cats")),
-        run_async(run_abatch(chain, ["cats", "owls", "dogs"], max_concurrency=2)),
-        run_async(run_ainvoke(chain, "owls")),
+        asyncio.run(run_astream(chain, ["cats", "owls"])),
+        asyncio.run(run_ainvoke(chain, "cats")),
+        asyncio.run(run_abatch(chain, ["cats", "owls", "dogs"], max_concurrency=2)),
+        asyncio.run(run_ainvoke(chain, "owls")),
     ]
 
     for record in records:

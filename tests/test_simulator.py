@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessageChunk, HumanMessage
 
 import chains.simulator
 from chains.errors import classify_error
-from chains.jokes import _has_final_consonant
+from chains.joke_book import _has_final_consonant
 from chains.simulator import (
     PROFILES,
     SimulatedChatModel,

@@ -204,7 +204,7 @@ def test_a_full_disk_raises_store_error_only(tmp_path: Path) -> None:
     store.add(new_run_set(), record())
 
     @sa.event.listens_for(engine, "connect")
-    def _cap(dbapi_connection, _):  # noqa: ANN001, ANN202
+    def _cap(dbapi_connection, _):
         used = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
         dbapi_connection.execute(f"PRAGMA max_page_count = {used}")
 

@@ -85,7 +85,7 @@ def test_std_is_zero_for_one_repeat() -> None:
 
 
 def test_expected_batch_waves() -> None:
-    assert [expected_batch_waves(n, 6) for n in range(0, 14)] == [0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3]
+    assert [expected_batch_waves(n, 6) for n in range(14)] == [0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3]
     assert expected_batch_waves(8, 8) == 1
     assert expected_batch_waves(8, 2) == 4
     assert expected_batch_waves(5, 1) == 5

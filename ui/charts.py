@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chains.modes import MODES, run_title
 from chains.timing import RunRecord
 from ui.i18n import t
 
@@ -15,15 +16,7 @@ if TYPE_CHECKING:
 
 
 #: One colour per mode on every chart. Red (``FAILURE_COLOUR``) means a failure, and nothing else.
-MODE_COLOURS: dict[str, str] = {
-    "invoke": "#7b61ff",
-    "loop": "#ff8c42",
-    "batch": "#3d9df3",
-    "stream": "#21a366",
-    "ainvoke": "#b3a4ff",
-    "abatch": "#92c9f9",
-    "astream": "#8fd6ac",
-}
+MODE_COLOURS: dict[str, str] = {mode.id: mode.colour for mode in MODES.values()}
 FAILURE_COLOUR = "#ff4b4b"
 FIRST_TOKEN_COLOUR = "#1f2937"
 _OTHER_MODE_COLOUR = "#7f7f7f"
@@ -31,7 +24,8 @@ _OTHER_MODE_COLOUR = "#7f7f7f"
 
 def mode_colour(mode: str) -> str:
     """The colour of ``mode`` on every chart (grey for an unknown mode, never red)."""
-    return MODE_COLOURS.get(mode, _OTHER_MODE_COLOUR)
+    registered = MODES.get(mode)
+    return registered.colour if registered else _OTHER_MODE_COLOUR
 
 
 def _colour_map(records: list[RunRecord], labels: list[str]) -> dict[str, str]:
@@ -40,9 +34,7 @@ def _colour_map(records: list[RunRecord], labels: list[str]) -> dict[str, str]:
 
 
 def _mode_label(record: RunRecord) -> str:
-    label = t(f"modes.{record.mode}")
-    if record.max_concurrency:
-        label += f" (max_concurrency={record.max_concurrency})"
+    label = run_title(record, t(f"modes.{record.mode}"))
     if record.provider == "replay":  # chains.replay.REPLAY_PROVIDER: a replay never passes for a live run
         label += " · " + t("replay.chart_tag")
     return label

@@ -2,53 +2,30 @@
 
 from __future__ import annotations
 
+import inspect
+
 import streamlit as st
 
+from chains import joke
+from chains.modes import MODES
 from ui.i18n import t
 
-CHAIN_CODE = '''from langchain_core.output_parsers import StrOutputParser
-from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import RunnablePassthrough
-from langchain_openai import ChatOpenAI
 
-prompt = ChatPromptTemplate.from_template("Tell me a short joke about {topic}")
-model = ChatOpenAI(model="gpt-4o-mini", timeout=30, max_retries=2)
-chain = {"topic": RunnablePassthrough()} | prompt | model | StrOutputParser()
-'''
+def _chain_code() -> str:
+    """The module that builds the chain, as it runs here, and how a model is put in it."""
+    source = inspect.getsource(joke)
+    imports, _, definitions = source.split("from __future__ import annotations\n", 1)[-1].strip().partition("\n\n")
+    return (
+        f"{imports}\nfrom langchain_openai import ChatOpenAI\n\n{definitions}\n\n\n"
+        'chain = build_joke_chain(ChatOpenAI(model="gpt-4o-mini", timeout=30, max_retries=2))\n'
+    )
 
-MODE_CODE: dict[str, str] = {
-    "invoke": 'answer = chain.invoke("ice cream")',
-    "loop": '''answers = []
-for topic in ["ice cream", "chocolate", "vanilla"]:
-    answers.append(chain.invoke(topic))  # one after another: time grows linearly''',
-    "batch": '''topics = ["ice cream", "chocolate", "vanilla"]
-answers = chain.batch(topics, config={"max_concurrency": 8}, return_exceptions=True)
 
-# or, to use each answer as soon as it is ready:
-for index, answer in chain.batch_as_completed(topics, return_exceptions=True):
-    print(index, answer)''',
-    "stream": '''for chunk in chain.stream("ice cream"):
-    print(chunk, end="!!", flush=True)  # the seed's chunk separator''',
-    "ainvoke": '''import asyncio
+CHAIN_CODE = _chain_code()
+"""The chain shown on Home and in "Show the code": the source of ``chains/joke.py``, which the app runs."""
 
-answer = asyncio.run(chain.ainvoke("ice cream"))''',
-    "abatch": '''import asyncio
-
-answers = asyncio.run(chain.abatch(topics))                                 # all at once (gather)
-answers = asyncio.run(chain.abatch(topics, config={"max_concurrency": 2}))  # 2 at a time''',
-    "astream": '''import asyncio
-
-async def stream_one(topic: str) -> str:
-    text = ""
-    async for chunk in chain.astream(topic):
-        text += chunk
-    return text
-
-async def stream_all(topics: list[str]) -> list[str]:
-    return await asyncio.gather(*(stream_one(topic) for topic in topics))
-
-answers = asyncio.run(stream_all(["ice cream", "chocolate", "vanilla"]))''',
-}
+MODE_CODE: dict[str, str] = {mode.id: mode.code for mode in MODES.values()}
+"""The LangChain call of each mode (from the registry, ``chains.modes.MODES``)."""
 
 
 def show_code(*modes: str, expanded: bool = False) -> None:
@@ -56,4 +33,14 @@ def show_code(*modes: str, expanded: bool = False) -> None:
     with st.expander(t("common.show_code"), expanded=expanded, icon="🧑‍💻"):
         st.code(CHAIN_CODE, language="python")
         for mode in modes:
-            st.code(MODE_CODE[mode], language="python")
+            st.code(MODES[mode].code, language="python")
+
+
+def modes_table() -> str:
+    """Home's table of the modes, one row per mode of the registry, in the current language."""
+    header = [t("house.col_method"), t("house.col_io"), t("house.col_how"), t("house.col_when")]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for mode in MODES.values():
+        cells = [t(mode.label_key), *(t(key) for key in mode.table_keys)]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)

@@ -7,7 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from chains.pricing import estimate_cost_usd
+from chains.modes import run_title
+from chains.pricing import run_cost_usd
 from chains.store import entry_id
 from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_csv, records_to_json
 from ui.i18n import t
@@ -51,7 +52,7 @@ def history_entries(records: list[RunRecord]) -> list[HistoryEntry]:
 
 def run_name(record: RunRecord) -> str:
     """The mode as code, with ``max_concurrency`` when it was set: ``abatch (max_concurrency=2)``."""
-    return record.mode + (f" (max_concurrency={record.max_concurrency})" if record.max_concurrency else "")
+    return run_title(record)
 
 
 def run_label(position: int, record: RunRecord) -> str:
@@ -72,13 +73,6 @@ def run_choice_label(position: int, record: RunRecord) -> str:
     text = f"{run_label(position, record)} · n={record.n} · {record.wall_s:.2f} s"
     note = note_text(record)
     return text + (f" · {note}" if note else "")
-
-
-def run_cost_usd(record: RunRecord) -> float | None:
-    """The run's estimated cost at OpenAI list prices, or ``None`` (unknown model, no usage, simulator)."""
-    if record.provider == "simulator" or (record.input_tokens is None and record.output_tokens is None):
-        return None
-    return estimate_cost_usd(record.model, record.input_tokens or 0, record.output_tokens or 0)
 
 
 def cost_text(record: RunRecord) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from chains.metrics import stream_metrics
-from chains.pricing import estimate_cost_usd
+from chains.pricing import run_cost_usd
 from chains.safe_text import inert_markdown
 from chains.timing import CallTiming, RunRecord
 from ui.errors import show_call_error
@@ -42,7 +42,7 @@ def show_usage(record: RunRecord) -> None:
     if record.input_tokens is None and record.output_tokens is None:
         st.caption(t("usage.not_reported"))
         return
-    cost = estimate_cost_usd(record.model, record.input_tokens or 0, record.output_tokens or 0)
+    cost = run_cost_usd(record)
     text = t("usage.tokens", input=record.input_tokens or 0, output=record.output_tokens or 0)
     if cost is not None:
         text += " · " + t("usage.cost", cost=cost)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -303,14 +303,14 @@ def local_time(started_at: str) -> str:
     except ValueError:
         return started_at
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     try:
         zone = st.context.timezone
         if zone:
             return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M:%S")
     except Exception:  # noqa: BLE001 - an unknown zone name: show UTC
         pass
-    return moment.astimezone(timezone.utc).strftime("%H:%M:%S") + " UTC"
+    return moment.astimezone(UTC).strftime("%H:%M:%S") + " UTC"
 
 
 def run_caption(record: RunRecord) -> str:

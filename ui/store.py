@@ -16,6 +16,7 @@ server process's memory instead, and the page says so once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -54,7 +55,7 @@ def store_url() -> str | None:
     try:
         if "runs" in st.secrets.get("connections", {}):
             return None
-    except Exception:  # noqa: BLE001, S110 - no secrets file (StreamlitSecretNotFoundError) or a broken one
+    except Exception:  # noqa: BLE001 - no secrets file (StreamlitSecretNotFoundError) or a broken one
         pass
     directory = os.environ.get("RUNS_DB_DIR", "").strip() or tempfile.gettempdir()
     return sqlite_url(directory)
@@ -168,10 +169,8 @@ def dismiss_eviction_notes() -> None:
 
 def forget_run_set() -> None:
     """Delete every run of this run set, and start a new, empty one."""
-    try:
+    with contextlib.suppress(StoreError):
         run_store().delete_set(current_run_set())
-    except StoreError:
-        pass
     _memory_store(store_limits()).delete_set(current_run_set())
     st.session_state[RUN_SET_PARAM] = new_run_set()
 

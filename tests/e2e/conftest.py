@@ -22,6 +22,7 @@ only when no Chromium is installed at all *and* ``CI`` is not set.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -149,8 +150,6 @@ def page(request: pytest.FixtureRequest, browser: Any, warm_app: str) -> Iterato
         if any(report.failed for report in reports.values()):
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
-            try:
+            with contextlib.suppress(Exception):  # a screenshot must not hide the real failure
                 page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"))
-            except Exception:  # noqa: BLE001 - a screenshot must not hide the real failure
-                pass
         context.close()

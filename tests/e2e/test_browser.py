@@ -192,7 +192,7 @@ def test_korean_switch_translates_the_page_and_streams_korean(page: Any, warm_ap
 
 
 def test_deep_link_on_a_fresh_server_uses_the_apps_navigation(browser: Any) -> None:
-    """A first visitor who deep-links to /stream still gets the app's sidebar and wide layout (ui.entrypoint)."""
+    """A first visitor who deep-links to /stream still gets the app's sidebar and wide layout (ui.navigation)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -81,7 +81,7 @@ def test_a_reload_keeps_the_runs_and_the_sweep(page: Any, warm_app: str) -> None
     wait_for_metrics(page, EN["metrics"]["latency"])
     run_set = run_set_of(page)
 
-    go_to(page, EN["nav2"]["lab"])
+    go_to(page, EN["nav"]["lab"])
     assert run_set_of(page) == run_set, "run_set stays in the URL across page switches"
     for key in ("sweep_k", "sweep_repeats"):
         slider = page.locator(f".st-key-{key} input[type=range]")
@@ -96,7 +96,7 @@ def test_a_reload_keeps_the_runs_and_the_sweep(page: Any, warm_app: str) -> None
     page.locator("h1").first.wait_for(state="visible")
     wait_for_idle(page)
     assert run_set_of(page) == run_set
-    go_to(page, EN["nav2"]["history"])
+    go_to(page, EN["nav"]["history"])
     assert_no_exception(page)
     # One invoke run and the sweep's two runs (k=1, one repeat: loop and batch).
     playwright_expect()(runs_metric(page, EN["history"]["total_runs"])).to_have_text("3")
@@ -118,7 +118,7 @@ def test_a_language_switch_mid_stream_keeps_the_partial_answer_marked_stopped(pa
     page.get_by_text(KO["store"]["stopped_note"][:20]).scroll_into_view_if_needed()
     screenshot(page, "kept-stream-stopped-ko")
 
-    go_to(page, KO["nav2"]["history"])
+    go_to(page, KO["nav"]["history"])
     playwright_expect()(runs_metric(page, KO["history"]["total_runs"])).to_have_text("1")
     screenshot(page, "kept-history-stopped-ko")
 
@@ -157,7 +157,7 @@ def test_history_says_which_runs_a_bound_evicted(browser: Any, tmp_path: Any) ->
                     click_run(page)
                     playwright_expect()(page.locator(".st-key-invoke_result")).to_contain_text(topic)
                     wait_for_idle(page)
-                go_to(page, EN["nav2"]["history"])
+                go_to(page, EN["nav"]["history"])
                 notice = page.locator(".st-key-history_evicted")
                 playwright_expect()(notice).to_contain_text("the oldest 1 History entr(ies) (1 run(s)) were removed")
                 playwright_expect()(notice).to_contain_text("`invoke` at".replace("`", ""))

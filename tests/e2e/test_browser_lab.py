@@ -350,7 +350,7 @@ def test_lab_sweep_draws_a_rising_loop_and_a_flat_batch(page: Any, warm_app: str
 
     # The chart's lesson, on the structure of the sweep's runs (History CSV, one row per call):
     # the loop's N calls ran one after another, batch's N calls (N <= 4 <= the pool) all at once.
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=EN["nav2"]["history"]).click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=EN["nav"]["history"]).click()
     playwright_expect()(page.locator("h1").first).to_have_text(EN["history"]["title"], timeout=30_000)
     wait_for_idle(page)
     _download(page, page.locator(".st-key-history_csv button").first, tmp_path / "calls.csv")
@@ -378,7 +378,7 @@ def test_history_csv_download_has_one_row_per_call(page: Any, warm_app: str, tmp
     assert_no_exception(page)
 
     # The sidebar's link keeps the session (a new page load would start an empty one).
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=EN["nav2"]["history"]).click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=EN["nav"]["history"]).click()
     playwright_expect()(page.locator("h1").first).to_have_text(EN["history"]["title"], timeout=30_000)
     wait_for_idle(page)
     assert_no_exception(page)

@@ -89,7 +89,7 @@ def test_history_choices_survive_a_language_switch(page: Any, warm_app: str) -> 
     page.get_by_test_id("stMetric").first.wait_for(state="visible")
     wait_for_idle(page)
     # Navigate inside the session (a new URL would start a new session, with no history).
-    page.get_by_test_id("stSidebarNav").get_by_text(EN["nav2"]["history"]).click()
+    page.get_by_test_id("stSidebarNav").get_by_text(EN["nav"]["history"]).click()
     wait_for_idle(page)
     choose_radio(page, page.locator(".st-key-history_export_scope"), EN["history"]["scope_picked"])
     picked_before = page.locator(".st-key-history_pick").inner_text()

@@ -44,7 +44,7 @@ MODE_PAGES = [
     (EN["nav"]["batch"], "run", True),
     (EN["nav"]["stream"], "run", False),
     (EN["nav"]["stream"], "race_run", False),
-    (EN["nav2"]["async"], "run", True),
+    (EN["nav"]["async"], "run", True),
     (EN["nav"]["compare"], "run", True),
 ]
 
@@ -68,7 +68,7 @@ def test_hostile_topics_and_answers_make_the_browser_load_nothing(page: Any, war
         click_run(page, button)
         wait_for_idle(page, timeout_ms=90_000)
         assert_no_exception(page)
-    _go(page, EN["nav2"]["history"])
+    _go(page, EN["nav"]["history"])
     assert_no_exception(page)
     page.wait_for_timeout(500)
     assert page.locator(f"{APP} img[src*='leak'], {APP} img[src*='127.0.0.1:9']").count() == 0

@@ -132,7 +132,7 @@ def write_reply(
     """
     if shape not in REPLY_SHAPES:
         raise ValueError(f"unknown reply shape {shape!r}; expected one of {REPLY_SHAPES}")
-    variant = zlib.crc32(f"{seed}:{topic}".encode("utf-8"))
+    variant = zlib.crc32(f"{seed}:{topic}".encode())
     pieces = [_shape_joke(write_joke(topic, variant), shape)]
     if min_tokens and count_tokens is not None:
         total = count_tokens(pieces[0])
