@@ -16,7 +16,7 @@ from chains.modes import (
 )
 from chains.safe_text import inert_markdown
 from chains.topics import parse_topics
-from ui.charts import call_timeline, wall_time_bars
+from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
 from ui.history import run_name
@@ -163,11 +163,10 @@ if records:
             icon="💡",
         )
         chart_left, chart_right = st.columns([2, 3])
-        chart_left.plotly_chart(wall_time_bars(records), key="async_wall")
+        show_chart(wall_time_bars(records), key="async_wall", container=chart_left)
         timeline_records = [record for record in records if record.mode in ("batch", "abatch", "astream")]
-        timeline = call_timeline(timeline_records)
-        timeline.update_layout(title=t("async.timeline_title"))
-        chart_right.plotly_chart(timeline, key="async_timeline")
+        timeline = call_timeline(timeline_records, title=t("async.timeline_title"))
+        show_chart(timeline, key="async_timeline", container=chart_right)
         for record in records:
             show_run_problems(record)
         st.caption(t("async.usage_in_history"))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from chains.modes import default_pool_size, effective_concurrency, run_batch, run_loop
-from ui.charts import call_timeline
+from ui.charts import call_timeline, show_chart
 from ui.code import show_code
 from ui.errors import show_run_problems
 from ui.i18n import t
@@ -83,7 +83,7 @@ if records:
     columns[1].metric(t("batch.batch_total"), f"{batch.wall_s:.2f} s")
     columns[3].metric(t("batch.pool"), batch.pool_size or "—", help=t("batch.pool_help"))
     st.markdown(t("batch.lesson", n=batch.n, pool=batch.pool_size or 1, waves=-(-batch.n // (batch.pool_size or 1))))
-    st.plotly_chart(call_timeline(records), key="batch_timeline")
+    show_chart(call_timeline(records), key="batch_timeline")
     for record in records:
         show_usage(record)
         show_run_problems(record)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from chains.modes import run_batch, run_invoke, run_loop, run_stream
-from ui.charts import call_timeline, wall_time_bars
+from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_run_problems
 from ui.i18n import t
@@ -49,8 +49,8 @@ if records:
     if stream_call.ttft_s is not None:
         st.caption(t("compare.stream_ttft", ttft=stream_call.ttft_s, total=stream_call.latency_s))
     chart_left, chart_right = st.columns([2, 3])
-    chart_left.plotly_chart(wall_time_bars(records), key="compare_wall")
-    chart_right.plotly_chart(call_timeline([by_mode["loop"], by_mode["batch"]]), key="compare_timeline")
+    show_chart(wall_time_bars(records), key="compare_wall", container=chart_left)
+    show_chart(call_timeline([by_mode["loop"], by_mode["batch"]]), key="compare_timeline", container=chart_right)
     st.info(t("compare.lesson"), icon="💡")
     for record in records:
         show_run_problems(record)

@@ -6,7 +6,7 @@ The runs are read from the run store, so a reload of the page's URL (which holds
 
 import streamlit as st
 
-from ui.charts import runs_timeline, runs_token_arrival, runs_wall_bars
+from ui.charts import runs_timeline, runs_token_arrival, runs_wall_bars, show_chart
 from ui.history import (
     entry_rows,
     export_csv,
@@ -110,11 +110,11 @@ else:
         labels = [run_label(position, record) for position, record in chosen]
         picked_records = [record for _, record in chosen]
         left, right = st.columns([2, 3])
-        left.plotly_chart(runs_wall_bars(picked_records, labels), key="history_wall")
-        right.plotly_chart(runs_timeline(picked_records, labels), key="history_timeline")
+        show_chart(runs_wall_bars(picked_records, labels), key="history_wall", container=left)
+        show_chart(runs_timeline(picked_records, labels), key="history_timeline", container=right)
         streamed = [(record, label) for record, label in zip(picked_records, labels) if any(call.chunks for call in record.calls)]
         if streamed:
-            st.plotly_chart(runs_token_arrival([r for r, _ in streamed], [label for _, label in streamed]), key="history_arrival")
+            show_chart(runs_token_arrival([r for r, _ in streamed], [label for _, label in streamed]), key="history_arrival")
         else:
             st.caption(t("history.no_stream"))
     else:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from chains.modes import RaceEvent, run_race, run_stream
 from chains.safe_text import inert_markdown
-from ui.charts import token_arrival
+from ui.charts import show_chart, token_arrival
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
 from ui.i18n import option_labels, t
@@ -80,7 +80,7 @@ with stream_tab:
         if not record.stopped:  # a stopped call is not a failure; its label says what happened
             show_run_problems(record)
         if call.chunks:
-            st.plotly_chart(token_arrival([record]), key="stream_arrival")
+            show_chart(token_arrival([record]), key="stream_arrival")
         st.info(t("stream.lesson"), icon="💡")
 
 with race_tab:

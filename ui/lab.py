@@ -28,7 +28,7 @@ from chains.sweep import (
 )
 from chains.timing import LAB_SWEEP_ORIGIN, RunRecord
 from chains.tokens import count_tokens
-from ui.charts import sweep_chart
+from ui.charts import show_chart, sweep_chart
 from ui.i18n import t
 from ui.run import PageRun, PreparedRun, history, start_keeping
 from ui.sidebar import active_settings
@@ -246,9 +246,10 @@ def run_sweep(sweep: dict) -> None:
 
         point = run_step(sweep, on_call, keeper)
         if point.mode == SWEEP_MODES[-1]:
-            live_chart.plotly_chart(
+            show_chart(
                 sweep_chart(summarize_sweep(sweep["points"]), pool_size=sweep["pool"], max_n=sweep["k"]),
                 key=f"sweep_live_{sweep['done']}",
+                container=live_chart,
             )
     sweep["running"] = False
     sweep["chain"] = None
@@ -282,7 +283,7 @@ def show_sweep_results(sweep: dict) -> None:
     one_wave = [row for row in summary if row.mode == "batch" and row.n <= sweep["pool"]]
     if measured_max > sweep["pool"] and len(one_wave) >= 2:
         st.caption(t("lab.one_wave_slope", pool=sweep["pool"], slope=fit_slope(one_wave, "batch")[0]))
-    st.plotly_chart(sweep_chart(summary, pool_size=sweep["pool"], max_n=sweep["k"]), key="sweep_chart")
+    show_chart(sweep_chart(summary, pool_size=sweep["pool"], max_n=sweep["k"]), key="sweep_chart")
     if knee.leaves_at is not None:
         st.info(t("lab.lesson_waves", pool=sweep["pool"], flat=knee.flat_until, knee=knee.leaves_at), icon="💡")
     elif measured_max > sweep["pool"]:
