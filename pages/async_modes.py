@@ -168,7 +168,7 @@ if records:
         timeline = call_timeline(timeline_records, title=t("async.timeline_title"))
         show_chart(timeline, key="async_timeline", container=chart_right)
         for record in records:
-            show_run_problems(record)
+            show_run_problems(record, calls_shown=record in (astream, ainvoke, abatch_open))
         st.caption(t("async.usage_in_history"))
         with st.expander(t("async.answers"), expanded=False):
             st.markdown(f"**{run_name(ainvoke)}**")

@@ -86,7 +86,7 @@ if records:
     show_chart(call_timeline(records), key="batch_timeline")
     for record in records:
         show_usage(record)
-        show_run_problems(record)
+        show_run_problems(record, calls_shown=record is batch)  # the answers below show batch's calls
     with st.expander(t("batch.answers"), expanded=False):
         for call in batch.calls:
             show_call(call)

@@ -53,6 +53,6 @@ if records:
     show_chart(call_timeline([by_mode["loop"], by_mode["batch"]]), key="compare_timeline", container=chart_right)
     st.info(t("compare.lesson"), icon="💡")
     for record in records:
-        show_run_problems(record)
+        show_run_problems(record, calls_shown=False)
 
 show_code("invoke", "loop", "batch", "stream")
