@@ -19,6 +19,7 @@ from chains.topics import parse_topics
 from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
+from ui.format import seconds
 from ui.history import run_name
 from ui.i18n import t
 from ui.inputs import topics_input
@@ -132,25 +133,25 @@ if records:
         with pairs[0].container(border=True, key="async_pair_invoke"):
             st.markdown(t("async.pair_invoke"))
             if "invoke" in sync:
-                st.metric(t("async.m_invoke"), f"{sync['invoke'].wall_s:.2f} s")
-            st.metric(t("async.m_ainvoke"), f"{ainvoke.wall_s:.2f} s")
+                st.metric(t("async.m_invoke"), seconds(sync['invoke'].wall_s))
+            st.metric(t("async.m_ainvoke"), seconds(ainvoke.wall_s))
         with pairs[1].container(border=True, key="async_pair_batch"):
             st.markdown(t("async.pair_batch"))
             if "batch" in sync:
                 st.metric(
-                    t("async.m_batch", pool=sync["batch"].pool_size or 1), f"{sync['batch'].wall_s:.2f} s", help=t("async.m_batch_help")
+                    t("async.m_batch", pool=sync["batch"].pool_size or 1), seconds(sync['batch'].wall_s), help=t("async.m_batch_help")
                 )
-            st.metric(t("async.m_abatch_open", n=abatch_open.n), f"{abatch_open.wall_s:.2f} s", help=t("async.m_abatch_open_help"))
+            st.metric(t("async.m_abatch_open", n=abatch_open.n), seconds(abatch_open.wall_s), help=t("async.m_abatch_open_help"))
             st.metric(
                 t("async.m_abatch_capped", max_concurrency=abatch_capped.max_concurrency),
-                f"{abatch_capped.wall_s:.2f} s",
+                seconds(abatch_capped.wall_s),
                 help=t("async.m_abatch_capped_help"),
             )
         with pairs[2].container(border=True, key="async_pair_stream"):
             st.markdown(t("async.pair_stream"))
             if "stream" in sync:
-                st.metric(t("async.m_stream"), f"{sync['stream'].wall_s:.2f} s")
-            st.metric(t("async.m_astream", n=astream.n), f"{astream.wall_s:.2f} s")
+                st.metric(t("async.m_stream"), seconds(sync['stream'].wall_s))
+            st.metric(t("async.m_astream", n=astream.n), seconds(astream.wall_s))
         waves = -(-abatch_capped.n // (abatch_capped.max_concurrency or 1))
         st.info(
             t(

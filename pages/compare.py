@@ -6,6 +6,7 @@ from chains.modes import run_batch, run_invoke, run_loop, run_stream
 from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_run_problems
+from ui.format import seconds
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
@@ -44,7 +45,7 @@ if records:
     show_run_label(by_mode["loop"], text)
     columns = st.columns(len(records))
     for column, record in zip(columns, records):
-        column.metric(t(f"modes.{record.mode}"), f"{record.wall_s:.2f} s", help=t("compare.n_calls", n=record.n))
+        column.metric(t(f"modes.{record.mode}"), seconds(record.wall_s), help=t("compare.n_calls", n=record.n))
     stream_call = by_mode["stream"].calls[0]
     if stream_call.ttft_s is not None:
         st.caption(t("compare.stream_ttft", ttft=stream_call.ttft_s, total=stream_call.latency_s))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.app_harness import FAST_SIMULATOR, MODE_PAGES, PAGES, open_app, texts
+from ui.i18n import load_strings
+
+EN_STRINGS = {"input": {key.split(".", 1)[1]: value for key, value in load_strings("en").items() if key.startswith("input.")}}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -117,8 +120,8 @@ def test_too_many_and_too_long_topics_are_capped_with_a_message(monkeypatch: pyt
     app.run(timeout=120)
     assert not app.exception
     shown = texts(app)
-    assert "Only the first 32 topics are run" in shown
-    assert "were shortened" in shown
+    assert EN_STRINGS["input"]["too_many"].format(kept=32, limit=32, dropped=968) in shown
+    assert EN_STRINGS["input"]["too_long"].format(limit=200, count=1) in shown
     assert next(metric for metric in app.metric if metric.label == "Calls at once").value != "—"
 
 

@@ -29,6 +29,7 @@ from chains.sweep import (
 from chains.timing import LAB_SWEEP_ORIGIN, RunRecord
 from chains.tokens import count_tokens
 from ui.charts import show_chart, sweep_chart
+from ui.format import seconds
 from ui.i18n import t
 from ui.run import PageRun, PreparedRun, history, start_keeping
 from ui.sidebar import active_settings
@@ -206,7 +207,7 @@ def slope_text(summary: list[Any], mode: str) -> str:
         slope, _ = fit_slope(summary, mode)
     except ValueError:
         return "—"
-    return f"{slope:.3f} s"
+    return seconds(slope, 3)
 
 
 def run_sweep(sweep: dict) -> None:
