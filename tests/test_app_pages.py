@@ -30,7 +30,7 @@ def test_sidebar_offers_all_providers_and_the_simulator_by_default(monkeypatch: 
     app = open_app(monkeypatch)
     provider = app.selectbox(key="provider")
     assert provider.value == "simulator"
-    assert set(provider.options) == {"Built-in simulator (offline)", "OpenAI", "OpenAI-compatible URL (Ollama, vLLM, LM Studio)"}
+    assert set(provider.options) == {"Built-in simulator (offline)", "OpenAI", "OpenAI-compatible server"}
     assert app.slider(key="sim_ttft_s").value == pytest.approx(0.4)
 
 

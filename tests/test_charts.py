@@ -29,7 +29,7 @@ def compare_records() -> list[RunRecord]:
 def test_wall_time_bars_have_one_bar_per_run_at_its_wall_time(compare_records: list[RunRecord]) -> None:
     figure = wall_time_bars(compare_records)
     bars = [trace for trace in figure.data if trace.type == "bar"]
-    heights = [float(y) for trace in bars for y in trace.y]
+    heights = [float(x) for trace in bars for x in trace.x]  # horizontal bars: the length is x
     assert heights == pytest.approx([record.wall_s for record in compare_records])
 
 
@@ -39,8 +39,8 @@ def test_wall_time_bars_mark_when_the_stream_showed_its_first_token(compare_reco
     marks = [trace for trace in figure.data if trace.type == "scatter"]
     assert len(marks) == 1, "only the streamed run has a first token to mark"
     (mark,) = marks
-    assert list(mark.y) == pytest.approx([stream.calls[0].first_token_s])
-    assert 0 < mark.y[0] < stream.wall_s / 2, "the first token comes long before the whole answer"
+    assert list(mark.x) == pytest.approx([stream.calls[0].first_token_s])
+    assert 0 < mark.x[0] < stream.wall_s / 2, "the first token comes long before the whole answer"
     assert f"{stream.calls[0].first_token_s:.2f}" in mark.text[0]
 
 

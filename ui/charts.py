@@ -99,46 +99,54 @@ def _mode_label(record: RunRecord) -> str:
     return label
 
 
-def _axis_label(record: RunRecord) -> str:
-    """The mode's label on a category axis, wrapped so that neighbours never run together."""
-    return wrap_text(_mode_label(record), 12)
+def _wall_bars_figure(records: list[RunRecord], labels: list[str], hover_names: list[str]) -> go.Figure:
+    """Horizontal bars, one per run, each labelled on the y axis and with its time at its end.
 
-
-def wall_time_bars(records: list[RunRecord]) -> go.Figure:
-    """A bar per run: its wall time, labelled with the mode; a streamed run's bar also says when its first token came."""
+    Horizontal, so that seven modes' names never run together on a phone, and
+    every time label has the room to the right of its bar.
+    """
     import plotly.graph_objects as go
 
-    labels = [_axis_label(record) for record in records]
-    firsts = [_first_token_s(record) for record in records]
     figure = go.Figure()
-    for record, label, first in zip(records, labels, firsts):
-        text = seconds(record.wall_s)
-        if first is not None:
-            text += "<br>" + t("polish.first_token_line", value=seconds(first))
+    for record, label, hover in zip(records, labels, hover_names):
         figure.add_trace(
             go.Bar(
-                x=[label],
-                y=[record.wall_s],
+                y=[label],
+                x=[record.wall_s],
+                orientation="h",
                 name=_mode_label(record),
                 marker={"color": mode_colour(record.mode)},
-                text=[text],
+                text=[seconds(record.wall_s)],
                 textposition="outside",
+                textfont={"size": 12},
                 cliponaxis=False,
                 customdata=[[record.n]],
-                hovertemplate=f"{_mode_label(record)}<br>{seconds_template('%{y:.2f}')}<br>{t('charts.n')}: %{{customdata[0]}}<extra></extra>",
+                hovertemplate=f"{hover}<br>{seconds_template('%{x:.2f}')}<br>{t('charts.n')}: %{{customdata[0]}}<extra></extra>",
             )
         )
-    _mark_first_tokens(figure, labels, firsts)
     title = chart_title(t("charts.wall_title"))
-    tallest = max((record.wall_s for record in records), default=1.0) or 1.0
+    longest = max((record.wall_s for record in records), default=1.0) or 1.0
     figure.update_layout(
         title=title,
         showlegend=False,
+        height=_top_margin(title) + 70 + 46 * len(records),
         margin={"t": _top_margin(title), "b": 10, "l": 10, "r": 10},
-        yaxis={"title": t("charts.wall_s"), "range": [0, tallest * 1.3]},
-        xaxis={"type": "category", "tickangle": 0},
-        bargap=0.35,
+        xaxis={"title": t("charts.wall_s"), "range": [0, longest * 1.3]},
+        yaxis={"type": "category", "autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
+        bargap=0.3,
     )
+    return figure
+
+
+def wall_time_bars(records: list[RunRecord]) -> go.Figure:
+    """A bar per run: its wall time, labelled with the mode; a streamed run's label also says when its first token came."""
+    firsts = [_first_token_s(record) for record in records]
+    labels = [
+        wrap_text(_mode_label(record), 16) + ("" if first is None else "<br>" + t("polish.first_token_line", value=seconds(first)))
+        for record, first in zip(records, firsts)
+    ]
+    figure = _wall_bars_figure(records, labels, [_mode_label(record) for record in records])
+    _mark_first_tokens(figure, labels, firsts)
     return figure
 
 
@@ -151,8 +159,8 @@ def _first_token_s(record: RunRecord) -> float | None:
 def _mark_first_tokens(figure: go.Figure, labels: list[str], firsts: list[float | None]) -> None:
     """Mark, on each streamed run's bar, when its first token arrived: where streaming *feels* done.
 
-    The mark has no label of its own (a label beside it sat on the neighbouring
-    bar); the bar's text says the time, and so does the mark's hover.
+    The mark has no text of its own (text beside it sat on the neighbouring
+    bar); the bar's axis label says the time, and so does the mark's hover.
     """
     import plotly.graph_objects as go
 
@@ -161,10 +169,10 @@ def _mark_first_tokens(figure: go.Figure, labels: list[str], firsts: list[float 
         return
     figure.add_trace(
         go.Scatter(
-            x=[label for label, _ in marks],
-            y=[first for _, first in marks],
+            y=[label for label, _ in marks],
+            x=[first for _, first in marks],
             mode="markers",
-            marker={"symbol": "line-ew-open", "size": 40, "color": FIRST_TOKEN_COLOUR, "line": {"width": 3, "color": FIRST_TOKEN_COLOUR}},
+            marker={"symbol": "line-ns-open", "size": 30, "color": FIRST_TOKEN_COLOUR, "line": {"width": 3, "color": FIRST_TOKEN_COLOUR}},
             text=[t("polish.first_token_line", value=seconds(first)) for _, first in marks],
             name=t("charts.first_token_name"),
             hovertemplate="%{text}<extra></extra>",
@@ -390,34 +398,7 @@ def sweep_chart(summary: list, *, pool_size: int | None, max_n: int) -> go.Figur
 
 def runs_wall_bars(records: list[RunRecord], labels: list[str]) -> go.Figure:
     """A bar per run, each with its own label (runs of the same mode stay apart), in its mode's colour."""
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
-    for record, label in zip(records, labels):
-        figure.add_trace(
-            go.Bar(
-                x=[wrap_text(label, 12)],
-                y=[record.wall_s],
-                name=_mode_label(record),
-                marker={"color": mode_colour(record.mode)},
-                text=[seconds(record.wall_s)],
-                textposition="outside",
-                cliponaxis=False,
-                customdata=[[record.n, _mode_label(record)]],
-                hovertemplate=f"{label}<br>%{{customdata[1]}}<br>{seconds_template('%{y:.2f}')}<br>{t('charts.n')}: %{{customdata[0]}}<extra></extra>",
-            )
-        )
-    title = chart_title(t("charts.wall_title"))
-    tallest = max((record.wall_s for record in records), default=1.0) or 1.0
-    figure.update_xaxes(type="category", title=None, tickangle=0)
-    figure.update_layout(
-        title=title,
-        showlegend=False,
-        margin={"t": _top_margin(title), "b": 10, "l": 10, "r": 10},
-        yaxis={"title": t("charts.wall_s"), "range": [0, tallest * 1.2]},
-        bargap=0.35,
-    )
-    return figure
+    return _wall_bars_figure(records, [wrap_text(label, 16) for label in labels], [f"{label} · {_mode_label(record)}" for record, label in zip(records, labels)])
 
 
 def runs_timeline(records: list[RunRecord], labels: list[str]) -> go.Figure:

@@ -49,7 +49,7 @@ def show_usage(record: RunRecord) -> None:
         text += " · " + t("usage.cost", cost=cost)
     elif record.provider == "simulator":
         text += " · " + t("usage.simulated")
-    st.caption("🧮 " + text)
+    st.caption(f"🧮 {t(f'modes.{record.mode}')} · {text}")  # named: Batch shows the loop's and batch's
 
 
 def show_stream_metrics(call: CallTiming) -> None:
