@@ -11,7 +11,6 @@ import streamlit as st
 
 #: For every language: a wide table (markdown) scrolls inside its own box, and the page never scrolls sideways.
 _BASE_CSS = """
-[data-testid="stMain"] { overflow-x: hidden; }
 [data-testid="stMarkdownContainer"] table {
   display: block;
   max-width: 100%;
