@@ -49,7 +49,7 @@ _warm_up_started = False
 
 
 def warm_up_charts() -> None:
-    """Import plotly in a background thread, once per server, so the first chart after a run is quick.
+    """Import plotly and build a first figure in a background thread, once per server, so the first chart after a run is quick.
 
     ``plotly.express`` takes seconds to import on a small machine. The chart
     helpers import it where they draw, so Home never pays for it, but the first
@@ -62,8 +62,31 @@ def warm_up_charts() -> None:
     _warm_up_started = True
 
     def import_plotly() -> None:
-        import plotly.express  # noqa: F401 - the import is the point
-        import plotly.graph_objects  # noqa: F401
+        # The import, then one figure of each kind the pages draw, serialized as
+        # st.plotly_chart does: Plotly loads its validators on the first figure.
+        import plotly.express  # noqa: F401
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+
+        figure = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=["warm", "up"])
+        figure.add_trace(
+            go.Bar(
+                y=["a"],
+                x=[1.0],
+                base=[0.0],
+                orientation="h",
+                text=["1 s"],
+                customdata=[[1]],
+                marker={"color": "#000", "pattern": {"shape": ["x"]}, "line": {"color": ["#f00"], "width": [1]}},
+            ),
+            row=1,
+            col=1,
+        )
+        figure.add_trace(go.Scatter(x=[0.0, 1.0], y=[0, 1], mode="lines+markers", error_y={"array": [0.1, 0.1]}), row=2, col=1)
+        figure.add_vline(x=0.5, annotation_text="warm")
+        figure.update_layout(title={"text": "warm", "x": 0}, legend={"orientation": "h"}, margin={"t": 10}, height=300)
+        figure.update_yaxes(autorange="reversed", type="category", categoryarray=["a"], row=1, col=1)
+        figure.to_json()
 
     import threading
 
