@@ -18,9 +18,10 @@ from chains.modes import (
 from chains.safe_text import inert_markdown
 from chains.sweep import expected_batch_waves
 from chains.topics import parse_topics
-from ui.charts import call_timeline, wall_time_bars
+from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
+from ui.format import seconds
 from ui.history import run_name
 from ui.i18n import t
 from ui.inputs import topics_input
@@ -138,25 +139,25 @@ if records:
         with pairs[0].container(border=True, key="async_pair_invoke"):
             st.markdown(t("async.pair_invoke"))
             if "invoke" in sync:
-                st.metric(t("async.m_invoke"), f"{sync['invoke'].wall_s:.2f} s")
-            st.metric(t("async.m_ainvoke"), f"{ainvoke.wall_s:.2f} s")
+                st.metric(t("async.m_invoke"), seconds(sync['invoke'].wall_s))
+            st.metric(t("async.m_ainvoke"), seconds(ainvoke.wall_s))
         with pairs[1].container(border=True, key="async_pair_batch"):
             st.markdown(t("async.pair_batch"))
             if "batch" in sync:
                 st.metric(
-                    t("async.m_batch", pool=sync["batch"].pool_size or 1), f"{sync['batch'].wall_s:.2f} s", help=t("async.m_batch_help")
+                    t("async.m_batch", pool=sync["batch"].pool_size or 1), seconds(sync['batch'].wall_s), help=t("async.m_batch_help")
                 )
-            st.metric(t("async.m_abatch_open", n=abatch_open.n), f"{abatch_open.wall_s:.2f} s", help=t("async.m_abatch_open_help"))
+            st.metric(t("async.m_abatch_open", n=abatch_open.n), seconds(abatch_open.wall_s), help=t("async.m_abatch_open_help"))
             st.metric(
                 t("async.m_abatch_capped", max_concurrency=abatch_capped.max_concurrency),
-                f"{abatch_capped.wall_s:.2f} s",
+                seconds(abatch_capped.wall_s),
                 help=t("async.m_abatch_capped_help"),
             )
         with pairs[2].container(border=True, key="async_pair_stream"):
             st.markdown(t("async.pair_stream"))
             if "stream" in sync:
-                st.metric(t("async.m_stream"), f"{sync['stream'].wall_s:.2f} s")
-            st.metric(t("async.m_astream", n=astream.n), f"{astream.wall_s:.2f} s")
+                st.metric(t("async.m_stream"), seconds(sync['stream'].wall_s))
+            st.metric(t("async.m_astream", n=astream.n), seconds(astream.wall_s))
         waves = expected_batch_waves(abatch_capped.n, abatch_capped.max_concurrency or 1)
         st.info(
             t(
@@ -169,13 +170,12 @@ if records:
             icon="💡",
         )
         chart_left, chart_right = st.columns([2, 3])
-        chart_left.plotly_chart(wall_time_bars(records), key="async_wall")
+        show_chart(wall_time_bars(records), key="async_wall", container=chart_left)
         timeline_records = [record for record in records if record.mode in ("batch", "abatch", "astream")]
-        timeline = call_timeline(timeline_records)
-        timeline.update_layout(title=t("async.timeline_title"))
-        chart_right.plotly_chart(timeline, key="async_timeline")
+        timeline = call_timeline(timeline_records, title=t("async.timeline_title"))
+        show_chart(timeline, key="async_timeline", container=chart_right)
         for record in records:
-            show_run_problems(record)
+            show_run_problems(record, calls_shown=record in (astream, ainvoke, abatch_open))
         st.caption(t("async.usage_in_history"))
         with st.expander(t("async.answers"), expanded=False):
             st.markdown(f"**{run_name(ainvoke)}**")

@@ -4,9 +4,10 @@ import streamlit as st
 
 from chains.modes import default_pool_size, effective_concurrency, run_batch, run_loop
 from chains.sweep import expected_batch_waves
-from ui.charts import call_timeline
+from ui.charts import call_timeline, show_chart
 from ui.code import show_code
 from ui.errors import show_run_problems
+from ui.format import seconds
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
@@ -82,15 +83,15 @@ if records:
     columns = st.columns(4)
     if "loop" in by_mode:
         loop = by_mode["loop"]
-        columns[0].metric(t("batch.loop_total"), f"{loop.wall_s:.2f} s")
+        columns[0].metric(t("batch.loop_total"), seconds(loop.wall_s))
         columns[2].metric(t("batch.speedup"), f"{loop.wall_s / batch.wall_s:.1f}×" if batch.wall_s else "—", help=t("batch.speedup_help"))
-    columns[1].metric(t("batch.batch_total"), f"{batch.wall_s:.2f} s")
+    columns[1].metric(t("batch.batch_total"), seconds(batch.wall_s))
     columns[3].metric(t("batch.pool"), batch.pool_size or "—", help=t("batch.pool_help"))
     st.markdown(t("batch.lesson", n=batch.n, pool=batch.pool_size or 1, waves=expected_batch_waves(batch.n, batch.pool_size or 1)))
-    st.plotly_chart(call_timeline(records), key="batch_timeline")
+    show_chart(call_timeline(records), key="batch_timeline")
     for record in records:
         show_usage(record)
-        show_run_problems(record)
+        show_run_problems(record, calls_shown=record is batch)  # the answers below show batch's calls
     with st.expander(t("batch.answers"), expanded=False):
         for call in batch.calls:
             show_call(call)

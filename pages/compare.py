@@ -3,9 +3,10 @@
 import streamlit as st
 
 from chains.modes import run_batch, run_invoke, run_loop, run_stream
-from ui.charts import call_timeline, wall_time_bars
+from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_run_problems
+from ui.format import seconds
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
@@ -47,15 +48,15 @@ if records:
     show_run_label(by_mode["loop"], text)
     columns = st.columns(len(records))
     for column, record in zip(columns, records):
-        column.metric(t(f"modes.{record.mode}"), f"{record.wall_s:.2f} s", help=t("compare.n_calls", n=record.n))
+        column.metric(t(f"modes.{record.mode}"), seconds(record.wall_s), help=t("compare.n_calls", n=record.n))
     stream_call = by_mode["stream"].calls[0]
     if stream_call.ttft_s is not None:
         st.caption(t("compare.stream_ttft", ttft=stream_call.ttft_s, total=stream_call.latency_s))
     chart_left, chart_right = st.columns([2, 3])
-    chart_left.plotly_chart(wall_time_bars(records), key="compare_wall")
-    chart_right.plotly_chart(call_timeline([by_mode["loop"], by_mode["batch"]]), key="compare_timeline")
+    show_chart(wall_time_bars(records), key="compare_wall", container=chart_left)
+    show_chart(call_timeline([by_mode["loop"], by_mode["batch"]]), key="compare_timeline", container=chart_right)
     st.info(t("compare.lesson"), icon="💡")
     for record in records:
-        show_run_problems(record)
+        show_run_problems(record, calls_shown=False)
 
 show_code("invoke", "loop", "batch", "stream")

@@ -6,8 +6,10 @@ The runs are read from the run store, so a reload of the page's URL (which holds
 
 import streamlit as st
 
-from ui.charts import runs_timeline, runs_token_arrival, runs_wall_bars
+from ui.charts import runs_timeline, runs_token_arrival, runs_wall_bars, show_chart
+from ui.format import seconds_template
 from ui.history import (
+    display_rows,
     entry_rows,
     export_csv,
     export_json,
@@ -66,11 +68,11 @@ else:
     if totals.priced_runs:
         columns[4].metric(t("history.cost"), f"${totals.cost_usd:.5f}", help=t("history.cost_help", runs=totals.priced_runs))
     elif totals.runs and totals.simulated_runs == totals.runs:
-        columns[4].metric(t("history.cost"), t("usage.simulated"))
+        columns[4].metric(t("history.cost"), t("polish.free"), help=t("usage.simulated"))
     else:
         columns[4].metric(t("history.cost"), "—", help=t("history.cost_unknown"))
 
-    table = entry_rows(entries, expand_sweeps=show_sweep_runs)
+    table = display_rows(entry_rows(entries, expand_sweeps=show_sweep_runs))
     st.dataframe(
         table,
         hide_index=True,
@@ -82,15 +84,16 @@ else:
             "started_at": st.column_config.TextColumn(t("history.col_started")),
             "mode": st.column_config.TextColumn(t("history.col_mode")),
             "label": st.column_config.TextColumn(t("history.col_label")),
-            "n": st.column_config.NumberColumn(t("history.col_n")),
-            "wall_s": st.column_config.NumberColumn(t("history.col_wall"), format="%.2f s"),
-            "max_concurrency": st.column_config.NumberColumn("max_concurrency"),
-            "pool_size": st.column_config.NumberColumn(t("history.col_pool"), help=t("batch.pool_help")),
+            # Column (not NumberColumn): a column with an unset value holds "—" next to its numbers.
+            "n": st.column_config.Column(t("history.col_n")),
+            "wall_s": st.column_config.NumberColumn(t("history.col_wall"), format=seconds_template("%.2f")),
+            "max_concurrency": st.column_config.Column("max_concurrency"),
+            "pool_size": st.column_config.Column(t("history.col_pool"), help=t("batch.pool_help")),
             "provider": st.column_config.TextColumn(t("history.col_provider")),
             "model": st.column_config.TextColumn(t("history.col_model")),
-            "errors": st.column_config.NumberColumn(t("history.col_errors")),
-            "input_tokens": st.column_config.NumberColumn(t("history.col_input")),
-            "output_tokens": st.column_config.NumberColumn(t("history.col_output")),
+            "errors": st.column_config.Column(t("history.col_errors")),
+            "input_tokens": st.column_config.Column(t("history.col_input")),
+            "output_tokens": st.column_config.Column(t("history.col_output")),
             "cost": st.column_config.TextColumn(t("history.col_cost"), help=t("history.cost_col_help")),
         },
     )
@@ -101,7 +104,8 @@ else:
     picked = st.multiselect(
         t("history.pick"),
         options,
-        default=options[-min(3, len(options)) :],
+        # Whole runs by default, never a sweep's points (those are picked by hand).
+        default=[run_id for run_id in options if not is_sweep_run(by_id[run_id][1])][-3:],
         format_func=lambda run_id: run_choice_label(*by_id[run_id]),
         key="history_pick",
         max_selections=MAX_PICKED,
@@ -112,11 +116,11 @@ else:
         labels = [run_label(position, record) for position, record in chosen]
         picked_records = [record for _, record in chosen]
         left, right = st.columns([2, 3])
-        left.plotly_chart(runs_wall_bars(picked_records, labels), key="history_wall")
-        right.plotly_chart(runs_timeline(picked_records, labels), key="history_timeline")
+        show_chart(runs_wall_bars(picked_records, labels), key="history_wall", container=left)
+        show_chart(runs_timeline(picked_records, labels), key="history_timeline", container=right)
         streamed = [(record, label) for record, label in zip(picked_records, labels) if any(call.chunks for call in record.calls)]
         if streamed:
-            st.plotly_chart(runs_token_arrival([r for r, _ in streamed], [label for _, label in streamed]), key="history_arrival")
+            show_chart(runs_token_arrival([r for r, _ in streamed], [label for _, label in streamed]), key="history_arrival")
         else:
             st.caption(t("history.no_stream"))
     else:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from chains.safe_text import inert_markdown
 from chains.steps import StepTrace, trace_steps
-from ui.charts import step_timeline
+from ui.charts import show_chart, step_timeline
 from ui.errors import show_error_info
 from ui.i18n import t
 from ui.inputs import topics_input
@@ -78,7 +78,7 @@ if last is not None:
     )
     columns[3].metric(t("inside.metric_steps"), len(trace.top_level()))
     with st.container(key="inside_timeline"):
-        st.plotly_chart(step_timeline(trace), key="step_timeline")
+        show_chart(step_timeline(trace), key="step_timeline")
 
     st.subheader(t("inside.table_title"))
     st.dataframe(step_rows(trace), key="inside_steps", hide_index=True)

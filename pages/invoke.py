@@ -5,6 +5,7 @@ import streamlit as st
 from chains.modes import run_invoke
 from ui.code import show_code
 from ui.errors import show_run_problems
+from ui.format import seconds
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
@@ -34,7 +35,7 @@ if record is not None:
     with st.container(key="invoke_result", border=True):
         show_call(call)
     first, second = st.columns(2)
-    first.metric(t("metrics.latency"), f"{call.latency_s:.2f} s", help=t("invoke.latency_help"))
+    first.metric(t("metrics.latency"), seconds(call.latency_s), help=t("invoke.latency_help"))
     second.metric(t("metrics.ttft"), "—", help=t("invoke.no_ttft"))
     show_usage(record)
     if not record.stopped:  # a stopped call is not a failure; its label says what happened

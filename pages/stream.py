@@ -5,9 +5,10 @@ import streamlit as st
 from chains.joke_book import REPLY_SHAPES
 from chains.modes import RaceEvent, run_race, run_stream
 from chains.safe_text import inert_markdown
-from ui.charts import token_arrival
+from ui.charts import show_chart, token_arrival
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
+from ui.format import seconds
 from ui.i18n import option_labels, t
 from ui.inputs import topics_input
 from ui.live import ChunkView, LiveMarkdown
@@ -87,7 +88,7 @@ with stream_tab:
         if not record.stopped:  # a stopped call is not a failure; its label says what happened
             show_run_problems(record)
         if call.chunks:
-            st.plotly_chart(token_arrival([record]), key="stream_arrival")
+            show_chart(token_arrival([record]), key="stream_arrival")
         st.info(t("stream.lesson"), icon="💡")
 
 with race_tab:
@@ -130,9 +131,9 @@ with race_tab:
         show_run_label(stream_record, text)
         stream_call = stream_record.calls[0]
         columns = st.columns(3)
-        columns[0].metric(t("stream.race_invoke_total"), f"{invoke_record.calls[0].latency_s:.2f} s")
-        columns[1].metric(t("metrics.ttft"), f"{stream_call.ttft_s:.2f} s" if stream_call.ttft_s is not None else "—")
-        columns[2].metric(t("stream.race_stream_total"), f"{stream_call.latency_s:.2f} s")
+        columns[0].metric(t("stream.race_invoke_total"), seconds(invoke_record.calls[0].latency_s))
+        columns[1].metric(t("metrics.ttft"), seconds(stream_call.ttft_s) if stream_call.ttft_s is not None else "—")
+        columns[2].metric(t("stream.race_stream_total"), seconds(stream_call.latency_s))
         st.info(t("stream.race_lesson"), icon="💡")
 
 show_code("stream")

@@ -180,11 +180,11 @@ def test_history_lists_runs_from_other_pages_and_offers_downloads(monkeypatch: p
     app.run()
     assert not app.exception
     table = app.dataframe[0].value
-    assert list(table["mode"]) == ["loop", "batch", "stream"]
+    assert list(table["mode"]) == ["for loop of invoke", "batch", "stream"]
     assert list(table["n"]) == [3, 3, 1]
-    assert set(table["cost"]) == {"simulated: free"}
+    assert set(table["cost"]) == {"free"}
     assert metrics(app)["Runs"] == "3"
-    assert metrics(app)["Estimated cost"] == "simulated: free"
+    assert metrics(app)["Estimated cost"] == "free"
     assert len(app.get("download_button")) == 2
     assert app.get("plotly_chart"), "the picked runs are overlaid"
 

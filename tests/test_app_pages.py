@@ -6,6 +6,9 @@ import pytest
 
 from tests.app_harness import FAST_SIMULATOR, MODE_PAGES, OVERLAP_SIMULATOR, PAGES, open_app, texts
 from tests.call_structure import assert_all_overlap, assert_sequential
+from ui.i18n import load_strings
+
+EN_STRINGS = {"input": {key.split(".", 1)[1]: value for key, value in load_strings("en").items() if key.startswith("input.")}}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -28,7 +31,7 @@ def test_sidebar_offers_all_providers_and_the_simulator_by_default(monkeypatch: 
     app = open_app(monkeypatch)
     provider = app.selectbox(key="provider")
     assert provider.value == "simulator"
-    assert set(provider.options) == {"Built-in simulator (offline)", "OpenAI", "OpenAI-compatible URL (Ollama, vLLM, LM Studio)"}
+    assert set(provider.options) == {"Built-in simulator (offline)", "OpenAI", "OpenAI-compatible server"}
     assert app.slider(key="sim_ttft_s").value == pytest.approx(0.4)
 
 
@@ -70,7 +73,7 @@ def test_batch_page_keeps_results_when_some_calls_fail(monkeypatch: pytest.Monke
     assert not app.exception
     shown = texts(app)
     assert "✅" in shown and "❌" in shown, shown
-    assert "calls failed. The other results are kept." in shown
+    assert ": calls failed: " in shown and "The other results are kept." in shown
     assert "Traceback" not in shown
 
 
@@ -120,8 +123,8 @@ def test_too_many_and_too_long_topics_are_capped_with_a_message(monkeypatch: pyt
     app.run(timeout=120)
     assert not app.exception
     shown = texts(app)
-    assert "Only the first 32 topics are run" in shown
-    assert "were shortened" in shown
+    assert EN_STRINGS["input"]["too_many"].format(kept=32, limit=32, dropped=968) in shown
+    assert EN_STRINGS["input"]["too_long"].format(limit=200, count=1) in shown
     assert next(metric for metric in app.metric if metric.label == "Calls at once").value != "—"
 
 

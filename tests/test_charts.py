@@ -29,7 +29,7 @@ def compare_records() -> list[RunRecord]:
 def test_wall_time_bars_have_one_bar_per_run_at_its_wall_time(compare_records: list[RunRecord]) -> None:
     figure = wall_time_bars(compare_records)
     bars = [trace for trace in figure.data if trace.type == "bar"]
-    heights = [float(y) for trace in bars for y in trace.y]
+    heights = [float(x) for trace in bars for x in trace.x]  # horizontal bars: the length is x
     assert heights == pytest.approx([record.wall_s for record in compare_records])
 
 
@@ -39,11 +39,11 @@ def test_wall_time_bars_mark_when_the_stream_showed_its_first_token(compare_reco
     marks = [trace for trace in figure.data if trace.type == "scatter"]
     assert len(marks) == 1, "only the streamed run has a first token to mark"
     (mark,) = marks
-    assert list(mark.y) == pytest.approx([stream.calls[0].first_token_s])
+    assert list(mark.x) == pytest.approx([stream.calls[0].first_token_s])
     # The first token comes before the rest of the answer: 60+ more chunks arrive after it.
     chunk_times = [t for t, _ in stream.calls[0].chunks]
     assert len(chunk_times) >= 60
-    assert 0 < mark.y[0] == chunk_times[0] < chunk_times[-1] <= stream.wall_s
+    assert 0 < mark.x[0] == chunk_times[0] < chunk_times[-1] <= stream.wall_s
     assert f"{stream.calls[0].first_token_s:.2f}" in mark.text[0]
 
 

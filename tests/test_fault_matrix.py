@@ -218,10 +218,13 @@ def test_a_retried_429_is_shown_not_silent(
     assert_clean(app)
     n = 2 if page == "batch" else 1
     assert openai_server.requests_total == n + 1, "one call was retried once"
-    assert EN["errors"]["retries_made"].format(count=1) in alerts(app), alerts(app)
     assert not app.error, "the retry succeeded: no error is shown"
     assert REPLY_MARKER in texts(app)
-    record = app.session_state["run_history"][-1]
+    retried = [record for record in app.session_state["run_history"][-n:] if any(call.retries for call in record.calls)]
+    assert len(retried) == 1, "one run (the loop's or batch's) made the retry"
+    (record,) = retried
+    said = EN["polish"]["retries_made"].format(mode=EN["modes"][record.mode], count=1)
+    assert said in alerts(app), alerts(app)
     assert sum(call.retries for call in record.calls) == 1 and record.error_count == 0
 
 
@@ -242,8 +245,10 @@ def test_an_interrupted_stream_keeps_its_text_and_counts_as_an_error(
     assert arrived.strip() in output, output
     assert write_joke("cats") not in output
     assert EN["stream"]["interrupted_note"] in output
-    assert EN["errors"]["interrupted"] in [warning.value for warning in app.warning]
-    assert EN["errors"]["some_failed"].format(failed=1, total=1) in alerts(app)
+    warnings = [warning.value for warning in app.warning]
+    assert warnings.count(EN["errors"]["interrupted"]) == 1, "said once, where it happened"
+    summary = EN["polish"]["run_failed"].format(mode=EN["modes"]["stream"], failed=1, total=1)
+    assert summary not in alerts(app), "one call, shown with its error: no summary repeats it"
     record = app.session_state["run_history"][-1]
     assert record.mode == "stream"
     call = record.calls[0]
@@ -270,8 +275,14 @@ def test_a_batch_with_some_failures_keeps_the_other_results_on_the_page_and_in_t
         icon = "❌" if "FAIL" in topic else "✅"
         assert f"{icon} **{topic}**" in shown, shown
     assert write_joke("cats") in shown and write_joke("owls") in shown
-    assert EN["errors"]["server"] in alerts(app)
-    assert EN["errors"]["some_failed"].format(failed=2, total=4) in alerts(app)
+    said = alerts(app)
+    loop_summary = EN["polish"]["run_failed"].format(mode=EN["modes"]["loop"], failed=2, total=4)
+    batch_summary = EN["polish"]["run_failed"].format(mode=EN["modes"]["batch"], failed=2, total=4)
+    # The loop's calls are not shown one by one: its summary says the kind, once.
+    assert [text for text in said if text.startswith(loop_summary)] == [f"{loop_summary}\n\n- {EN['errors']['server']}"], said
+    # batch's calls are shown (the answers): each says its error there, and the summary only counts.
+    assert said.count(batch_summary) == 1, said
+    assert said.count(EN["errors"]["server"]) == 2, "one message per failed batch call, in its own box"
 
     history = app.session_state["run_history"]
     assert [record.mode for record in history] == ["loop", "batch"]

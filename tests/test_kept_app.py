@@ -55,7 +55,7 @@ def test_a_reload_of_the_url_shows_the_same_history(monkeypatch: pytest.MonkeyPa
 
     again = reopen(monkeypatch, run_set)
     assert not again.exception
-    assert list(again.dataframe[0].value["mode"]) == ["loop", "batch"]
+    assert list(again.dataframe[0].value["mode"]) == ["for loop of invoke", "batch"]
 
     stranger = reopen(monkeypatch, None)
     assert not stranger.dataframe, "another browser (no run_set) sees none of them"
@@ -111,7 +111,7 @@ def test_results_are_labelled_and_flagged_when_the_inputs_change(monkeypatch: py
     app.text_area(key="topics").set_value("a\nb\nc")
     app.button(key="run").click()
     app.run()
-    assert any(caption.value.startswith("🕒 Run at ") and "· simulator ·" in caption.value and "3 topic(s)" in caption.value for caption in app.caption)
+    assert any(caption.value.startswith("🕒 Run at ") and "· simulator ·" in caption.value and "topics: 3" in caption.value for caption in app.caption)
     assert EN["store"]["inputs_changed"] not in texts(app)
     app.text_area(key="topics").set_value("x\ny")
     app.run()
@@ -129,11 +129,11 @@ def test_evictions_are_announced_with_what_went(monkeypatch: pytest.MonkeyPatch)
     app.run()
     assert not app.exception
     assert len(app.dataframe[0].value) == 2
-    notice = next(warning.value for warning in app.warning if "were removed" in warning.value)
-    assert "within 2 entries" in notice and "oldest 1 History" in notice and "`invoke` at" in notice
+    notice = next(warning.value for warning in app.warning if "removed its oldest" in warning.value)
+    assert "within 2 entries" in notice and "entries removed: 1" in notice and "`invoke` at" in notice
     app.button(key="history_evicted_ok").click()
     app.run()
-    assert not any("were removed" in warning.value for warning in app.warning)
+    assert not any("removed its oldest" in warning.value for warning in app.warning)
 
 
 @pytest.mark.parametrize("damage", ["corrupt_file", "folder_is_a_file"])
@@ -177,7 +177,7 @@ def test_a_lab_sweep_is_one_history_entry(monkeypatch: pytest.MonkeyPatch) -> No
     assert list(table["label"])[0] == EN["store"]["sweep_label"].format(runs=4, stopped=0)
     history.toggle(key="history_show_sweep_runs").set_value(True)
     history.run()
-    assert list(history.dataframe[0].value["mode"]) == ["loop", "batch", "loop", "batch", "invoke"]
+    assert list(history.dataframe[0].value["mode"]) == ["for loop of invoke", "batch", "for loop of invoke", "batch", "invoke"]
 
 
 def test_no_key_reaches_the_run_store(

@@ -13,6 +13,7 @@ from chains.sweep import SweepPoint, batch_knee, observed_knee, summarize_sweep
 from chains.timing import RunRecord
 from ui.charts import (
     FAILURE_COLOUR,
+    FAILURE_PATTERN,
     MODE_COLOURS,
     call_timeline,
     mode_colour,
@@ -70,14 +71,19 @@ def test_history_bars_use_the_same_colours(records: list[RunRecord]) -> None:
     assert {trace.marker.color for trace in bars} == {MODE_COLOURS[record.mode] for record in records}
 
 
-def test_timelines_colour_ok_calls_by_mode_and_failures_red(records: list[RunRecord]) -> None:
+def test_timelines_keep_failed_calls_in_place_in_their_mode_colour_marked(records: list[RunRecord]) -> None:
     failing = run_batch(chain(failure_rate=0.5, seed=3), [f"topic {i}" for i in range(8)], max_concurrency=8, meta=META)
     assert failing.error_count and failing.error_count < 8
     for figure in (call_timeline([records[1], failing]), runs_timeline([records[1], failing], ["a", "b"])):
         colours = {trace.marker.color for trace in figure.data}
-        assert colours == {MODE_COLOURS["loop"], MODE_COLOURS["batch"], FAILURE_COLOUR}
-        red = [trace for trace in figure.data if trace.marker.color == FAILURE_COLOUR]
-        assert sum(len(trace.x) for trace in red) == failing.error_count
+        assert colours == {MODE_COLOURS["loop"], MODE_COLOURS["batch"]}, "a run has one colour on every chart"
+        (batch_bars,) = [trace for trace in figure.data if trace.marker.color == MODE_COLOURS["batch"]]
+        marked = [index for index, shape in enumerate(batch_bars.marker.pattern.shape) if shape == FAILURE_PATTERN]
+        failed = [call.index for call in failing.calls if not call.ok]
+        assert marked == failed, "each failed call is marked where it is, not moved"
+        outlines = list(batch_bars.marker.line.color)
+        assert [index for index, colour in enumerate(outlines) if colour == FAILURE_COLOUR] == failed
+        assert list(batch_bars.base) == [call.start_s for call in failing.calls], "the calls keep their order"
 
 
 def test_token_arrival_starts_at_the_runs_start_and_marks_the_first_token(records: list[RunRecord]) -> None:

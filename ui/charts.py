@@ -1,12 +1,21 @@
 """Plotly charts built from run records. Plotly is imported inside each function,
-so pages that draw no chart never pay for the import."""
+so pages that draw no chart never pay for the import.
+
+Every chart reads at a glance on a projector and on a phone: a short title that
+wraps instead of running off the chart, no toolbar over it (``CHART_CONFIG``),
+legends below the plot, labels that never sit on each other, one colour per mode
+on every chart, and failed calls kept in their place, marked with a pattern and
+a red outline.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import unicodedata
+from typing import TYPE_CHECKING, Any
 
 from chains.modes import MODES, run_title
-from chains.timing import RunRecord
+from chains.timing import CallTiming, RunRecord
+from ui.format import seconds, seconds_template
 from ui.i18n import t
 
 if TYPE_CHECKING:
@@ -20,12 +29,58 @@ MODE_COLOURS: dict[str, str] = {mode.id: mode.colour for mode in MODES.values()}
 FAILURE_COLOUR = "#ff4b4b"
 FIRST_TOKEN_COLOUR = "#1f2937"
 _OTHER_MODE_COLOUR = "#7f7f7f"
+#: The pattern of a failed call's bar (with a red outline); its colour stays its mode's.
+FAILURE_PATTERN = "x"
+
+#: ``st.plotly_chart(figure, config=CHART_CONFIG)``: no toolbar over the title, no scroll-zoom trap on phones.
+CHART_CONFIG: dict[str, Any] = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
+#: About how many Latin letters a title line holds in a half-width column or on a phone (a Hangul syllable counts 2).
+TITLE_COLUMNS = 40
+_TITLE_FONT = {"size": 16}
+_TITLE_LINE_PX = 22
+
+
+def show_chart(figure: go.Figure, *, key: str, container: Any = None) -> None:
+    """Draw ``figure`` in ``container`` (default: the page) with the app's chart settings."""
+    import streamlit as st
+
+    (container if container is not None else st).plotly_chart(figure, key=key, config=CHART_CONFIG)
 
 
 def mode_colour(mode: str) -> str:
     """The colour of ``mode`` on every chart (grey for an unknown mode, never red)."""
     registered = MODES.get(mode)
     return registered.colour if registered else _OTHER_MODE_COLOUR
+
+
+def _text_columns(text: str) -> int:
+    """The width of ``text`` in Latin-letter columns: wide (Hangul, CJK) characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+
+
+def wrap_text(text: str, columns: int) -> str:
+    """Break ``text`` between words into lines of at most ``columns`` (joined with ``<br>``, as Plotly wants)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _text_columns(lines[-1]) + 1 + _text_columns(word) <= columns:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def chart_title(text: str) -> dict[str, Any]:
+    """A title that fits its chart: wrapped between words, left-aligned, in a readable size."""
+    return {"text": wrap_text(text, TITLE_COLUMNS), "x": 0, "xanchor": "left", "font": _TITLE_FONT}
+
+
+def _top_margin(title: dict[str, Any], extra: int = 0) -> int:
+    """Room above the plot for the title's lines (and ``extra`` pixels, e.g. facet titles)."""
+    return 24 + _TITLE_LINE_PX * (title["text"].count("<br>") + 1) + extra
+
+
+#: Legends go below the plot: beside it they squeeze a phone's chart, above it they meet the title.
+_LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0, "title": None}
 
 
 def _colour_map(records: list[RunRecord], labels: list[str]) -> dict[str, str]:
@@ -40,97 +95,171 @@ def _mode_label(record: RunRecord) -> str:
     return label
 
 
-def wall_time_bars(records: list[RunRecord]) -> go.Figure:
-    """A bar per run: its wall time, labelled with the mode and the number of topics."""
-    import plotly.express as px
+def _wall_bars_figure(records: list[RunRecord], labels: list[str], hover_names: list[str]) -> go.Figure:
+    """Horizontal bars, one per run, each labelled on the y axis and with its time at its end.
 
-    data = {
-        "mode": [_mode_label(record) for record in records],
-        "wall_s": [record.wall_s for record in records],
-        "n": [record.n for record in records],
-    }
-    figure = px.bar(
-        data,
-        x="mode",
-        y="wall_s",
-        text=[f"{value:.2f} s" for value in data["wall_s"]],
-        hover_data=["n"],
-        color="mode",
-        color_discrete_map=_colour_map(records, data["mode"]),
-        labels={"mode": t("charts.mode"), "wall_s": t("charts.wall_s"), "n": t("charts.n")},
-        title=t("charts.wall_title"),
+    Horizontal, so that seven modes' names never run together on a phone, and
+    every time label has the room to the right of its bar.
+    """
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for record, label, hover in zip(records, labels, hover_names):
+        figure.add_trace(
+            go.Bar(
+                y=[label],
+                x=[record.wall_s],
+                orientation="h",
+                name=_mode_label(record),
+                marker={"color": mode_colour(record.mode)},
+                text=[seconds(record.wall_s)],
+                textposition="outside",
+                textfont={"size": 12},
+                cliponaxis=False,
+                customdata=[[record.n]],
+                hovertemplate=f"{hover}<br>{seconds_template('%{x:.2f}')}<br>{t('charts.n')}: %{{customdata[0]}}<extra></extra>",
+            )
+        )
+    title = chart_title(t("charts.wall_title"))
+    longest = max((record.wall_s for record in records), default=1.0) or 1.0
+    figure.update_layout(
+        title=title,
+        showlegend=False,
+        height=_top_margin(title) + 70 + 46 * len(records),
+        margin={"t": _top_margin(title), "b": 10, "l": 10, "r": 10},
+        xaxis={"title": t("charts.wall_s"), "range": [0, longest * 1.3]},
+        yaxis={"type": "category", "autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
+        bargap=0.3,
     )
-    _mark_first_tokens(figure, records, data["mode"])
-    figure.update_layout(showlegend=False, margin={"t": 50, "b": 10})
     return figure
 
 
-def _mark_first_tokens(figure: go.Figure, records: list[RunRecord], labels: list[str]) -> None:
-    """Mark, on each streamed run's bar, when its first token arrived: where streaming *feels* done."""
+def wall_time_bars(records: list[RunRecord]) -> go.Figure:
+    """A bar per run: its wall time, labelled with the mode; a streamed run's label also says when its first token came."""
+    firsts = [_first_token_s(record) for record in records]
+    labels = [
+        wrap_text(_mode_label(record), 16) + ("" if first is None else "<br>" + t("polish.first_token_line", value=seconds(first)))
+        for record, first in zip(records, firsts)
+    ]
+    figure = _wall_bars_figure(records, labels, [_mode_label(record) for record in records])
+    _mark_first_tokens(figure, labels, firsts)
+    return figure
+
+
+def _first_token_s(record: RunRecord) -> float | None:
+    """When the run's first token arrived (its earliest call's), or ``None`` when nothing streamed."""
+    firsts = [call.first_token_s for call in record.calls if call.first_token_s is not None]
+    return min(firsts) if firsts else None
+
+
+def _mark_first_tokens(figure: go.Figure, labels: list[str], firsts: list[float | None]) -> None:
+    """Mark, on each streamed run's bar, when its first token arrived: where streaming *feels* done.
+
+    The mark has no text of its own (text beside it sat on the neighbouring
+    bar); the bar's axis label says the time, and so does the mark's hover.
+    """
     import plotly.graph_objects as go
 
-    marks = [
-        (label, min(firsts))
-        for label, record in zip(labels, records)
-        if (firsts := [call.first_token_s for call in record.calls if call.first_token_s is not None])
-    ]
+    marks = [(label, first) for label, first in zip(labels, firsts) if first is not None]
     if not marks:
         return
     figure.add_trace(
         go.Scatter(
-            x=[label for label, _ in marks],
-            y=[first for _, first in marks],
-            mode="markers+text",
-            marker={"symbol": "line-ew-open", "size": 44, "color": FIRST_TOKEN_COLOUR, "line": {"width": 3, "color": FIRST_TOKEN_COLOUR}},
-            text=[t("charts.first_token", seconds=first) for _, first in marks],
-            # Below the mark: the bar's own label sits at its top.
-            textposition="bottom center",
-            textfont={"color": FIRST_TOKEN_COLOUR},
+            y=[label for label, _ in marks],
+            x=[first for _, first in marks],
+            mode="markers",
+            marker={"symbol": "line-ns-open", "size": 30, "color": FIRST_TOKEN_COLOUR, "line": {"width": 3, "color": FIRST_TOKEN_COLOUR}},
+            text=[t("polish.first_token_line", value=seconds(first)) for _, first in marks],
             name=t("charts.first_token_name"),
-            hovertemplate=t("charts.first_token_name") + ": %{y:.2f} s<extra></extra>",
+            hovertemplate="%{text}<extra></extra>",
         )
     )
 
 
-def call_timeline(records: list[RunRecord]) -> go.Figure:
-    """A Gantt chart: one bar per call from its start to its end, one row per call, per run.
+def _call_bars(record: RunRecord, y_labels: list[str], *, name: str) -> go.Bar:
+    """One horizontal bar per call, from its start to its end, in the run's order.
+
+    A failed or interrupted call keeps its row and its mode's colour, and is
+    marked with a pattern and a red outline: the loop's staircase stays whole.
+    """
+    import plotly.graph_objects as go
+
+    colour = mode_colour(record.mode)
+    failed = [not call.ok for call in record.calls]
+    return go.Bar(
+        y=y_labels,
+        x=[max(call.latency_s, 0.001) for call in record.calls],
+        base=[call.start_s for call in record.calls],
+        orientation="h",
+        name=name,
+        showlegend=False,
+        marker={
+            "color": colour,
+            "pattern": {"shape": [FAILURE_PATTERN if bad else "" for bad in failed], "fgcolor": FAILURE_COLOUR, "solidity": 0.35},
+            "line": {"color": [FAILURE_COLOUR if bad else colour for bad in failed], "width": [2.5 if bad else 0 for bad in failed]},
+        },
+        customdata=[[call.topic[:40], call.start_s, call.end_s, _status(call)] for call in record.calls],
+        hovertemplate="%{customdata[0]}<br>"
+        + seconds_template("%{customdata[1]:.2f}")
+        + " → "
+        + seconds_template("%{customdata[2]:.2f}")
+        + "<br>%{customdata[3]}<extra>"
+        + name
+        + "</extra>",
+    )
+
+
+def _status(call: CallTiming) -> str:
+    return t("charts.ok") if call.ok else t("charts.failed")
+
+
+def _facet_title(record: RunRecord) -> str:
+    """A timeline row's title: the mode, and how many of its calls failed (their bars are marked)."""
+    failed = sum(1 for call in record.calls if not call.ok)
+    title = _mode_label(record)
+    return title + (" · " + t("polish.failed_marked", count=failed) if failed else "")
+
+
+def call_timeline(records: list[RunRecord], title: str | None = None) -> go.Figure:
+    """A Gantt chart: one bar per call from its start to its end, one row per call, one panel per run.
 
     The loop's bars line up one after another; batch's bars lie on top of each other.
-    """
-    import plotly.express as px
 
-    rows = []
-    for record in records:
-        for call in record.calls:
-            rows.append(
-                {
-                    "run": _mode_label(record),
-                    "call": f"#{call.index + 1} {call.topic[:24]}",
-                    "start_s": call.start_s,
-                    "duration_s": max(call.latency_s, 0.001),
-                    "end_s": call.end_s,
-                    "first_token_s": call.first_token_s,
-                    "status": _mode_label(record) if call.ok else t("charts.failed"),
-                }
-            )
-    colours = _colour_map(records, [_mode_label(record) for record in records])
-    figure = px.bar(
-        rows,
-        base="start_s",
-        x="duration_s",
-        y="call",
-        color="status",
-        facet_row="run",
-        orientation="h",
-        hover_data={"start_s": ":.3f", "end_s": ":.3f", "duration_s": ":.3f"},
-        labels={"duration_s": t("charts.seconds_from_start"), "call": t("charts.call"), "status": t("charts.status")},
-        title=t("charts.timeline_title"),
-        color_discrete_map={**colours, t("charts.failed"): FAILURE_COLOUR},
-        height=max(300, 90 + 26 * len(rows)),
+    Args:
+        records: The runs, one panel each, top to bottom.
+        title: The chart's title (default: the loop-and-batch one).
+
+    Returns:
+        The figure.
+    """
+    from plotly.subplots import make_subplots
+
+    rows = max(len(records), 1)
+    calls = sum(len(record.calls) for record in records)
+    chart_title_ = chart_title(title or t("charts.timeline_title"))
+    height = _top_margin(chart_title_) + 60 + 34 * rows + 24 * calls
+    figure = make_subplots(
+        rows=rows,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=min(0.3, 44 / height) if rows > 1 else 0.0,
+        row_heights=[max(len(record.calls), 1) for record in records] or None,
+        subplot_titles=[_facet_title(record) for record in records],
     )
-    figure.update_yaxes(autorange="reversed", matches=None, title=None)
-    figure.for_each_annotation(lambda annotation: annotation.update(text=annotation.text.split("=", 1)[-1]))
-    figure.update_layout(margin={"t": 50, "b": 10}, legend={"title": None})
+    for row, record in enumerate(records, start=1):
+        labels = [f"#{call.index + 1} {call.topic[:18]}" for call in record.calls]
+        figure.add_trace(_call_bars(record, labels, name=_mode_label(record)), row=row, col=1)
+        figure.update_yaxes(autorange="reversed", type="category", categoryorder="array", categoryarray=labels, row=row, col=1)
+    # Facet titles above their panel, at its left: never under a legend, never off the chart.
+    figure.for_each_annotation(lambda annotation: annotation.update(x=0, xanchor="left", font={"size": 13}))
+    figure.update_xaxes(title=t("charts.seconds_from_start"), row=rows, col=1)
+    figure.update_layout(
+        title=chart_title_,
+        showlegend=False,
+        height=height,
+        margin={"t": _top_margin(chart_title_, 22), "b": 10, "l": 10, "r": 10},
+        barmode="overlay",
+    )
     return figure
 
 
@@ -160,7 +289,7 @@ def token_arrival(records: list[RunRecord]) -> go.Figure:
                     line={"shape": "hv", "color": colour},
                     marker={"size": 3, "color": colour},
                     name=name,
-                    hovertemplate="%{x:.2f} s · %{y}<extra>" + name + "</extra>",
+                    hovertemplate=seconds_template("%{x:.2f}") + " · %{y}<extra>" + name + "</extra>",
                 )
             )
     firsts = [call.first_token_s for record in records for call in record.calls if call.chunks and call.first_token_s is not None]
@@ -169,21 +298,21 @@ def token_arrival(records: list[RunRecord]) -> go.Figure:
             go.Scatter(
                 x=firsts,
                 y=[1] * len(firsts),
-                mode="markers+text" if len(firsts) == 1 else "markers",
+                mode="markers",
                 marker={"symbol": "diamond", "size": 10, "color": FIRST_TOKEN_COLOUR},
                 text=[t("charts.first_token", seconds=first) for first in firsts],
-                textposition="middle right",
-                textfont={"color": FIRST_TOKEN_COLOUR},
-                name=t("charts.first_token_name"),
-                hovertemplate=t("charts.first_token_name") + ": %{x:.2f} s<extra></extra>",
+                # One stream: its legend entry says when; several: the hover does.
+                name=t("polish.first_token_line", value=seconds(firsts[0])) if len(firsts) == 1 else t("charts.first_token_name"),
+                hovertemplate="%{text}<extra></extra>",
             )
         )
+    title = chart_title(t("charts.arrival_title"))
     figure.update_layout(
-        title=t("charts.arrival_title"),
+        title=title,
         xaxis={"title": t("charts.seconds_from_start"), "rangemode": "tozero"},
         yaxis={"title": t("charts.cumulative_tokens"), "rangemode": "tozero"},
-        margin={"t": 50, "b": 10},
-        legend={"title": None},
+        margin={"t": _top_margin(title), "b": 10, "l": 10, "r": 10},
+        legend=_LEGEND_BELOW,
     )
     return figure
 
@@ -220,7 +349,11 @@ def sweep_chart(summary: list, *, pool_size: int | None, max_n: int) -> go.Figur
                 line={"color": colour, "width": 2},
                 marker={"size": 8},
                 customdata=[[row.std_s, row.count] for row in rows],
-                hovertemplate="N=%{x}<br>%{y:.3f} s ± %{customdata[0]:.3f} s<br>"
+                hovertemplate="N=%{x}<br>"
+                + seconds_template("%{y:.3f}")
+                + " ± "
+                + seconds_template("%{customdata[0]:.3f}")
+                + "<br>"
                 + t("lab.chart_repeats")
                 + ": %{customdata[1]}<extra></extra>",
             )
@@ -247,113 +380,79 @@ def sweep_chart(summary: list, *, pool_size: int | None, max_n: int) -> go.Figur
             annotation_text=t("lab.chart_waves", pool=pool_size),
             annotation_position="top left",
         )
+    title = chart_title(t("lab.chart_title"))
     figure.update_layout(
-        title=t("lab.chart_title"),
+        title=title,
         xaxis={"title": t("lab.chart_n"), "dtick": 1, "range": [0.5, max_n + 0.5]},
         yaxis={"title": t("lab.chart_mean"), "rangemode": "tozero"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
-        margin={"t": 90, "b": 10},
-        height=460,
+        legend=_LEGEND_BELOW,
+        margin={"t": _top_margin(title, 10), "b": 10, "l": 10, "r": 10},
+        height=480,
     )
     return figure
 
 
 def runs_wall_bars(records: list[RunRecord], labels: list[str]) -> go.Figure:
-    """A bar per run, each with its own label (runs of the same mode stay apart)."""
-    import plotly.express as px
-
-    data = {
-        "run": labels,
-        "wall_s": [record.wall_s for record in records],
-        "mode": [_mode_label(record) for record in records],
-        "n": [record.n for record in records],
-    }
-    figure = px.bar(
-        data,
-        x="run",
-        y="wall_s",
-        color="mode",
-        color_discrete_map=_colour_map(records, data["mode"]),
-        text=[f"{value:.2f} s" for value in data["wall_s"]],
-        hover_data=["n"],
-        labels={"run": t("history.chart_run"), "wall_s": t("charts.wall_s"), "mode": t("charts.mode"), "n": t("charts.n")},
-        title=t("charts.wall_title"),
-    )
-    figure.update_xaxes(type="category", title=None)
-    figure.update_layout(margin={"t": 50, "b": 10}, showlegend=False)
-    return figure
+    """A bar per run, each with its own label (runs of the same mode stay apart), in its mode's colour."""
+    return _wall_bars_figure(records, [wrap_text(label, 16) for label in labels], [f"{label} · {_mode_label(record)}" for record, label in zip(records, labels)])
 
 
 def runs_timeline(records: list[RunRecord], labels: list[str]) -> go.Figure:
-    """Every call of several runs on one time axis (each from its own run's start), coloured by run."""
-    import plotly.express as px
+    """Every call of several runs on one time axis (each from its own run's start), in its mode's colour.
 
-    rows = []
+    The runs keep their order, and each run's calls keep theirs, failed ones included.
+    """
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    categories: list[str] = []
     for record, label in zip(records, labels):
-        for call in record.calls:
-            rows.append(
-                {
-                    "run": label,
-                    "call": f"{label} · #{call.index + 1}",
-                    "start_s": call.start_s,
-                    "duration_s": max(call.latency_s, 0.001),
-                    "end_s": call.end_s,
-                    "topic": call.topic[:40],
-                    "status": t("charts.ok") if call.ok else t("charts.failed"),
-                    "colour": _mode_label(record) if call.ok else t("charts.failed"),
-                }
-            )
-    colours = _colour_map(records, [_mode_label(record) for record in records])
-    figure = px.bar(
-        rows,
-        base="start_s",
-        x="duration_s",
-        y="call",
-        color="colour",
-        color_discrete_map={**colours, t("charts.failed"): FAILURE_COLOUR},
-        orientation="h",
-        hover_data={"run": True, "topic": True, "start_s": ":.3f", "end_s": ":.3f", "duration_s": ":.3f", "status": True, "colour": False},
-        labels={"duration_s": t("charts.seconds_from_start"), "call": t("charts.call"), "run": t("history.chart_run")},
-        title=t("history.timeline_title"),
-        height=max(300, 110 + 22 * len(rows)),
+        rows = [f"{label} · #{call.index + 1}" for call in record.calls]
+        categories.extend(rows)
+        figure.add_trace(_call_bars(record, rows, name=label))
+    title = chart_title(t("history.timeline_title"))
+    figure.update_yaxes(autorange="reversed", title=None, type="category", categoryorder="array", categoryarray=categories)
+    figure.update_xaxes(title=t("charts.seconds_from_start"))
+    figure.update_layout(
+        title=title,
+        showlegend=False,
+        barmode="overlay",
+        margin={"t": _top_margin(title), "b": 10, "l": 10, "r": 10},
+        height=max(300, _top_margin(title) + 70 + 22 * len(categories)),
     )
-    figure.update_yaxes(autorange="reversed", title=None, type="category")
-    figure.update_layout(margin={"t": 50, "b": 10}, legend={"title": None})
     return figure
 
 
 def runs_token_arrival(records: list[RunRecord], labels: list[str]) -> go.Figure:
-    """Cumulative chunks against time for every streamed call of several runs, coloured by run."""
-    import plotly.express as px
+    """Cumulative chunks against time for every streamed call of several runs, in the runs' mode colours."""
+    import plotly.graph_objects as go
 
-    rows = []
+    figure = go.Figure()
+    named: set[str] = set()
     for record, label in zip(records, labels):
+        colour = mode_colour(record.mode)
         for call in record.calls:
-            starts_at_zero = [(call.start_s, "")] if call.chunks else []
-            for count, (t_s, _) in enumerate([*starts_at_zero, *call.chunks]):
-                rows.append(
-                    {
-                        "run": label,
-                        "mode": _mode_label(record),
-                        "call": f"{label} · #{call.index + 1} {call.topic[:20]}",
-                        "t_s": t_s,
-                        "tokens": count,
-                    }
+            if not call.chunks:
+                continue
+            times = [call.start_s, *(t_s for t_s, _ in call.chunks)]
+            name = f"{label} · #{call.index + 1} {call.topic[:20]}"
+            figure.add_trace(
+                go.Scatter(
+                    x=times,
+                    y=list(range(len(times))),
+                    mode="lines",
+                    line={"shape": "hv", "color": colour},
+                    name=_mode_label(record),
+                    legendgroup=record.mode,
+                    showlegend=record.mode not in named,
+                    hovertemplate=seconds_template("%{x:.2f}") + " · %{y}<extra>" + name + "</extra>",
                 )
-    figure = px.line(
-        rows,
-        x="t_s",
-        y="tokens",
-        color="mode",
-        color_discrete_map=_colour_map(records, [_mode_label(record) for record in records]),
-        line_group="call",
-        hover_name="call",
-        labels={"t_s": t("charts.seconds_from_start"), "tokens": t("charts.cumulative_tokens"), "mode": t("charts.mode")},
-        title=t("charts.arrival_title"),
-    )
-    figure.update_traces(line_shape="hv")
-    figure.update_xaxes(rangemode="tozero")
-    figure.update_layout(margin={"t": 50, "b": 10}, legend={"title": None})
+            )
+            named.add(record.mode)
+    title = chart_title(t("charts.arrival_title"))
+    figure.update_xaxes(title=t("charts.seconds_from_start"), rangemode="tozero")
+    figure.update_yaxes(title=t("charts.cumulative_tokens"), rangemode="tozero")
+    figure.update_layout(title=title, margin={"t": _top_margin(title), "b": 10, "l": 10, "r": 10}, legend=_LEGEND_BELOW)
     return figure
 
 
@@ -443,12 +542,13 @@ def step_timeline(trace: StepTrace) -> go.Figure:
             )
         )
     figure.update_yaxes(autorange="reversed", type="category", title=None, categoryorder="array", categoryarray=[whole, *rows])
+    title = chart_title(t("inside.chart_title"))
     figure.update_layout(
-        title=t("inside.chart_title"),
+        title=title,
         xaxis={"title": t("charts.seconds_from_start"), "rangemode": "tozero"},
         barmode="overlay",
         showlegend=False,
-        margin={"t": 50, "b": 10, "r": 60},
+        margin={"t": _top_margin(title), "b": 10, "r": 60},
         height=max(280, 110 + 44 * (len(rows) + 1)),
     )
     return figure

@@ -51,15 +51,25 @@ def show_call_error(call: CallTiming) -> None:
         st.caption(t("errors.provider_said", detail=detail))
 
 
-def show_run_problems(record: RunRecord) -> None:
-    """Summarise a run's failures: how many, which kinds, and the retries made."""
+def show_run_problems(record: RunRecord, *, calls_shown: bool = True) -> None:
+    """Say a run's failures once: one summary line that names the mode and counts the failed calls.
+
+    Each failure's message is said where it happened: in its call's box when the
+    page shows the calls (``calls_shown``), else here, once per kind, inside the
+    same summary. A single shown call needs no summary: its box says it all.
+
+    Args:
+        record: The run.
+        calls_shown: True when the page shows each call of ``record`` with its error.
+    """
     failed = [call for call in record.calls if not call.ok]
     retries = sum(call.retries for call in record.calls)
     if retries:
-        st.info(t("errors.retries_made", count=retries), icon="🔁")
-    if not failed:
+        st.info(t("polish.retries_made", mode=t(f"modes.{record.mode}"), count=retries), icon="🔁")
+    if not failed or (calls_shown and record.n == 1):
         return
-    kinds = sorted({call.error_kind or "unknown" for call in failed})
-    st.warning(t("errors.some_failed", failed=len(failed), total=record.n), icon="⚠️")
-    for kind in kinds:
-        st.caption("• " + error_message(kind))
+    text = t("polish.run_failed", mode=t(f"modes.{record.mode}"), failed=len(failed), total=record.n)
+    if not calls_shown:
+        kinds = sorted({"interrupted" if call.interrupted else (call.error_kind or "unknown") for call in failed})
+        text += "\n\n" + "\n".join("- " + error_message(kind) for kind in kinds)
+    st.warning(text, icon="⚠️")

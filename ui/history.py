@@ -10,8 +10,14 @@ import streamlit as st
 from chains.modes import run_title
 from chains.pricing import run_cost_usd
 from chains.store import entry_id
-from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_csv, records_to_json
+from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_frame, records_to_json
+from ui.format import seconds
 from ui.i18n import t
+
+#: What a table cell shows for a value that was never set (``max_concurrency`` unset, no usage reported).
+UNSET = "—"
+#: CSV times are rounded to the millisecond: the clocks are not finer than that, and long floats hide the numbers.
+CSV_DECIMALS = 3
 
 
 def is_sweep_run(record: RunRecord) -> bool:
@@ -51,8 +57,8 @@ def history_entries(records: list[RunRecord]) -> list[HistoryEntry]:
 
 
 def run_name(record: RunRecord) -> str:
-    """The mode as code, with ``max_concurrency`` when it was set: ``abatch (max_concurrency=2)``."""
-    return run_title(record)
+    """The mode's name, as on every other page, with ``max_concurrency`` when it was set: ``abatch (max_concurrency=2)``."""
+    return run_title(record, t(f"modes.{record.mode}"))
 
 
 def run_label(position: int, record: RunRecord) -> str:
@@ -70,15 +76,15 @@ def note_text(record: RunRecord) -> str:
 
 def run_choice_label(position: int, record: RunRecord) -> str:
     """The longer label shown in the run picker: place, mode, size, time, any sweep step, and stopped."""
-    text = f"{run_label(position, record)} · n={record.n} · {record.wall_s:.2f} s"
+    text = f"{run_label(position, record)} · n={record.n} · {seconds(record.wall_s)}"
     note = note_text(record)
     return text + (f" · {note}" if note else "")
 
 
 def cost_text(record: RunRecord) -> str:
-    """The cost cell: ``simulated: free``, ``$0.00012``, or ``—`` when it cannot be estimated."""
+    """The cost cell: ``free`` (the simulator), ``$0.00012``, or ``—`` when it cannot be estimated."""
     if record.provider == "simulator":
-        return t("usage.simulated")
+        return t("polish.free")
     cost = run_cost_usd(record)
     return f"${cost:.5f}" if cost is not None else "—"
 
@@ -100,7 +106,7 @@ def history_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "run": f"#{position}",
-                "mode": record.mode,
+                "mode": t(f"modes.{record.mode}"),
                 "n": record.n,
                 "wall_s": record.wall_s,
                 "max_concurrency": record.max_concurrency,
@@ -221,8 +227,31 @@ def history_totals(records: list[RunRecord]) -> HistoryTotals:
 
 
 def export_csv(records: list[RunRecord]) -> str:
-    """CSV text, one row per call, with exactly ``chains.timing.CSV_COLUMNS``."""
-    return records_to_csv(list(records))
+    """CSV text for spreadsheets, one row per call, with exactly ``chains.timing.CSV_COLUMNS``.
+
+    Seconds are rounded to the millisecond, and the text starts with a UTF-8 BOM
+    so that Excel reads Korean topics and answers as UTF-8. Cells are escaped as
+    in ``chains.timing.records_to_csv`` (``chains.safe_text.csv_cell``): no cell
+    runs as a formula.
+    """
+    from chains.safe_text import csv_cell
+
+    frame = records_to_frame(list(records))
+    timed = [column for column in frame.columns if column.endswith("_s")]
+    frame[timed] = frame[timed].astype(float).round(CSV_DECIMALS)
+    return "\ufeff" + frame.map(csv_cell).to_csv(index=False)
+
+
+def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table's rows as shown: ``—`` for an unset value (never ``None``), in any column that has one.
+
+    A column with an unset value is shown as text, so that ``—`` and the numbers sit together.
+    """
+    unset_columns = {key for row in rows for key, value in row.items() if value is None}
+    return [
+        {key: (UNSET if value is None else str(value)) if key in unset_columns else value for key, value in row.items()}
+        for row in rows
+    ]
 
 
 def export_json(records: list[RunRecord]) -> str:

@@ -24,7 +24,8 @@ from chains.sweep import (
     sweep_to_frame,
 )
 from chains.timing import CallTiming
-from ui.charts import sweep_chart
+from ui.charts import show_chart, sweep_chart
+from ui.format import seconds
 from ui.i18n import t
 from ui.run import PreparedRun, history, start_keeping
 from ui.sidebar import active_settings
@@ -92,7 +93,7 @@ def slope_text(summary: list[Any], mode: str) -> str:
         slope, _ = fit_slope(summary, mode)
     except ValueError:
         return "—"
-    return f"{slope:.3f} s"
+    return seconds(slope, 3)
 
 
 def run_sweep(sweep: SweepState) -> None:
@@ -131,9 +132,10 @@ def run_sweep(sweep: SweepState) -> None:
         point, record = sweep.run_next(on_call=on_call, on_stopped=keeper.on_stopped)
         keeper.keep(record)
         if point.mode == SWEEP_MODES[-1]:
-            live_chart.plotly_chart(
+            show_chart(
                 sweep_chart(summarize_sweep(sweep.points), pool_size=sweep.pool, max_n=sweep.k),
                 key=f"sweep_live_{sweep.done}",
+                container=live_chart,
             )
     progress.progress(1.0, text=t("lab.finished"))
     st.rerun()
@@ -165,7 +167,7 @@ def show_sweep_results(sweep: SweepState) -> None:
     one_wave = [row for row in summary if row.mode == "batch" and row.n <= sweep.pool]
     if measured_max > sweep.pool and len(one_wave) >= 2:
         st.caption(t("lab.one_wave_slope", pool=sweep.pool, slope=fit_slope(one_wave, "batch")[0]))
-    st.plotly_chart(sweep_chart(summary, pool_size=sweep.pool, max_n=sweep.k), key="sweep_chart")
+    show_chart(sweep_chart(summary, pool_size=sweep.pool, max_n=sweep.k), key="sweep_chart")
     if knee.leaves_at is not None:
         st.info(t("lab.lesson_waves", pool=sweep.pool, flat=knee.flat_until, knee=knee.leaves_at), icon="💡")
     elif measured_max > sweep.pool:

@@ -70,11 +70,31 @@ PAGE_SPECS: tuple[PageSpec, ...] = (
 """Every page, in navigation order; the first is the default."""
 
 
+DEFAULT_PAGE_PATH = "welcome"
+"""The default page's own URL path. Streamlit serves the default page at ``/``; ``/home`` is a
+hidden alias that switches to it (see ``_home_alias``), so Home's own path must differ."""
+
+
 def _make_pages() -> dict[str, Any]:
     return {
-        spec.id: st.Page(spec.script, title=t(spec.title_key), icon=spec.icon, url_path=spec.id, default=index == 0)
+        spec.id: st.Page(
+            spec.script,
+            title=t(spec.title_key),
+            icon=spec.icon,
+            url_path=DEFAULT_PAGE_PATH if index == 0 else spec.id,
+            default=index == 0,
+        )
         for index, spec in enumerate(PAGE_SPECS)
     }
+
+
+def _home_alias(home: Any) -> Any:
+    """A hidden page at ``/home`` (an old link, or a guess) that opens Home, which is served at ``/``."""
+
+    def go_home() -> None:
+        st.switch_page(home)
+
+    return st.Page(go_home, title=t("nav.home"), url_path=PAGE_SPECS[0].id, visibility="hidden")
 
 
 def app_pages() -> dict[str, Any]:
@@ -88,6 +108,7 @@ def sections(pages: dict[str, Any]) -> dict[str, list[Any]]:
     grouped: dict[str, list[Any]] = {}
     for spec in PAGE_SPECS:
         grouped.setdefault(t(f"nav.{spec.section}"), []).append(pages[spec.id])
+    grouped[t(f"nav.{PAGE_SPECS[-1].section}")].append(_home_alias(pages[PAGE_SPECS[0].id]))
     return grouped
 
 

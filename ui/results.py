@@ -11,6 +11,7 @@ from chains.pricing import run_cost_usd
 from chains.safe_text import inert_markdown
 from chains.timing import CallTiming, RunRecord
 from ui.errors import show_call_error
+from ui.format import seconds
 from ui.i18n import t
 
 
@@ -18,7 +19,7 @@ def call_status_line(call: CallTiming, finished_order: int | None = None) -> str
     """A one-line status for a call: icon, topic, latency, and finishing order if known."""
     icon = "✅" if call.ok else ("✂️" if call.interrupted else "❌")
     order = f" · {t('batch.finished_nth', nth=finished_order)}" if finished_order else ""
-    return f"{icon} **{inert_markdown(call.topic)}** · {call.latency_s:.2f} s{order}"
+    return f"{icon} **{inert_markdown(call.topic)}** · {seconds(call.latency_s)}{order}"
 
 
 def show_call(call: CallTiming, container: Any = None, finished_order: int | None = None) -> None:
@@ -48,15 +49,15 @@ def show_usage(record: RunRecord) -> None:
         text += " · " + t("usage.cost", cost=cost)
     elif record.provider == "simulator":
         text += " · " + t("usage.simulated")
-    st.caption("🧮 " + text)
+    st.caption(f"🧮 {t(f'modes.{record.mode}')} · {text}")  # named: Batch shows the loop's and batch's
 
 
 def show_stream_metrics(call: CallTiming) -> None:
     """Show TTFT, total time, tokens/s and inter-token latency of a streamed call."""
     metrics = stream_metrics(call)
     columns = st.columns(5)
-    columns[0].metric(t("metrics.ttft"), f"{metrics.ttft_s:.2f} s" if metrics.ttft_s is not None else "—", help=t("metrics.ttft_help"))
-    columns[1].metric(t("metrics.total"), f"{metrics.total_s:.2f} s")
+    columns[0].metric(t("metrics.ttft"), seconds(metrics.ttft_s) if metrics.ttft_s is not None else "—", help=t("metrics.ttft_help"))
+    columns[1].metric(t("metrics.total"), seconds(metrics.total_s))
     columns[2].metric(t("metrics.tps"), f"{metrics.tokens_per_s:.0f}" if metrics.tokens_per_s else "—", help=t("metrics.tps_help"))
     columns[3].metric(t("metrics.mean_itl"), f"{metrics.mean_itl_s * 1000:.0f} ms" if metrics.mean_itl_s is not None else "—", help=t("metrics.itl_help"))
     columns[4].metric(t("metrics.p95_itl"), f"{metrics.p95_itl_s * 1000:.0f} ms" if metrics.p95_itl_s is not None else "—")

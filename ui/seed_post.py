@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from chains.profiles import PROFILES, SEED_POST_PROFILE, SEED_POST_SEED
+from ui.format import seconds
 from ui.i18n import t
 
 SEED_POST_RESULT = "seed_post_records"
@@ -72,14 +73,14 @@ def _show(records: list) -> None:
     for column, row in zip(columns, rows):
         column.metric(
             t("seed.metric_label", mode=t(f"modes.{row.mode}"), post=row.post_s),
-            f"{row.measured_s:.2f} s",
+            seconds(row.measured_s),
             delta=t("seed.delta", delta=row.measured_s - row.post_s),
             delta_color="off",
             help=t("seed.metric_help", post=row.post_s, measured=row.measured_s, ratio=row.ratio),
         )
     table = [t("seed.table_header"), "| --- | ---: | ---: | ---: |"]
     table += [
-        f"| {t(f'modes.{row.mode}')} | {row.post_s:.3f} s | {row.measured_s:.3f} s | {row.ratio:.2f}× |" for row in rows
+        f"| {t(f'modes.{row.mode}')} | {seconds(row.post_s, 3)} | {seconds(row.measured_s, 3)} | {row.ratio:.2f}× |" for row in rows
     ]
     st.markdown("\n".join(table))
     stream = next((record for record in records if record.mode == "stream"), None)

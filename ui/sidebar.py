@@ -196,7 +196,7 @@ def render_sidebar() -> ActiveSettings:
     current_language()
     with st.sidebar:
         st.radio(t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True)
-        st.selectbox(t("sidebar.provider"), PROVIDERS, key="provider", format_func=option_labels("providers."))
+        st.selectbox(t("sidebar.provider"), PROVIDERS, key="provider", format_func=option_labels("providers."), help=t("polish.provider_help"))
         if st.session_state["provider"] == "simulator":
             st.session_state[KEY_FIELD_SHOWN] = False
             _simulator_controls()

@@ -84,12 +84,12 @@ def _common_prefix(a: str, b: str) -> int:
 def test_the_page_list_is_the_apps() -> None:
     names = [name for name, _ in PAGES]
     assert {"home", "invoke", "batch", "stream", "compare"} <= set(names), names
-    assert [name for name, default in PAGES if default] == ["home"]
+    assert [name for name, default in PAGES if default] == ["welcome"], "Home, served at /"
 
 
 @pytest.mark.parametrize(("name", "default"), PAGES, ids=[name for name, _ in PAGES])
 def test_every_page_opens_without_exception_and_shows_its_title(page: Any, warm_app: str, name: str, default: bool) -> None:
-    # Streamlit serves the default page at "/" only: its url_path ("/home") gets "Page not found".
+    # Streamlit serves the default page at "/" only; "/home" is a hidden page that switches to it.
     open_page(page, f"{warm_app}/" if default else f"{warm_app}/{name}")
     expect = playwright_expect()
     title = page.locator("h1").first
