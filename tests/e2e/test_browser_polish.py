@@ -40,10 +40,11 @@ PAGES = [
     ("invoke", "nav.invoke", "run"),
     ("batch", "nav.batch", "run"),
     ("stream", "nav.stream", "run"),
-    ("async", "nav2.async", "run"),
+    ("async", "nav.async", "run"),
+    ("inside", "nav.inside", "run"),
     ("compare", "nav.compare", "run"),
-    ("lab", "nav2.lab", "run"),
-    ("history", "nav2.history", None),
+    ("lab", "nav.lab", "run"),
+    ("history", "nav.history", None),
 ]
 
 #: Everything a person would see as cut or overflowing, measured in the page.
