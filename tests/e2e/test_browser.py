@@ -145,7 +145,10 @@ def test_stream_shows_tokens_live_not_all_at_once(page: Any, warm_app: str) -> N
     partial = _partial_samples(samples, final)
     assert len(partial) >= 3, f"expected ≥3 growing texts before the end, saw {len(partial)}: {partial[:5]}"
     lengths = [len(text) for _, text in partial]
-    assert lengths == sorted(lengths) and len(set(lengths)) == len(lengths), f"the text must only grow: {lengths}"
+    # The text only grows; a markdown marker that becomes formatting when its construct completes
+    # (a "-" turning into a bullet, "**" into bold) may take back a few characters, never more.
+    assert all(later >= earlier - 3 for earlier, later in zip(lengths, lengths[1:])), f"the text must only grow: {lengths}"
+    assert lengths[-1] > lengths[0], f"the text must grow: {lengths}"
     for _, text in partial:
         assert _common_prefix(text, final_norm) >= len(text) - 3, f"not a prefix of the answer: {text[-80:]!r}"
     assert lengths[0] < len(final_norm) / 2, "the first visible text is far from the whole answer"
