@@ -88,16 +88,22 @@ class SqlLedger:
     kind = "sql"
 
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
-        """Create the table if needed.
-
-        Raises:
-            LedgerUnavailableError: The table cannot be created (the caller decides what to use instead).
-        """
+        """Create the table if needed (never raises: if the database fails now, every request is refused until it answers)."""
         self.engine = engine
         self.clock = clock
         self._pruned_hour: int | None = None
+        self._table_ready = False
+        try:
+            self._create_table()
+        except LedgerUnavailableError:
+            pass
+
+    def _create_table(self) -> None:
+        if self._table_ready:
+            return
         with self._transaction() as connection:
             ledger_metadata.create_all(connection, checkfirst=True)
+        self._table_ready = True
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -179,6 +185,7 @@ class SqlLedger:
         """
         limits = tuple(limits)
         checks = (*limits, *also_check)
+        self._create_table()
         with self._transaction() as connection:
             now = self.clock()
             keys = sorted({self._key(limit.bucket, limit.window, now) for limit in checks})
@@ -211,6 +218,7 @@ class SqlLedger:
         if tokens <= 0:
             return
         try:
+            self._create_table()
             with self._transaction() as connection:
                 now = self.clock()
                 keys = sorted({self._key(bucket, window, now) for bucket in bucket_keys for window in WINDOWS})
@@ -228,6 +236,7 @@ class SqlLedger:
         Raises:
             LedgerUnavailableError: When the database fails.
         """
+        self._create_table()
         with self._transaction() as connection:
             column = ledger_table.c.requests if limit.unit == "requests" else ledger_table.c.tokens
             value = connection.execute(
@@ -244,6 +253,7 @@ class SqlLedger:
 
     def reset(self) -> None:
         """Forget every count (tests, or an operator's decision)."""
+        self._create_table()
         with self._transaction() as connection:
             connection.execute(ledger_table.delete())
 

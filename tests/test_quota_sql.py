@@ -160,8 +160,12 @@ def test_a_database_error_fails_closed_and_never_crashes(tmp_path: Path) -> None
     assert "sqlite" not in str(refused.value) and "missing-folder" not in str(refused.value), "no path or URL in the message"
     assert meter.calls_left() == 0
     meter.add_tokens(10)  # after an answer: logged, not raised
+    unopened = SqlLedger(sa.create_engine("sqlite:///" + str(tmp_path / "missing-folder" / "other.sqlite")))
     with pytest.raises(LedgerUnavailableError):
-        SqlLedger(sa.create_engine("sqlite:///" + str(tmp_path / "missing-folder" / "other.sqlite")))
+        HostKeyMeter(unopened, HostKeyLimits(), None).before_request()
+    (tmp_path / "missing-folder").mkdir()
+    HostKeyMeter(unopened, HostKeyLimits(), None).before_request()  # the database answers again: so does the ledger
+    assert unopened.used(HostKeyLimits().request_limits(None)[0]) == 1
 
 
 def test_with_the_ledgers_database_down_the_host_key_sends_nothing(openai_server: OpenAICompatibleServer, tmp_path: Path) -> None:
