@@ -180,3 +180,32 @@ def test_with_the_ledgers_database_down_the_host_key_sends_nothing(openai_server
         chain.invoke("cats")
     assert classify_error(failed.value).kind == "budget"
     assert openai_server.requests_total == 0, "fail closed: not one request with the host's key"
+
+
+# ------------------------------------------------------------------------ through the app
+def test_the_app_counts_the_host_keys_requests_in_the_run_stores_database(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer, isolated_run_store: Path
+) -> None:
+    from chains.quota import DEPLOYMENT_BUCKET, Limit, default_ledger
+    from chains.store import prepare_sqlite, sqlite_url
+    from tests.app_harness import open_app
+
+    env = {"OPENAI_API_KEY": HOST_KEY, "OPENAI_BASE_URL": openai_server.base_url, "OPENAI_MODEL": "test-model"}
+    app = open_app(monkeypatch, "pages/batch.py", env=env, state={"batch_with_loop": False})
+    app.text_area(key="topics").set_value("a\nb")
+    app.button(key="run").click()
+    app.run(timeout=90)
+    assert not app.exception
+    assert openai_server.requests_total == 2
+
+    # Another replica: its own engine on the same database file sees the same counts.
+    engine = sa.create_engine(sqlite_url(str(isolated_run_store)))
+    prepare_sqlite(engine)
+    try:
+        replica = SqlLedger(engine)
+        hour = Limit(DEPLOYMENT_BUCKET, "hour", "requests", 100)
+        assert replica.used(hour) == 2
+        assert replica.used(Limit(DEPLOYMENT_BUCKET, "hour", "tokens", 100)) > 0, "the answers' tokens too"
+    finally:
+        engine.dispose()
+    assert default_ledger().used(hour) == 0, "the process-wide ledger is only the fallback"
