@@ -83,6 +83,7 @@ class SqlLedger:
     Attributes:
         engine: The database (the run store's engine in the app).
         clock: Returns the current time in seconds (inject a fake one in tests).
+        unavailable: True when the last use of the database failed (the UI says why nothing is sent).
     """
 
     kind = "sql"
@@ -93,6 +94,7 @@ class SqlLedger:
         self.clock = clock
         self._pruned_hour: int | None = None
         self._table_ready = False
+        self.unavailable = False
         try:
             self._create_table()
         except LedgerUnavailableError:
@@ -111,11 +113,14 @@ class SqlLedger:
             with self.engine.begin() as connection:
                 yield connection
         except QuotaExceededError:
+            self.unavailable = False
             raise
         except _DB_ERRORS as exc:
+            self.unavailable = True
             # The message may hold a URL with a password: log only the exception's type.
             logger.warning("The host key ledger's database failed (%s); the request is refused.", type(exc).__name__)
             raise LedgerUnavailableError from exc
+        self.unavailable = False
 
     @staticmethod
     def _slot(window: str, now: float) -> int:

@@ -159,12 +159,14 @@ def test_a_database_error_fails_closed_and_never_crashes(tmp_path: Path) -> None
     assert classify_error(refused.value).kind == "budget"
     assert "sqlite" not in str(refused.value) and "missing-folder" not in str(refused.value), "no path or URL in the message"
     assert meter.calls_left() == 0
+    assert ledger.unavailable, "the UI can say why nothing is sent"
     meter.add_tokens(10)  # after an answer: logged, not raised
     unopened = SqlLedger(sa.create_engine("sqlite:///" + str(tmp_path / "missing-folder" / "other.sqlite")))
     with pytest.raises(LedgerUnavailableError):
         HostKeyMeter(unopened, HostKeyLimits(), None).before_request()
     (tmp_path / "missing-folder").mkdir()
     HostKeyMeter(unopened, HostKeyLimits(), None).before_request()  # the database answers again: so does the ledger
+    assert not unopened.unavailable
     assert unopened.used(HostKeyLimits().request_limits(None)[0]) == 1
 
 
@@ -209,3 +211,25 @@ def test_the_app_counts_the_host_keys_requests_in_the_run_stores_database(
     finally:
         engine.dispose()
     assert default_ledger().used(hour) == 0, "the process-wide ledger is only the fallback"
+
+
+def test_with_the_ledgers_database_down_the_app_says_so_and_sends_nothing(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer, tmp_path: Path
+) -> None:
+    import tomllib
+
+    import ui.host
+    from tests.app_harness import open_app
+
+    broken = broken_ledger(tmp_path)
+    monkeypatch.setattr(ui.host, "host_ledger", lambda: broken)
+    env = {"OPENAI_API_KEY": HOST_KEY, "OPENAI_BASE_URL": openai_server.base_url, "OPENAI_MODEL": "test-model"}
+    app = open_app(monkeypatch, "pages/batch.py", env=env, state={"batch_with_loop": False})
+    app.text_area(key="topics").set_value("a\nb")
+    app.button(key="run").click()
+    app.run(timeout=90)
+    assert not app.exception
+    en = tomllib.loads((Path(__file__).resolve().parents[1] / "ui" / "locales" / "en.toml").read_text(encoding="utf-8"))
+    assert en["sql_ledger"]["unavailable"] in [str(warning.value) for warning in app.warning]
+    assert openai_server.requests_total == 0
+    assert app.text_area(key="topics").value == "a\nb", "nothing the visitor typed is lost"
