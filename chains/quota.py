@@ -9,9 +9,10 @@ a limit is reached. The limits are time windows (an hour and a day) for:
 - each visitor: requests, keyed by something a reload cannot reset (the
   client's IP address); visitors without one share a stricter bucket.
 
-The ledger is plain Python behind one lock, kept once per process
-(``default_ledger()``). Its interface is small (``reserve``, ``record_tokens``,
-``remaining``, ``reset``) so that a SQL-backed ledger can replace it later.
+``InMemoryLedger`` is plain Python behind one lock, kept once per process
+(``default_ledger()``). ``chains.quota_sql.SqlLedger`` implements the same small
+interface (``reserve``, ``record_tokens``, ``remaining``, ``used``, ``reset``) in the
+run store's database, so that every replica sharing it shares the budget.
 """
 
 from __future__ import annotations
@@ -298,7 +299,7 @@ class HostKeyMeter:
         visitor: The visitor's id (IP address), or ``None``.
     """
 
-    ledger: InMemoryLedger
+    ledger: Ledger
     limits: HostKeyLimits
     visitor: str | None
 

@@ -56,7 +56,11 @@ def fake_api_key() -> str:
 
 @pytest.fixture(autouse=True)
 def _fresh_host_key_ledger() -> Iterator[None]:
-    """Every test starts with an empty deployment-wide ledger (it is process-wide, like a real server's)."""
+    """Every test starts with an empty deployment-wide ledger (it is process-wide, like a real server's).
+
+    The app's SQL ledger lives in the run store's database, and ``isolated_run_store``
+    gives every test a new one, so it starts empty too.
+    """
     from chains.quota import default_ledger
 
     default_ledger().reset()

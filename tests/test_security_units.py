@@ -17,7 +17,6 @@ from chains.netguard import (
 from chains.quota import (
     HostKeyLimits,
     HostKeyMeter,
-    InMemoryLedger,
     QuotaExceededError,
     limits_from_mapping,
 )
@@ -102,9 +101,18 @@ class FakeClock:
         return self.now
 
 
-def test_the_ledger_refuses_past_a_visitors_limit_and_frees_it_in_the_next_hour() -> None:
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def make_ledger(request: pytest.FixtureRequest, tmp_path) -> object:
+    """A factory of empty ledgers on a clock, for each implementation (PostgreSQL when ``RUNS_DB_TEST_URL`` is set)."""
+    from tests.ledger_backends import ledger_factory
+
+    with ledger_factory(request.param, tmp_path) as factory:
+        yield factory
+
+
+def test_the_ledger_refuses_past_a_visitors_limit_and_frees_it_in_the_next_hour(make_ledger) -> None:
     clock = FakeClock(7200.0)
-    meter = HostKeyMeter(InMemoryLedger(clock=clock), HostKeyLimits(visitor_requests_per_hour=3), "203.0.113.7")
+    meter = HostKeyMeter(make_ledger(clock), HostKeyLimits(visitor_requests_per_hour=3), "203.0.113.7")
     for _ in range(3):
         meter.before_request()
     assert meter.calls_left() == 0
@@ -116,8 +124,8 @@ def test_the_ledger_refuses_past_a_visitors_limit_and_frees_it_in_the_next_hour(
     assert meter.calls_left() == 2
 
 
-def test_visitors_have_separate_budgets_and_the_deployment_one_caps_them_all() -> None:
-    ledger = InMemoryLedger(clock=FakeClock())
+def test_visitors_have_separate_budgets_and_the_deployment_one_caps_them_all(make_ledger) -> None:
+    ledger = make_ledger(FakeClock())
     limits = HostKeyLimits(requests_per_hour=5, visitor_requests_per_hour=3)
     alice, bob = HostKeyMeter(ledger, limits, "198.51.100.1"), HostKeyMeter(ledger, limits, "198.51.100.2")
     for _ in range(3):
@@ -130,8 +138,8 @@ def test_visitors_have_separate_budgets_and_the_deployment_one_caps_them_all() -
     assert alice.calls_left() == bob.calls_left() == 0
 
 
-def test_visitors_without_an_address_share_a_stricter_bucket() -> None:
-    ledger = InMemoryLedger(clock=FakeClock())
+def test_visitors_without_an_address_share_a_stricter_bucket(make_ledger) -> None:
+    ledger = make_ledger(FakeClock())
     limits = HostKeyLimits(visitor_requests_per_hour=10, unknown_requests_per_hour=2)
     first, second = HostKeyMeter(ledger, limits, None), HostKeyMeter(ledger, limits, "")
     first.before_request()
@@ -141,8 +149,8 @@ def test_visitors_without_an_address_share_a_stricter_bucket() -> None:
     assert HostKeyMeter(ledger, limits, "192.0.2.1").calls_left() == 10
 
 
-def test_a_refused_reservation_counts_nothing_and_tokens_cap_requests() -> None:
-    ledger = InMemoryLedger(clock=FakeClock())
+def test_a_refused_reservation_counts_nothing_and_tokens_cap_requests(make_ledger) -> None:
+    ledger = make_ledger(FakeClock())
     meter = HostKeyMeter(ledger, HostKeyLimits(visitor_requests_per_hour=1, tokens_per_hour=100), "192.0.2.9")
     meter.before_request()
     with pytest.raises(QuotaExceededError):

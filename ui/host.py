@@ -4,7 +4,9 @@ On Community Cloud, top-level secrets also become environment variables, so a
 key found here is the *host's* key. It is never shown, it is bound to the
 host's endpoint and to the models of ``HOST_KEY_MODELS``, and every request
 sent with it is counted in one ledger for the whole deployment (see
-``chains.quota`` and ``chains.egress``).
+``chains.quota`` and ``chains.egress``). That ledger lives in the run store's
+database when the store is SQL (``chains.quota_sql``), so replicas that share
+``RUNS_DB_URL`` share one budget; otherwise it is this process's, behind a lock.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -22,9 +24,15 @@ from chains.quota import (
     LIMIT_NAMES,
     HostKeyLimits,
     HostKeyMeter,
+    Ledger,
     default_ledger,
     limits_from_mapping,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from chains.quota_sql import SqlLedger
 
 HOST_SETTING_NAMES = (
     "OPENAI_API_KEY",
@@ -126,10 +134,36 @@ def visitor_id() -> str | None:
     return address if isinstance(address, str) and address else None
 
 
+@st.cache_resource(show_spinner=False)
+def _sql_ledger(url: str | None, _engine: Engine) -> SqlLedger:
+    """One SQL ledger per database and process (``url`` is the cache key; the engine is the run store's)."""
+    from chains.quota_sql import SqlLedger
+
+    return SqlLedger(_engine)
+
+
+def host_ledger() -> Ledger:
+    """The deployment-wide ledger of the host key's requests.
+
+    In the run store's database when the store opened as SQL (every replica on
+    the same ``RUNS_DB_URL`` shares it; on a database error it refuses the
+    request: see ``chains.quota_sql``), else this process's ``default_ledger()``.
+    The choice does not depend on a session having fallen back to memory for its
+    runs: one session's write error must not give it a fresh budget.
+    """
+    from ui.store import open_sql_store, store_limits, store_url
+
+    url = store_url()
+    store = open_sql_store(url, store_limits())
+    if store is None:
+        return default_ledger()
+    return _sql_ledger(url, store.engine)
+
+
 def host_key_meter(host: HostConfig | None = None) -> HostKeyMeter:
     """The meter of this visitor's requests on the host's key, in the deployment-wide ledger."""
     host = host or read_host_config()
-    return HostKeyMeter(ledger=default_ledger(), limits=host.limits, visitor=visitor_id())
+    return HostKeyMeter(ledger=host_ledger(), limits=host.limits, visitor=visitor_id())
 
 
 def egress_policy(host: HostConfig, *, metered: bool) -> EgressPolicy:

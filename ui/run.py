@@ -164,7 +164,11 @@ def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int) -> boo
     Returns:
         True when the run may start.
     """
-    left = host_key_meter(host).calls_left()
+    meter = host_key_meter(host)
+    left = meter.calls_left()
+    if getattr(meter.ledger, "unavailable", False):  # the SQL ledger's database is down: it refuses (fails closed)
+        st.warning(t("sql_ledger.unavailable"), icon="💳")
+        return False
     if topics_per_run > host.limits.max_topics or planned_calls > left:
         st.warning(t("budget.exceeded", remaining=left, topics=host.limits.max_topics), icon="💳")
         return False

@@ -71,7 +71,7 @@ def store_limits() -> StoreLimits:
 
 
 @st.cache_resource(show_spinner=False)
-def _open_sql_store(url: str | None, limits: StoreLimits) -> RunStore | None:
+def open_sql_store(url: str | None, limits: StoreLimits) -> RunStore | None:
     """Open the SQL store once per process (``None`` when it cannot be opened: memory is used)."""
     try:
         if url and url.startswith("sqlite:///"):
@@ -101,7 +101,7 @@ def run_store() -> RunStore | MemoryRunStore:
     """This session's store: the SQL store, or memory once it has failed."""
     limits = store_limits()
     if not st.session_state.get(DEGRADED_KEY):
-        store = _open_sql_store(store_url(), limits)
+        store = open_sql_store(store_url(), limits)
         if store is not None:
             return store
         st.session_state[DEGRADED_KEY] = True
