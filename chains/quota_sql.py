@@ -34,7 +34,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import sqlalchemy as sa
@@ -95,10 +95,8 @@ class SqlLedger:
         self._pruned_hour: int | None = None
         self._table_ready = False
         self.unavailable = False
-        try:
+        with suppress(LedgerUnavailableError):  # refused per request until the database answers
             self._create_table()
-        except LedgerUnavailableError:
-            pass
 
     def _create_table(self) -> None:
         if self._table_ready:
