@@ -41,6 +41,7 @@ from tests.e2e.helpers import (
     wait_for_metrics,
 )
 from ui.live import STREAMING_CURSOR
+from ui.navigation import DEFAULT_PAGE_PATH, PAGE_SPECS
 
 pytestmark = pytest.mark.e2e
 
@@ -49,14 +50,9 @@ KO = strings("ko")
 
 
 def _app_pages() -> list[tuple[str, bool]]:
-    """``(url_path, is_default)`` of every ``st.Page`` in ``streamlit_app.py``, in order."""
-    source = (ROOT / "streamlit_app.py").read_text(encoding="utf-8")
-    pages = []
-    for call in re.findall(r"st\.Page\((.*?)\)\s*,?\s*$", source, flags=re.MULTILINE):
-        url = re.search(r"url_path=\"([^\"]+)\"", call)
-        if url:
-            pages.append((url.group(1), "default=True" in call))
-    return pages
+    """``(url_path, is_default)`` of every page the app's navigation serves, in order, with the hidden ``/home`` alias."""
+    pages = [(DEFAULT_PAGE_PATH if index == 0 else spec.id, index == 0) for index, spec in enumerate(PAGE_SPECS)]
+    return [*pages, (PAGE_SPECS[0].id, False)]
 
 
 PAGES = _app_pages()
@@ -93,8 +89,9 @@ def test_every_page_opens_without_exception_and_shows_its_title(page: Any, warm_
     open_page(page, f"{warm_app}/" if default else f"{warm_app}/{name}")
     expect = playwright_expect()
     title = page.locator("h1").first
-    if "title" in EN.get(name, {}):
-        expect(title).to_have_text(EN[name]["title"])
+    section = PAGE_SPECS[0].id if name == DEFAULT_PAGE_PATH else name
+    if "title" in EN.get(section, {}):
+        expect(title).to_have_text(EN[section]["title"])
     else:
         expect(title).not_to_be_empty()
     assert_no_exception(page)
