@@ -130,7 +130,7 @@ def test_leaving_mid_stream_and_coming_back_shows_the_partial_answer_as_stopped(
     go_to(page, EN["nav"]["stream"])
     assert_no_exception(page)
     playwright_expect()(page.get_by_text(EN["store"]["stopped_note"][:30])).to_be_visible()
-    playwright_expect()(page.get_by_text(re.compile(r"Run at .* · simulator · .* · 1 topic\(s\) · ⏹️ stopped"))).to_be_visible()
+    playwright_expect()(page.get_by_text(re.compile(r"Run at .* · simulator · .* · topics: 1 · ⏹️ stopped"))).to_be_visible()
     assert len(page.locator(".st-key-stream_output").inner_text()) > 100
     page.get_by_text(EN["store"]["stopped_note"][:30]).scroll_into_view_if_needed()
     screenshot(page, "kept-stream-stopped-en")
@@ -159,7 +159,7 @@ def test_history_says_which_runs_a_bound_evicted(browser: Any, tmp_path: Any) ->
                     wait_for_idle(page)
                 go_to(page, EN["nav"]["history"])
                 notice = page.locator(".st-key-history_evicted")
-                playwright_expect()(notice).to_contain_text("the oldest 1 History entr(ies) (1 run(s)) were removed")
+                playwright_expect()(notice).to_contain_text("entries removed: 1, runs in them: 1")
                 playwright_expect()(notice).to_contain_text("`invoke` at".replace("`", ""))
                 playwright_expect()(runs_metric(page, EN["history"]["total_runs"])).to_have_text("2")
                 screenshot(page, "kept-history-evicted")
