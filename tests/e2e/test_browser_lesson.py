@@ -72,7 +72,7 @@ def test_seed_post_numbers_show_beside_the_measured_ones_one_click_from_home(
             metric = metrics.nth(index)
             assert post in metric.get_by_test_id("stMetricLabel").inner_text()
             measured = metric.get_by_test_id("stMetricValue").inner_text()
-            assert re.fullmatch(r"\d+\.\d\d s", measured.strip()), measured
+            assert re.fullmatch(r"\d+\.\d\d( s|초)", measured.strip()), measured  # "1.28 s" / "1.28초"
         profile_box = page.get_by_test_id("stSidebar").locator(".st-key-sim_profile")
         chosen = profile_box.evaluate("el => el.textContent + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')")
         assert strings(language)["profiles"]["seed-blog-gpt-3_5-turbo"] in chosen, chosen
