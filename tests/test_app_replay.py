@@ -104,4 +104,6 @@ def test_charts_label_a_replayed_run_as_a_replay(monkeypatch: pytest.MonkeyPatch
         return RunRecord(mode="stream", n=1, wall_s=0.2, max_concurrency=None, provider=provider, model="m", calls=[call])
 
     figure = wall_time_bars([record("simulator"), record(REPLAY_PROVIDER)])
-    assert list(figure.data[0].x) + list(figure.data[1].x) == ["stream", "stream · replay"]
+    # Horizontal bars: the run's label (with its first token under it) is on the y axis.
+    labels = [str(label).split("<br>")[0] for trace in figure.data if trace.type == "bar" for label in trace.y]
+    assert labels == ["stream", "stream · replay"]

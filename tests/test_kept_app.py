@@ -265,4 +265,4 @@ def test_a_reload_keeps_the_runs_on_postgresql_too(monkeypatch: pytest.MonkeyPat
     again = reopen(monkeypatch, app.session_state["run_set"])
     assert not again.exception
     assert not [warning for warning in again.warning if warning.value == EN["store"]["memory_only"]], "PostgreSQL, not memory"
-    assert list(again.dataframe[0].value["mode"]) == ["loop", "batch"]
+    assert list(again.dataframe[0].value["mode"]) == ["for loop of invoke", "batch"]
