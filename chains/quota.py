@@ -86,6 +86,14 @@ class Limit:
     unit: str
     maximum: int
 
+    def refuses(self, used: int) -> bool:
+        """True when one more request may not be sent with ``used`` already counted in this cap's window.
+
+        A request cap counts the request itself; a token cap (tokens are counted after the
+        answer) only needs room left.
+        """
+        return used + 1 > self.maximum if self.unit == "requests" else used >= self.maximum
+
     @property
     def kind(self) -> str:
         """``deployment`` or ``visitor``: what a message may say about the bucket."""
@@ -239,8 +247,7 @@ class InMemoryLedger:
         with self._lock:
             now = self.clock()
             for limit in (*limits, *also_check):
-                after = self._used(limit, now) + (1 if limit.unit == "requests" else 0)
-                if after > limit.maximum or (limit.unit == "tokens" and after >= limit.maximum):
+                if limit.refuses(self._used(limit, now)):
                     raise QuotaExceededError(limit.kind, limit.window, limit.unit)
             for limit in limits:
                 self._counts[(limit.bucket, limit.unit, limit.window, self._slot(limit.window, now))] += 1

@@ -201,9 +201,7 @@ class SqlLedger:
                 used[key] = row
             for limit in checks:
                 row = used[self._key(limit.bucket, limit.window, now)]
-                current = int(row.requests if limit.unit == "requests" else row.tokens)
-                after = current + (1 if limit.unit == "requests" else 0)
-                if after > limit.maximum or (limit.unit == "tokens" and after >= limit.maximum):
+                if limit.refuses(int(row.requests if limit.unit == "requests" else row.tokens)):
                     raise QuotaExceededError(limit.kind, limit.window, limit.unit)
             for key in sorted({self._key(limit.bucket, limit.window, now) for limit in limits}):
                 connection.execute(
