@@ -6,6 +6,7 @@ from chains.safe_text import inert_markdown
 from chains.steps import StepTrace, trace_steps
 from ui.charts import show_chart, step_timeline
 from ui.errors import show_error_info
+from ui.format import seconds
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
@@ -67,13 +68,13 @@ if last is not None:
         show_error_info(trace.error)
     model = trace.model_step()
     columns = st.columns(4)
-    columns[0].metric(t("inside.metric_total"), f"{trace.total_s:.3f} s")
+    columns[0].metric(t("inside.metric_total"), seconds(trace.total_s, 3))
     columns[1].metric(
         t("inside.metric_model_share"), f"{trace.share(model):.1%}" if model else "—", help=t("inside.metric_model_share_help")
     )
     columns[2].metric(
         t("inside.metric_first_token"),
-        f"{model.first_chunk_s:.3f} s" if model and model.first_chunk_s is not None else "—",
+        seconds(model.first_chunk_s if model else None, 3),
         help=t("inside.metric_first_token_help"),
     )
     columns[3].metric(t("inside.metric_steps"), len(trace.top_level()))
