@@ -275,9 +275,25 @@ def wait_for_metrics(page: Any, label: str, timeout_ms: float = 60_000) -> None:
 
 
 def choose_in_sidebar_selectbox(page: Any, label: str, option: str) -> None:
-    """Pick ``option`` in the sidebar select box labelled ``label``."""
-    page.get_by_test_id("stSidebar").get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick ``option`` in the sidebar select box labelled ``label``.
+
+    A rerun that lands just after the click (an expander opened a moment before, say) can close the
+    list again, so the list is opened up to three times before the option must be there.
+    """
+    wait_for_idle(page)
+    combobox = page.get_by_test_id("stSidebar").get_by_role("combobox", name=label)
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(2):
+        combobox.click()
+        try:
+            choice.wait_for(state="visible", timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: open the list again
+            page.keyboard.press("Escape")
+            wait_for_idle(page)
+    else:
+        combobox.click()
+    choice.click()
     wait_for_idle(page)
 
 
