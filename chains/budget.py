@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chains.errors import AppGuardError
+from chains.quota import read_limit
 
 DEFAULT_MAX_CALLS = 30
 """Calls one session may make on the host's key, unless ``HOST_KEY_MAX_CALLS`` says otherwise."""
@@ -135,21 +136,6 @@ class SessionBudget:
         self.used_calls += n_calls
 
 
-def _read_limit(mapping: Mapping[str, Any] | Any, key: str, default: int) -> int:
-    """Read a non-negative int from a dict-like, or return ``default`` on any problem."""
-    try:
-        value = mapping.get(key)
-    except Exception:  # noqa: BLE001 - st.secrets raises when there is no secrets file
-        return default
-    if value is None or isinstance(value, bool):
-        return default
-    try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
-    except (TypeError, ValueError):
-        return default
-    return number if number >= 0 else default
-
-
 def budget_from_mapping(mapping: Mapping[str, Any] | Any) -> SessionBudget:
     """Build a fresh session budget from the host's settings.
 
@@ -167,6 +153,6 @@ def budget_from_mapping(mapping: Mapping[str, Any] | Any) -> SessionBudget:
         A budget with nothing used yet.
     """
     return SessionBudget(
-        max_calls=_read_limit(mapping, MAX_CALLS_KEY, DEFAULT_MAX_CALLS),
-        max_topics_per_run=_read_limit(mapping, MAX_TOPICS_KEY, DEFAULT_MAX_TOPICS),
+        max_calls=read_limit(mapping, MAX_CALLS_KEY, DEFAULT_MAX_CALLS),
+        max_topics_per_run=read_limit(mapping, MAX_TOPICS_KEY, DEFAULT_MAX_TOPICS),
     )

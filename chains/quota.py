@@ -152,7 +152,8 @@ def visitor_bucket(visitor: str | None) -> str:
     return f"visitor:{(visitor or '').strip() or UNKNOWN_VISITOR}"
 
 
-def _read_int(mapping: Mapping[str, Any] | Any, name: str, default: int) -> int:
+def read_limit(mapping: Mapping[str, Any] | Any, name: str, default: int) -> int:
+    """Read a non-negative int setting from ``st.secrets``, ``os.environ`` or any dict-like; ``default`` on any problem."""
     try:
         value = mapping.get(name)
     except Exception:  # noqa: BLE001 - st.secrets raises when there is no secrets file
@@ -179,9 +180,9 @@ def limits_from_mapping(mapping: Mapping[str, Any] | Any) -> HostKeyLimits:
     Returns:
         The limits.
     """
-    read = {name: _read_int(mapping, name, default) for name, default in LIMIT_DEFAULTS.items()}
-    legacy = _read_int(mapping, "HOST_KEY_MAX_CALLS", -1)
-    visitor_hour = _read_int(mapping, "HOST_KEY_VISITOR_REQUESTS_PER_HOUR", -1)
+    read = {name: read_limit(mapping, name, default) for name, default in LIMIT_DEFAULTS.items()}
+    legacy = read_limit(mapping, "HOST_KEY_MAX_CALLS", -1)
+    visitor_hour = read_limit(mapping, "HOST_KEY_VISITOR_REQUESTS_PER_HOUR", -1)
     if visitor_hour < 0 and legacy >= 0:
         read["HOST_KEY_VISITOR_REQUESTS_PER_HOUR"] = legacy
         read["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR"] = min(read["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR"], legacy)
