@@ -145,20 +145,24 @@ def _sanitised_error(request: httpx2.Request, response: httpx2.Response, body: b
     )
 
 
-class GuardedTransport(httpx2.BaseTransport):
-    """A sync transport that enforces an ``EgressPolicy`` on every request (retries included)."""
+class _Guard:
+    """What both guarded transports hold: the transport that really sends, the rules and the key bindings."""
 
-    def __init__(self, inner: httpx2.BaseTransport, policy: EgressPolicy, bound_keys: Callable[[], dict[str, str]]) -> None:
+    def __init__(self, inner: Any, policy: EgressPolicy, bound_keys: Callable[[], dict[str, str]]) -> None:
         """Wrap ``inner``.
 
         Args:
-            inner: The transport that really sends.
+            inner: The transport that really sends (sync or async, matching the subclass).
             policy: The rules.
             bound_keys: Returns the process-wide host key bindings.
         """
         self._inner = inner
         self._policy = policy
         self._bound_keys = bound_keys
+
+
+class GuardedTransport(_Guard, httpx2.BaseTransport):
+    """A sync transport that enforces an ``EgressPolicy`` on every request (retries included)."""
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Refuse, or send and (on a public deployment) sanitise an error reply."""
@@ -179,20 +183,8 @@ class GuardedTransport(httpx2.BaseTransport):
         self._inner.close()
 
 
-class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
+class AsyncGuardedTransport(_Guard, httpx2.AsyncBaseTransport):
     """The async twin of ``GuardedTransport``."""
-
-    def __init__(self, inner: httpx2.AsyncBaseTransport, policy: EgressPolicy, bound_keys: Callable[[], dict[str, str]]) -> None:
-        """Wrap ``inner``.
-
-        Args:
-            inner: The transport that really sends.
-            policy: The rules.
-            bound_keys: Returns the process-wide host key bindings.
-        """
-        self._inner = inner
-        self._policy = policy
-        self._bound_keys = bound_keys
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Refuse, or send and (on a public deployment) sanitise an error reply."""
