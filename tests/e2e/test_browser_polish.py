@@ -59,16 +59,23 @@ OVERFLOW_JS = """
   if (main && main.scrollWidth > main.clientWidth + 1) {
     problems.push(`main area scrolls sideways: ${main.scrollWidth} > ${main.clientWidth}`);
   }
-  const visible = el => el.offsetParent !== null && el.getBoundingClientRect().width > 0;
+  // A phone's closed sidebar is 0 px wide but keeps its (squeezed) widgets: they are not seen, so not cut.
+  const inClosedSidebar = el => {
+    const sidebar = el.closest('[data-testid="stSidebar"]');
+    return sidebar !== null && sidebar.getBoundingClientRect().width < 1;
+  };
+  const visible = el => el.offsetParent !== null && el.getBoundingClientRect().width > 0 && !inClosedSidebar(el);
   const labels = document.querySelectorAll(
     '[data-testid="stWidgetLabel"], [data-testid="stWidgetLabel"] *, [data-testid="stMetricLabel"], ' +
     '[data-testid="stMetricLabel"] *, [data-testid="stMetricValue"], [data-testid="stMetricValue"] *, ' +
-    '[data-testid="stSelectbox"] [data-baseweb="select"] div[value], [data-testid="stSelectbox"] [data-baseweb="select"] > div > div:first-child'
+    '[data-testid="stSelectbox"] [data-baseweb="select"] div[value], [data-testid="stSelectbox"] [data-baseweb="select"] > div > div:first-child, ' +
+    // Streamlit 1.67 draws a select box as a react-aria combobox: its value is an <input>.
+    '[data-testid="stSelectbox"] input[role="combobox"]'
   );
   for (const el of labels) {
     if (!visible(el)) continue;
     if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible') {
-      problems.push(`cut text: "${el.innerText.slice(0, 60)}" (${el.scrollWidth} > ${el.clientWidth})`);
+      problems.push(`cut text: "${(el.value ?? el.innerText).slice(0, 60)}" (${el.scrollWidth} > ${el.clientWidth})`);
     }
   }
   for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
@@ -96,8 +103,8 @@ def _go(page: Any, title: str, phone: bool) -> None:
         page.wait_for_timeout(300)
 
 
-def _sidebar_setup(page: Any, language: str, phone: bool) -> None:
-    """Pick the language and the fast simulator profile in the sidebar."""
+def _sidebar_setup(page: Any, language: str, phone: bool) -> list[str]:
+    """Pick the language and the fast simulator profile in the sidebar; return what is cut in the open sidebar."""
     words = strings(language)
     if phone:
         page.get_by_test_id("stExpandSidebarButton").click()
@@ -105,9 +112,12 @@ def _sidebar_setup(page: Any, language: str, phone: bool) -> None:
         page.get_by_test_id("stSidebar").get_by_test_id("stRadioOption").filter(has_text="한국어").click()
         wait_for_idle(page)
     choose_in_sidebar_selectbox(page, words["sidebar"]["profile"], words["profiles"]["fast"])
+    wait_for_idle(page)
+    found = page.evaluate(OVERFLOW_JS)
     if phone:
         page.get_by_test_id("stSidebarCollapseButton").click()
         page.wait_for_timeout(300)
+    return found
 
 
 def _screenshot_whole_page(page: Any, path: Any, viewport: dict[str, int]) -> None:
@@ -137,7 +147,9 @@ def test_every_page_fits(browser: Any, warm_app: str, language: str, size: str) 
     problems: dict[str, list[str]] = {}
     try:
         open_page(page, f"{warm_app}/")
-        _sidebar_setup(page, language, phone)
+        found = _sidebar_setup(page, language, phone)
+        if found:
+            problems["sidebar"] = found
         for url_path, title_key, run_key in PAGES:
             _go(page, _lookup(words, title_key), phone)
             if run_key:
