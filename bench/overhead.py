@@ -14,33 +14,27 @@ time) is shown too: it is the more sensitive measure. Goal: ≤ 2 % per mode.
 
 Usage::
 
-    python bench/overhead.py            # about 90 seconds
-    python bench/overhead.py --quick    # about 30 seconds
+    python -m bench.overhead            # about 90 seconds
+    python -m bench.overhead --quick    # about 30 seconds
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from langchain_core.runnables import Runnable
 
-from langchain_core.runnables import Runnable  # noqa: E402
-
-from chains.joke import build_joke_chain  # noqa: E402
-from chains.joke_book import write_reply  # noqa: E402
-from chains.models import ModelSettings, make_model  # noqa: E402
-from chains.modes import RunMeta, run_batch, run_invoke, run_stream  # noqa: E402
-from chains.tokens import split_tokens  # noqa: E402
+from chains.joke import build_joke_chain
+from chains.joke_book import write_reply
+from chains.models import ModelSettings, make_model
+from chains.modes import RunMeta, run_batch, run_invoke, run_stream
+from chains.tokens import split_tokens
 
 GOAL_PCT = 2.0
 SEED = 42

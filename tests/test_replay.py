@@ -33,7 +33,7 @@ from chains.replay import (
     profile_to_json,
 )
 from chains.simulator import SimulatedChatModel
-from tests.openai_server import OpenAICompatibleServer
+from devtools.openai_server import OpenAICompatibleServer
 
 RECORDED = ReplayProfile(
     name="unit",

@@ -16,7 +16,7 @@ from chains.modes import RunMeta, run_astream, run_invoke, run_stream
 from chains.netguard import UnsafeURLError
 from chains.quota import QuotaExceededError
 from chains.simulator import SimulatedConnectionError
-from tests.openai_server import OpenAICompatibleServer, split_reply, write_joke
+from devtools.openai_server import OpenAICompatibleServer, split_reply, write_joke
 
 ROOT = Path(__file__).resolve().parents[1]
 
