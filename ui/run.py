@@ -309,6 +309,13 @@ def last_runs(key: str, container: Any = None) -> list[RunRecord] | None:
     return st.session_state.get(key)
 
 
+def prepared_on_run_button(text: str | None, **options: Any) -> PreparedRun | None:
+    """The page's Run button (key ``run``): when it was pressed, ``prepare_run(text, **options)``; else ``None``."""
+    if not st.button(t("common.run"), key="run", type="primary", icon="▶️"):
+        return None
+    return prepare_run(text, **options)
+
+
 def last_result(key: str) -> Any:
     """A one-run page's last run: the completed one, else the one that was cut short (if any)."""
     result = st.session_state.get(key)
