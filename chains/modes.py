@@ -309,18 +309,7 @@ def run_invoke(
     on_result: OnResult | None = None,
     on_stopped: OnStopped | None = None,
 ) -> RunRecord:
-    """Run ``chain.invoke(topic)`` once and time it.
-
-    Args:
-        chain: The joke chain.
-        topic: The topic.
-        meta: Labels for the record.
-        on_result: Called with the call's timing when it finishes.
-        on_stopped: Called with the partial record if the run is cut short.
-
-    Returns:
-        The run record (one call).
-    """
+    """Run ``chain.invoke(topic)`` once and time it: ``run_loop`` of one topic, recorded as ``invoke``."""
     return run_loop(chain, [topic], meta=meta, on_result=on_result, mode="invoke", on_stopped=on_stopped)
 
 
@@ -550,18 +539,8 @@ async def run_abatch(
     """Run ``chain.abatch_as_completed(topics)``: ``asyncio`` tasks, results as they finish.
 
     With ``max_concurrency`` unset, every call is in flight at once (unbounded
-    ``gather``); with it set, a semaphore bounds them.
-
-    Args:
-        chain: The joke chain.
-        topics: The topics.
-        max_concurrency: LangChain's ``max_concurrency``, or ``None``.
-        meta: Labels for the record.
-        on_result: Called on the event loop's thread as each call completes.
-        on_stopped: Called with the partial record if the run is cut short.
-
-    Returns:
-        The run record.
+    ``gather``); with it set, a semaphore bounds them. The arguments and the
+    record are ``run_batch``'s; ``on_result`` is called on the event loop's thread.
     """
     run = _Run("abatch", topics, meta, max_concurrency, effective_concurrency(len(topics), max_concurrency, is_async=True))
     with run.recording(on_stopped):
