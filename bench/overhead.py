@@ -30,23 +30,15 @@ from typing import Any
 
 from langchain_core.runnables import Runnable
 
+from bench.batch_efficiency import equal_length_topics, markdown_table
 from chains.joke import build_joke_chain
-from chains.joke_book import write_reply
 from chains.models import ModelSettings, make_model
 from chains.modes import RunMeta, run_batch, run_invoke, run_stream
-from chains.tokens import split_tokens
 
 GOAL_PCT = 2.0
 SEED = 42
 BATCH_N = 8
 MODES: tuple[str, ...] = ("invoke", "batch", "stream")
-
-
-def equal_length_topics(n: int, seed: int = SEED) -> list[str]:
-    """Pick ``n`` topics whose simulated replies have the same number of tokens."""
-    lengths = {f"topic {i}": len(split_tokens(write_reply(f"topic {i}", seed))) for i in range(50 * n)}
-    target = statistics.mode(lengths.values())
-    return [topic for topic, length in lengths.items() if length == target][:n]
 
 
 def bare_call(mode: str, chain: Runnable[str, str], topics: Sequence[str]) -> Any:
@@ -112,13 +104,6 @@ def measure(profile: str, repeats: int) -> dict[str, dict[str, Samples]]:
                 samples[mode][name].wall.append(wall)
                 samples[mode][name].cpu.append(cpu)
     return samples
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Render a markdown table."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" ---: " for _ in headers) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def summarize(profile: str, samples: dict[str, dict[str, Samples]]) -> str:
