@@ -12,7 +12,7 @@ cost is the app's or LangChain's own. Two backends:
   jitter 0, and topics chosen so that every reply has the same number of tokens:
   every call then sleeps exactly as long, and what remains is LangChain's and
   our own overhead;
-- the local OpenAI-compatible test server (``tests/openai_server.py``) with the
+- the local OpenAI-compatible test server (``devtools/openai_server.py``) with the
   same latency, through ``ChatOpenAI`` over loopback HTTP. The server runs in
   its own process, so it does not compete with the client for the GIL.
 
@@ -23,8 +23,8 @@ Goal: batch(N) ÷ invoke ≤ 1.05 up to N = 32.
 
 Usage::
 
-    python bench/batch_efficiency.py            # about 2 minutes
-    python bench/batch_efficiency.py --quick    # about 30 seconds
+    python -m bench.batch_efficiency            # about 2 minutes
+    python -m bench.batch_efficiency --quick    # about 30 seconds
 """
 
 from __future__ import annotations
@@ -32,26 +32,20 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from langchain_core.runnables import Runnable
 
-from langchain_core.runnables import Runnable  # noqa: E402
-
-from chains.joke import build_joke_chain  # noqa: E402
-from chains.joke_book import write_reply  # noqa: E402
-from chains.models import ModelSettings, make_model  # noqa: E402
-from chains.modes import RunMeta, run_batch, run_invoke, run_loop  # noqa: E402
-from chains.simulator import PROFILES  # noqa: E402
-from chains.tokens import split_tokens  # noqa: E402
-from tests.openai_server import ServerProcess  # noqa: E402
+from chains.joke import build_joke_chain
+from chains.joke_book import write_reply
+from chains.models import ModelSettings, make_model
+from chains.modes import RunMeta, run_batch, run_invoke, run_loop
+from chains.simulator import PROFILES
+from chains.tokens import split_tokens
+from devtools.openai_server import ServerProcess
 
 NS: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
 GOAL = 1.05

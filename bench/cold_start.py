@@ -15,9 +15,9 @@ It also shows the server's memory (RSS) after the first render, and, with
 
 Usage::
 
-    python bench/cold_start.py                 # 5 repeats of each: about 1 minute
-    python bench/cold_start.py --repeats 9 --imports
-    python bench/cold_start.py --app /path/to/a/variant/streamlit_app.py   # try a change first
+    python -m bench.cold_start                 # 5 repeats of each: about 1 minute
+    python -m bench.cold_start --repeats 9 --imports
+    python -m bench.cold_start --app /path/to/a/variant/streamlit_app.py   # try a change first
 """
 
 from __future__ import annotations
@@ -33,21 +33,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.e2e.helpers import (  # noqa: E402
+from devtools.browser import (
     APP_IDLE,
+    ROOT,
     VIEWPORT,
-    find_chromium,
-    free_port,
-    launch_chromium,
+    chromium_browser,
     rss_mb,
-    start_streamlit,
-    stop_process,
+    served_app,
     strings,
-    wait_for_health,
 )
 
 BARE_APP = 'import streamlit as st\n\nst.title("hi")\n'
@@ -82,26 +75,20 @@ TITLE_OBSERVER_JS = """
 
 def measure(browser: Any, script: Path, title: str) -> tuple[float, float, float]:
     """Seconds from Popen to health, and to the title visible; and the server's RSS in MB."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     started_wall = time.time()
-    process = start_streamlit(script, port)
-    try:
-        healthy = wait_for_health(base_url, process, poll_s=0.01)
+    with served_app(script, health_poll_s=0.01) as app:
         context = browser.new_context(viewport=VIEWPORT, locale="en-US")
         try:
             context.add_init_script(TITLE_OBSERVER_JS % json.dumps(title))
             page = context.new_page()
-            page.goto(base_url, timeout=120_000)
+            page.goto(app.url, timeout=120_000)
             page.locator("h1", has_text=title).first.wait_for(state="visible", timeout=120_000)
             rendered = page.evaluate("() => window.__titleAt") / 1000 - started_wall
             page.wait_for_selector(APP_IDLE, timeout=120_000)
-            memory = rss_mb(process.pid)
+            memory = rss_mb(app.process.pid)
         finally:
             context.close()
-    finally:
-        stop_process(process)
-    return healthy, rendered, memory
+    return app.healthy_s, rendered, memory
 
 
 def import_report(app_dir: Path, limit: int = 15) -> None:
@@ -134,29 +121,20 @@ def main() -> None:
     parser.add_argument("--app", type=Path, default=ROOT / "streamlit_app.py", help="the entry script (default: the lab's)")
     args = parser.parse_args()
 
-    executable = find_chromium()
-    if executable is None:
-        sys.exit("No Chromium: apt-get install chromium (never `playwright install`).")
-    from playwright.sync_api import sync_playwright
-
     app_title = strings("en")["home"]["title"]
     times: dict[str, list[tuple[float, float, float]]] = {"bare": [], "app": []}
-    with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp, sync_playwright() as playwright:
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp, chromium_browser() as browser:
         bare = Path(tmp) / "bare_app.py"
         bare.write_text(BARE_APP, encoding="utf-8")
         targets = {"bare": (bare, "hi"), "app": (args.app.resolve(), app_title)}
-        browser = launch_chromium(playwright, executable)
-        try:
-            measure(browser, bare, "hi")  # warm the OS file cache and the browser
-            for repeat in range(args.repeats):
-                order = ("bare", "app") if repeat % 2 == 0 else ("app", "bare")
-                for name in order:
-                    script, title = targets[name]
-                    result = measure(browser, script, title)
-                    times[name].append(result)
-                    print(f"  {name:4} #{repeat + 1}: healthy {result[0]:.2f} s, title {result[1]:.2f} s, RSS {result[2]:.0f} MB", file=sys.stderr)
-        finally:
-            browser.close()
+        measure(browser, bare, "hi")  # warm the OS file cache and the browser
+        for repeat in range(args.repeats):
+            order = ("bare", "app") if repeat % 2 == 0 else ("app", "bare")
+            for name in order:
+                script, title = targets[name]
+                result = measure(browser, script, title)
+                times[name].append(result)
+                print(f"  {name:4} #{repeat + 1}: healthy {result[0]:.2f} s, title {result[1]:.2f} s, RSS {result[2]:.0f} MB", file=sys.stderr)
 
     med = statistics.median
     bare_s = med(t for _, t, _ in times["bare"])

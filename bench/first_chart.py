@@ -10,33 +10,18 @@ Goal: ≤ 1 s. Before issue 13 the first chart came about 3 s after the calls.
 
 Usage::
 
-    python bench/first_chart.py                     # this checkout, 3 fresh servers
-    python bench/first_chart.py --root /path/to/other/checkout --repeats 3 --pause 0
+    python -m bench.first_chart                     # this checkout, 3 fresh servers
+    python -m bench.first_chart --root /path/to/other/checkout --repeats 3 --pause 0
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.e2e.helpers import (  # noqa: E402
-    app_env,
-    find_chromium,
-    free_port,
-    launch_chromium,
-    open_page,
-    start_streamlit,
-    stop_process,
-    wait_for_health,
-    wait_for_idle,
-)
+from devtools.browser import ROOT, app_env, chromium_browser, open_page, served_app, wait_for_idle
 
 WATCH_JS = """
 () => {
@@ -54,16 +39,12 @@ WATCH_JS = """
 
 
 def measure_once(browser, root: Path, pause_s: float) -> float:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**app_env(), "RUNS_DB_DIR": tempfile.mkdtemp(prefix="bench-first-chart-")}
     env.pop("RUNS_DB_URL", None)
-    process = start_streamlit("streamlit_app.py", port, env=env, cwd=root)
-    try:
-        wait_for_health(url, process)
+    with served_app(env=env, cwd=root) as app:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
         page = context.new_page()
-        open_page(page, f"{url}/", timeout_ms=90_000)
+        open_page(page, f"{app.url}/", timeout_ms=90_000)
         page.wait_for_timeout(pause_s * 1000)
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="Batch").first.click()
         wait_for_idle(page)
@@ -72,10 +53,8 @@ def measure_once(browser, root: Path, pause_s: float) -> float:
         page.wait_for_function("() => window.__marks.done && window.__marks.chart", timeout=90_000)
         marks = page.evaluate("() => window.__marks")
         context.close()
-        print(f"  element after {(marks['element'] - marks['done']) / 1000:.2f} s, drawn after {(marks['chart'] - marks['done']) / 1000:.2f} s", flush=True)
-        return (marks["chart"] - marks["done"]) / 1000
-    finally:
-        stop_process(process)
+    print(f"  element after {(marks['element'] - marks['done']) / 1000:.2f} s, drawn after {(marks['chart'] - marks['done']) / 1000:.2f} s", flush=True)
+    return (marks["chart"] - marks["done"]) / 1000
 
 
 def main() -> None:
@@ -84,12 +63,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pause", type=float, default=2.0, help="seconds on Home before opening Batch")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, find_chromium())
+    with chromium_browser() as browser:
         gaps = [measure_once(browser, args.root.resolve(), args.pause) for _ in range(args.repeats)]
-        browser.close()
     print(f"{args.root}: chart after the calls' end: " + ", ".join(f"{gap:.2f} s" for gap in gaps) + f" (median {statistics.median(gaps):.2f} s)")
 
 

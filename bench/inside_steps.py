@@ -10,13 +10,13 @@ Backends:
 - the simulator with the ``gpt-4o-mini-like`` profile, jitter 0;
 - the simulator with the ``fast`` profile (TTFT 0.05 s, 400 tokens/s), where the
   non-model steps weigh the most;
-- the local OpenAI-compatible test server (``tests/openai_server.py``, TTFT 0.4 s,
+- the local OpenAI-compatible test server (``devtools/openai_server.py``, TTFT 0.4 s,
   60 tokens/s) through ``ChatOpenAI`` over loopback HTTP.
 
 Usage::
 
-    python bench/inside_steps.py            # about 40 seconds
-    python bench/inside_steps.py --repeats 3
+    python -m bench.inside_steps            # about 40 seconds
+    python -m bench.inside_steps --repeats 3
 """
 
 from __future__ import annotations
@@ -24,16 +24,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chains.joke import build_joke_chain
 from chains.models import ModelSettings, make_model
 from chains.steps import trace_steps
-from tests.openai_server import OpenAICompatibleServer
+from devtools.openai_server import OpenAICompatibleServer
 
 
 def plain_astream_s(chain, topic: str) -> float:

@@ -53,9 +53,9 @@ browser itself, on the same machine).
 
 Usage::
 
-    python bench/load.py                     # 20 sessions, Stream (≈300-token answers) then Batch
-    python bench/load.py --sessions 10 --length short --pages stream
-    python bench/load.py --client browser --sessions 10   # end-to-end, in headless Chromium
+    python -m bench.load                     # 20 sessions, Stream (≈300-token answers) then Batch
+    python -m bench.load --sessions 10 --length short --pages stream
+    python -m bench.load --client browser --sessions 10   # end-to-end, in headless Chromium
 """
 
 from __future__ import annotations
@@ -72,22 +72,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.e2e.helpers import (  # noqa: E402
+from devtools.browser import (
     EXCEPTION,
     VIEWPORT,
-    find_chromium,
-    free_port,
-    launch_chromium,
+    chromium_browser,
     open_page,
     rss_mb,
-    start_streamlit,
-    stop_process,
+    served_app,
     strings,
-    wait_for_health,
     wait_for_idle,
 )
 
@@ -646,14 +638,8 @@ def crowd_in_browser(base_url: str, server_pid: int, sessions: int, length: str,
     Returns:
         The measurements.
     """
-    from playwright.sync_api import sync_playwright
-
-    chromium = find_chromium()
-    if chromium is None:
-        sys.exit("No Chromium: apt-get install chromium")
     timeout_ms = timeout_s * 1000
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, chromium)
+    with chromium_browser() as browser:
         tabs = []
         for _ in range(sessions):
             tab = browser.new_context(viewport=VIEWPORT, locale="en-US").new_page()
@@ -678,7 +664,6 @@ def crowd_in_browser(base_url: str, server_pid: int, sessions: int, length: str,
         browser_cpu = browser_cpu_seconds() - cpu_before[0]
         wall = time.perf_counter() - cpu_before[1]
         rss_after = rss_mb(server_pid)
-        browser.close()
     return CrowdReport(
         client="browser",
         page=SCENARIOS["stream"].title,
@@ -779,18 +764,12 @@ def main() -> None:
         parser.error("--timeout must be positive")
 
     bench_started = time.perf_counter()
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    server = start_streamlit("streamlit_app.py", port)
-    try:
-        wait_for_health(base_url, server)
+    with served_app() as app:
         if args.client == "ws":
             scenarios = [SCENARIOS[name] for name in args.pages]
-            reports = asyncio.run(crowd_over_websockets(base_url, server.pid, args.sessions, args.length, args.timeout, scenarios))
+            reports = asyncio.run(crowd_over_websockets(app.url, app.process.pid, args.sessions, args.length, args.timeout, scenarios))
         else:
-            reports = [crowd_in_browser(base_url, server.pid, args.sessions, args.length, args.timeout)]
-    finally:
-        stop_process(server)
+            reports = [crowd_in_browser(app.url, app.process.pid, args.sessions, args.length, args.timeout)]
     for report in reports:
         print_report(report, args.sessions, args.length, args.timeout)
     errors = sum(marks.failed for report in reports for marks in report.crowd)

@@ -14,45 +14,31 @@ time) is shown too: it is the more sensitive measure. Goal: ≤ 2 % per mode.
 
 Usage::
 
-    python bench/overhead.py            # about 90 seconds
-    python bench/overhead.py --quick    # about 30 seconds
+    python -m bench.overhead            # about 90 seconds
+    python -m bench.overhead --quick    # about 30 seconds
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from langchain_core.runnables import Runnable
 
-from langchain_core.runnables import Runnable  # noqa: E402
-
-from chains.joke import build_joke_chain  # noqa: E402
-from chains.joke_book import write_reply  # noqa: E402
-from chains.models import ModelSettings, make_model  # noqa: E402
-from chains.modes import RunMeta, run_batch, run_invoke, run_stream  # noqa: E402
-from chains.tokens import split_tokens  # noqa: E402
+from bench.batch_efficiency import equal_length_topics, markdown_table
+from chains.joke import build_joke_chain
+from chains.models import ModelSettings, make_model
+from chains.modes import RunMeta, run_batch, run_invoke, run_stream
 
 GOAL_PCT = 2.0
 SEED = 42
 BATCH_N = 8
 MODES: tuple[str, ...] = ("invoke", "batch", "stream")
-
-
-def equal_length_topics(n: int, seed: int = SEED) -> list[str]:
-    """Pick ``n`` topics whose simulated replies have the same number of tokens."""
-    lengths = {f"topic {i}": len(split_tokens(write_reply(f"topic {i}", seed))) for i in range(50 * n)}
-    target = statistics.mode(lengths.values())
-    return [topic for topic, length in lengths.items() if length == target][:n]
 
 
 def bare_call(mode: str, chain: Runnable[str, str], topics: Sequence[str]) -> Any:
@@ -118,13 +104,6 @@ def measure(profile: str, repeats: int) -> dict[str, dict[str, Samples]]:
                 samples[mode][name].wall.append(wall)
                 samples[mode][name].cpu.append(cpu)
     return samples
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Render a markdown table."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" ---: " for _ in headers) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def summarize(profile: str, samples: dict[str, dict[str, Samples]]) -> str:

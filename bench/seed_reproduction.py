@@ -7,18 +7,14 @@ page's "Reproduce the seed post" button does, and prints measured/post ratios.
 
 Usage::
 
-    python bench/seed_reproduction.py              # 5 repeats, about 30 seconds
-    python bench/seed_reproduction.py --repeats 2
+    python -m bench.seed_reproduction              # 5 repeats, about 30 seconds
+    python -m bench.seed_reproduction --repeats 2
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from chains.joke import build_joke_chain
 from chains.models import ModelSettings, make_model

@@ -27,10 +27,10 @@ each) to show what the garbage collection after a run can cost the final frame.
 
 Usage::
 
-    python bench/stream_render.py                  # 4 shapes × 60 and 500 tokens/s × 250 and 2,000 tokens: ≈ 12 minutes
-    python bench/stream_render.py --quick          # one paragraph and a code block, 500 tokens/s
-    python bench/stream_render.py --shape paragraph --tps 60 --renderer live --renderer empty_throttled
-    python bench/stream_render.py --gc             # add the postScriptGC comparison
+    python -m bench.stream_render                  # 4 shapes × 60 and 500 tokens/s × 250 and 2,000 tokens: ≈ 12 minutes
+    python -m bench.stream_render --quick          # one paragraph and a code block, 500 tokens/s
+    python -m bench.stream_render --shape paragraph --tps 60 --renderer live --renderer empty_throttled
+    python -m bench.stream_render --gc             # add the postScriptGC comparison
 """
 
 from __future__ import annotations
@@ -47,26 +47,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.e2e.helpers import (  # noqa: E402
+from chains.joke_book import REPLY_SHAPES
+from devtools.browser import (
+    ROOT,
     VIEWPORT,
     app_env,
-    find_chromium,
-    free_port,
-    launch_chromium,
+    chromium_browser,
     normalize,
     open_page,
-    start_streamlit,
-    stop_process,
-    wait_for_health,
+    served_app,
     wait_for_idle,
 )
 
 APP = ROOT / "bench" / "stream_render_app.py"
-from chains.joke_book import REPLY_SHAPES  # noqa: E402
 
 RENDERERS = ("live", "chunks", "write_stream", "empty_throttled", "empty_every_token")
 DEFAULT_RENDERERS = ("live", "chunks")
@@ -240,15 +233,12 @@ def run_server_suite(
     Returns:
         The median run per ``(renderer, shape, tokens/s, tokens)``, or every run with ``keep_runs``.
     """
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     results: dict[Key, list[Run]] = {}
     with tempfile.TemporaryDirectory(prefix="stream-bench-") as out:
         env = app_env()
         env["STREAM_BENCH_OUT"] = out
-        process = start_streamlit(APP, port, extra_args=extra_args, env=env)
-        try:
-            wait_for_health(base_url, process)
+        with served_app(APP, extra_args=extra_args, env=env) as app:
+            base_url = app.url
             # Warm up: imports, the first script run, the browser's cache.
             measure(browser, base_url, Path(out), "live", "paragraphs", 500.0, 50, f"{tag}-warmup")
             for repeat in range(repeats):
@@ -267,8 +257,6 @@ def run_server_suite(
                                     f"gap {run.longest_gap_ms:4.0f} ms, {run.bytes / 1000:8.1f} kB ({run.bytes / run.chunks:.0f} B/token)",
                                     file=sys.stderr,
                                 )
-        finally:
-            stop_process(process)
     if keep_runs:
         return results
     return {key: median_run(runs) for key, runs in results.items()}
@@ -326,35 +314,26 @@ def main() -> None:
     renderers = tuple(args.renderer or DEFAULT_RENDERERS)
     repeats = 1 if args.quick else args.repeats
 
-    executable = find_chromium()
-    if executable is None:
-        sys.exit("No Chromium: apt-get install chromium (never `playwright install`).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, executable)
-        try:
-            started = time.perf_counter()
-            results = run_server_suite(browser, sizes, repeats, renderers, shapes, speeds, [], "config")
-            print_tables(results, sizes, repeats)
-            if args.gc:
-                size = 1000
-                gc_repeats = max(repeats, 5)
-                rows = []
-                for value, label in (("false", "false (.streamlit/config.toml)"), ("true", "true (Streamlit's default)")):
-                    runs = run_server_suite(
-                        browser, [size], gc_repeats, ("live",), ("paragraphs",), (500.0,), ["--runner.postScriptGC", value], f"gc-{value}", keep_runs=True
-                    )[("live", "paragraphs", 500.0, size)]
-                    rows.append((label, runs))
-                print(f"\n### The final frame and `runner.postScriptGC` (LiveMarkdown, {size} tokens, {gc_repeats} runs each)\n")
-                print("| postScriptGC | model's last chunk → all visible: median | max | runs over 50 ms |")
-                print("| --- | ---: | ---: | ---: |")
-                for label, runs in rows:
-                    lags = [run.last_lag_ms for run in runs]
-                    print(f"| {label} | {statistics.median(lags):.0f} ms | {max(lags):.0f} ms | {sum(lag > 50 for lag in lags)} of {len(lags)} |")
-            print(f"\n(measured in {time.perf_counter() - started:.0f} s)")
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        started = time.perf_counter()
+        results = run_server_suite(browser, sizes, repeats, renderers, shapes, speeds, [], "config")
+        print_tables(results, sizes, repeats)
+        if args.gc:
+            size = 1000
+            gc_repeats = max(repeats, 5)
+            rows = []
+            for value, label in (("false", "false (.streamlit/config.toml)"), ("true", "true (Streamlit's default)")):
+                runs = run_server_suite(
+                    browser, [size], gc_repeats, ("live",), ("paragraphs",), (500.0,), ["--runner.postScriptGC", value], f"gc-{value}", keep_runs=True
+                )[("live", "paragraphs", 500.0, size)]
+                rows.append((label, runs))
+            print(f"\n### The final frame and `runner.postScriptGC` (LiveMarkdown, {size} tokens, {gc_repeats} runs each)\n")
+            print("| postScriptGC | model's last chunk → all visible: median | max | runs over 50 ms |")
+            print("| --- | ---: | ---: | ---: |")
+            for label, runs in rows:
+                lags = [run.last_lag_ms for run in runs]
+                print(f"| {label} | {statistics.median(lags):.0f} ms | {max(lags):.0f} ms | {sum(lag > 50 for lag in lags)} of {len(lags)} |")
+        print(f"\n(measured in {time.perf_counter() - started:.0f} s)")
 
 
 if __name__ == "__main__":

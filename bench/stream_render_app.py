@@ -20,18 +20,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
-
-import streamlit as st
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # The lab's process has these loaded once a chart was drawn; they make the heap
 # (and so any post-run garbage collection) as big as in the real app.
 import pandas  # noqa: F401
 import plotly.graph_objects  # noqa: F401
+import streamlit as st
 
 from chains.joke import build_joke_chain
 from chains.simulator import SimulatedChatModel

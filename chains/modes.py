@@ -161,11 +161,13 @@ class CallRecorder(BaseCallbackHandler):
 class _Run:
     """Shared bookkeeping of one run: clock, recorders, usage and retries."""
 
-    def __init__(self, mode: str, topics: Sequence[str], meta: RunMeta, max_concurrency: int | None) -> None:
+    def __init__(self, mode: str, topics: Sequence[str], meta: RunMeta, max_concurrency: int | None, pool_size: int | None = 1) -> None:
         self.mode = mode
         self.topics = list(topics)
         self.meta = meta
         self.max_concurrency = max_concurrency
+        self.pool_size = pool_size
+        self.retries: list[RetryEvent] = []
         self.clock = RunClock()
         # Taken now: a RunRecord built at the end would otherwise stamp the finish time.
         self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -212,9 +214,9 @@ class _Run:
                 timing.error, timing.error_kind = info.summary(), info.kind
         return timing
 
-    def record(self, wall_s: float, retries: list[RetryEvent], pool_size: int | None) -> RunRecord:
+    def record(self, wall_s: float) -> RunRecord:
         """Build the finished ``RunRecord``."""
-        for event in retries:
+        for event in self.retries:
             if event.call_index is not None and 0 <= event.call_index < len(self.recorders):
                 self.recorders[event.call_index].timing.retries += 1
         input_total = sum(u.get("input_tokens", 0) for u in self.usage.usage_metadata.values())
@@ -232,13 +234,13 @@ class _Run:
             model=self.meta.model,
             calls=[recorder.timing for recorder in self.recorders],
             started_at=self.started_at,
-            pool_size=pool_size,
+            pool_size=self.pool_size,
             input_tokens=input_total if has_usage else None,
             output_tokens=output_total if has_usage else None,
         )
 
 
-    def stopped_record(self, retries: list[RetryEvent], pool_size: int | None) -> RunRecord:
+    def stopped_record(self) -> RunRecord:
         """Build the record of a run cut short: finished calls as they are, the others kept partial.
 
         A call that had started keeps the chunks that had arrived as its output; a
@@ -257,7 +259,7 @@ class _Run:
             timing.interrupted = True
             timing.error_kind = STOPPED_KIND
             timing.error = "stopped: the run was stopped before this call finished."
-        record = copy.deepcopy(self.record(now, retries, pool_size))  # other calls may still write to theirs
+        record = copy.deepcopy(self.record(now))  # other calls may still write to theirs
         record.stopped = True
         return record
 
@@ -267,15 +269,30 @@ class _Run:
             recorder.cancelled = True
 
     @contextmanager
-    def kept_if_stopped(self, retries: list[RetryEvent], on_stopped: OnStopped | None, pool_size: int | None) -> Iterator[None]:
-        """Hand the partial record to ``on_stopped`` if the block exits by any exception, then re-raise."""
-        try:
-            yield
-        except BaseException:
-            self.cancel()
-            if on_stopped is not None:
-                on_stopped(self.stopped_record(retries, pool_size))
-            raise
+    def recording(self, on_stopped: OnStopped | None) -> Iterator[None]:
+        """Count the block's HTTP retries into this run, and keep what a cut-short run had.
+
+        If the block exits by any exception, the run is cancelled, its partial
+        record goes to ``on_stopped``, and the exception is re-raised.
+        """
+        with capture_retries() as self.retries:
+            try:
+                yield
+            except BaseException:
+                self.cancel()
+                if on_stopped is not None:
+                    on_stopped(self.stopped_record())
+                raise
+
+    def finished_record(self) -> RunRecord:
+        """The record of the run that has just ended."""
+        return self.record(self.clock.now())
+
+    def finish_stream(self, index: int, outcome: Any, on_result: OnResult | None) -> None:
+        """Call ``index``'s stream has ended (``outcome``: ``None`` or its error): its output is its chunks."""
+        timing = self.recorders[index].timing
+        timing.output = "".join(piece for _, piece in timing.chunks)
+        _notify(on_result, self.finish_call(index, outcome, streamed=True))
 
 
 def _notify(callback: OnResult | None, timing: CallTiming) -> None:
@@ -292,18 +309,7 @@ def run_invoke(
     on_result: OnResult | None = None,
     on_stopped: OnStopped | None = None,
 ) -> RunRecord:
-    """Run ``chain.invoke(topic)`` once and time it.
-
-    Args:
-        chain: The joke chain.
-        topic: The topic.
-        meta: Labels for the record.
-        on_result: Called with the call's timing when it finishes.
-        on_stopped: Called with the partial record if the run is cut short.
-
-    Returns:
-        The run record (one call).
-    """
+    """Run ``chain.invoke(topic)`` once and time it: ``run_loop`` of one topic, recorded as ``invoke``."""
     return run_loop(chain, [topic], meta=meta, on_result=on_result, mode="invoke", on_stopped=on_stopped)
 
 
@@ -330,14 +336,14 @@ def run_loop(
         The run record.
     """
     run = _Run(mode, topics, meta, None)
-    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool_size=1):
+    with run.recording(on_stopped):
         for index, topic in enumerate(run.topics):
             try:
                 output: Any = chain.invoke(topic, run.config(index))
             except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is lost
                 output = exc
             _notify(on_result, run.finish_call(index, output))
-    return run.record(run.clock.now(), retries, pool_size=1)
+    return run.finished_record()
 
 
 def run_batch(
@@ -365,12 +371,11 @@ def run_batch(
     Returns:
         The run record; failed calls carry their error, the others their output.
     """
-    run = _Run("batch", topics, meta, max_concurrency)
-    pool = effective_concurrency(len(run.topics), max_concurrency)
-    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool):
+    run = _Run("batch", topics, meta, max_concurrency, effective_concurrency(len(topics), max_concurrency))
+    with run.recording(on_stopped):
         for index, output in chain.batch_as_completed(run.topics, run.configs(), return_exceptions=True):
             _notify(on_result, run.finish_call(index, output))
-    return run.record(run.clock.now(), retries, pool)
+    return run.finished_record()
 
 
 def run_stream(
@@ -399,8 +404,7 @@ def run_stream(
         that stops without a finish reason is marked interrupted and keeps its text.
     """
     run = _Run(mode, [topic], meta, None)
-    timing = run.recorders[0].timing
-    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool_size=1):
+    with run.recording(on_stopped):
         outcome: Any = None
         stream = chain.stream(topic, run.config(0))
         try:
@@ -413,9 +417,8 @@ def run_stream(
             run.cancel()
             _close_quietly(stream)
             raise
-        timing.output = "".join(piece for _, piece in timing.chunks)
-        _notify(on_result, run.finish_call(0, outcome, streamed=True))
-    return run.record(run.clock.now(), retries, pool_size=1)
+        run.finish_stream(0, outcome, on_result)
+    return run.finished_record()
 
 
 def _close_quietly(stream: Any) -> None:
@@ -515,13 +518,13 @@ async def run_ainvoke(
 ) -> RunRecord:
     """Run ``await chain.ainvoke(topic)`` once and time it (see ``run_invoke``)."""
     run = _Run("ainvoke", [topic], meta, None)
-    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool_size=1):
+    with run.recording(on_stopped):
         try:
             output: Any = await chain.ainvoke(topic, run.config(0))
         except Exception as exc:  # noqa: BLE001
             output = exc
         _notify(on_result, run.finish_call(0, output))
-    return run.record(run.clock.now(), retries, pool_size=1)
+    return run.finished_record()
 
 
 async def run_abatch(
@@ -536,25 +539,14 @@ async def run_abatch(
     """Run ``chain.abatch_as_completed(topics)``: ``asyncio`` tasks, results as they finish.
 
     With ``max_concurrency`` unset, every call is in flight at once (unbounded
-    ``gather``); with it set, a semaphore bounds them.
-
-    Args:
-        chain: The joke chain.
-        topics: The topics.
-        max_concurrency: LangChain's ``max_concurrency``, or ``None``.
-        meta: Labels for the record.
-        on_result: Called on the event loop's thread as each call completes.
-        on_stopped: Called with the partial record if the run is cut short.
-
-    Returns:
-        The run record.
+    ``gather``); with it set, a semaphore bounds them. The arguments and the
+    record are ``run_batch``'s; ``on_result`` is called on the event loop's thread.
     """
-    run = _Run("abatch", topics, meta, max_concurrency)
-    pool = effective_concurrency(len(run.topics), max_concurrency, is_async=True)
-    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool):
+    run = _Run("abatch", topics, meta, max_concurrency, effective_concurrency(len(topics), max_concurrency, is_async=True))
+    with run.recording(on_stopped):
         async for index, output in chain.abatch_as_completed(run.topics, run.configs(), return_exceptions=True):
             _notify(on_result, run.finish_call(index, output))
-    return run.record(run.clock.now(), retries, pool)
+    return run.finished_record()
 
 
 async def run_astream(
@@ -584,7 +576,7 @@ async def run_astream(
         The run record, one call per topic.
     """
     topic_list = [topics] if isinstance(topics, str) else list(topics)
-    run = _Run("astream", topic_list, meta, None)
+    run = _Run("astream", topic_list, meta, None, len(topic_list))
 
     async def consume(index: int) -> None:
         outcome: Any = None
@@ -598,13 +590,11 @@ async def run_astream(
             run.cancel()  # every stream of the run ends at its next token
             await _aclose_quietly(stream)
             raise
-        timing = run.recorders[index].timing
-        timing.output = "".join(piece for _, piece in timing.chunks)
-        _notify(on_result, run.finish_call(index, outcome, streamed=True))
+        run.finish_stream(index, outcome, on_result)
 
-    with capture_retries() as retries, run.kept_if_stopped(retries, on_stopped, pool_size=len(topic_list)):
+    with run.recording(on_stopped):
         await asyncio.gather(*(consume(i) for i in range(len(topic_list))))
-    return run.record(run.clock.now(), retries, pool_size=len(topic_list))
+    return run.finished_record()
 
 
 # ------------------------------------------------------------------------ registry

@@ -203,7 +203,16 @@ class Ledger(Protocol):
     """What the HTTP transport and the UI need from a ledger (a SQL one can implement it)."""
 
     def reserve(self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = ()) -> None:
-        """Count one request in every ``limits`` bucket, or raise ``QuotaExceededError``."""
+        """Count one request in every bucket of ``limits``, all or nothing.
+
+        Args:
+            limits: The request caps to count against (``unit == "requests"``).
+            also_check: Caps that must not be exhausted already but are not
+                incremented (the token caps).
+
+        Raises:
+            QuotaExceededError: When any cap is reached; nothing is counted then.
+        """
 
     def record_tokens(self, bucket_keys: Iterable[str], tokens: int) -> None:
         """Add ``tokens`` to each bucket."""
@@ -234,16 +243,7 @@ class InMemoryLedger:
         return self._counts.get((limit.bucket, limit.unit, limit.window, self._slot(limit.window, now)), 0)
 
     def reserve(self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = ()) -> None:
-        """Count one request in every bucket of ``limits``, all or nothing.
-
-        Args:
-            limits: The request caps to count against (``unit == "requests"``).
-            also_check: Caps that must not be exhausted already but are not
-                incremented (the token caps).
-
-        Raises:
-            QuotaExceededError: When any cap is reached; nothing is counted then.
-        """
+        """``Ledger.reserve``, under this process's lock."""
         limits = tuple(limits)
         with self._lock:
             now = self.clock()

@@ -175,12 +175,7 @@ class SqlLedger:
             self.prune(now)
 
     def reserve(self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = ()) -> None:
-        """Count one request in every bucket of ``limits``, all or nothing, in one transaction.
-
-        Args:
-            limits: The request caps to count against (``unit == "requests"``).
-            also_check: Caps that must not be exhausted already but are not
-                incremented (the token caps).
+        """``Ledger.reserve`` in one transaction, so every server process shares the counts.
 
         Raises:
             QuotaExceededError: When any cap is reached; nothing is counted then.

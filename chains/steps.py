@@ -326,15 +326,5 @@ def trace_steps(
     secrets: tuple[str, ...] = (),
     clock: Callable[[], float] = time.perf_counter,
 ) -> StepTrace:
-    """``atrace_steps`` on a fresh event loop in the calling thread (a Streamlit script's thread).
-
-    Args:
-        chain: Any runnable (the seed's chain).
-        topic: The input.
-        secrets: Exact secrets to scrub from an error message.
-        clock: Seconds, monotonic (a fake clock in tests).
-
-    Returns:
-        The trace.
-    """
+    """``atrace_steps`` (same arguments, same trace) on a fresh event loop in the calling thread (a Streamlit script's thread)."""
     return asyncio.run(atrace_steps(chain, topic, secrets=secrets, clock=clock))

@@ -142,30 +142,47 @@ def _note(entry: _Entry) -> EvictedEntry:
 
 metadata = sa.MetaData()
 
-runs_table = sa.Table(
+def _entry_table(name: str, *columns: sa.Column) -> sa.Table:
+    """A table whose rows belong to one saved entry of one run set.
+
+    Args:
+        name: The table's name.
+        *columns: The columns that follow the row id, the run set and the entry id.
+
+    Returns:
+        The table, registered in ``metadata``.
+    """
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("run_set", sa.String(64), nullable=False, index=True),
+        sa.Column("entry_id", sa.String(64), nullable=False),
+        *columns,
+    )
+
+
+def _entry_label_columns() -> list[sa.Column]:
+    """The columns that name an entry (mode, origin, start time); new ones each call, as a column belongs to one table."""
+    return [
+        sa.Column("mode", sa.String(32), nullable=False),
+        sa.Column("origin", sa.String(32), nullable=False),
+        sa.Column("started_at", sa.String(40), nullable=False),
+    ]
+
+
+runs_table = _entry_table(
     "lcm_runs",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_set", sa.String(64), nullable=False, index=True),
-    sa.Column("entry_id", sa.String(64), nullable=False),
     sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Column("mode", sa.String(32), nullable=False),
-    sa.Column("origin", sa.String(32), nullable=False),
-    sa.Column("started_at", sa.String(40), nullable=False),
+    *_entry_label_columns(),
     sa.Column("size_bytes", sa.Integer, nullable=False),
     sa.Column("saved_at", sa.Float, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
 )
 
-evictions_table = sa.Table(
+evictions_table = _entry_table(
     "lcm_evictions",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_set", sa.String(64), nullable=False, index=True),
-    sa.Column("entry_id", sa.String(64), nullable=False),
-    sa.Column("mode", sa.String(32), nullable=False),
-    sa.Column("origin", sa.String(32), nullable=False),
-    sa.Column("started_at", sa.String(40), nullable=False),
+    *_entry_label_columns(),
     sa.Column("runs", sa.Integer, nullable=False),
 )
 

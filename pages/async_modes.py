@@ -28,7 +28,7 @@ from ui.inputs import topics_input
 from ui.live import LiveMarkdown
 from ui.navigation import route_through_entrypoint
 from ui.results import show_call
-from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
+from ui.run import begin_page_run, finish_page_run, last_runs, prepare_run, show_run_label
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -114,10 +114,7 @@ if run_clicked:
         finish_page_run(LAST_RUNS, list(keeper.records))
         shown_live = True
 
-if stopped_runs(LAST_RUNS) is not None:
-    with results_area:
-        show_stopped_runs(stopped_runs(LAST_RUNS))
-records = st.session_state.get(LAST_RUNS)
+records = last_runs(LAST_RUNS, results_area)
 if records:
     astream = find_record(records, "astream")
     with results_area:

@@ -12,7 +12,7 @@ from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
 from ui.results import call_status_line, pending_line, show_call, show_usage
-from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
+from ui.run import begin_page_run, finish_page_run, last_runs, prepare_run, show_run_label
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -73,9 +73,7 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
             kept.keep(record)
         finish_page_run(LAST_RUNS, list(kept.records))
 
-if stopped_runs(LAST_RUNS) is not None:
-    show_stopped_runs(stopped_runs(LAST_RUNS))
-records = st.session_state.get(LAST_RUNS)
+records = last_runs(LAST_RUNS)
 if records:
     by_mode = {record.mode: record for record in records}
     batch = by_mode["batch"]

@@ -10,7 +10,7 @@ from ui.format import seconds
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
-from ui.run import begin_page_run, finish_page_run, prepare_run, show_run_label, show_stopped_runs, stopped_runs
+from ui.run import begin_page_run, finish_page_run, last_runs, prepare_run, show_run_label
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -40,9 +40,7 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
             status.update(label=t("compare.done"), state="complete", expanded=False)
         finish_page_run(LAST_RUNS, list(keeper.records))
 
-if stopped_runs(LAST_RUNS) is not None:
-    show_stopped_runs(stopped_runs(LAST_RUNS))
-records = st.session_state.get(LAST_RUNS)
+records = last_runs(LAST_RUNS)
 if records:
     by_mode = {record.mode: record for record in records}
     show_run_label(by_mode["loop"], text)

@@ -137,26 +137,14 @@ else:
     exported = list(shown) if scope == "all" else [record for _, record in chosen]
     st.caption(t("history.export_note", runs=len(exported), calls=sum(record.n for record in exported)))
     buttons = st.container(horizontal=True)
-    buttons.download_button(
-        t("history.download_csv"),
-        data=export_csv(exported),
-        file_name="langchain_call_modes_calls.csv",
-        mime="text/csv",
-        key="history_csv",
-        icon="📄",
-        disabled=not exported,
-        on_click="ignore",
+    downloads = (
+        ("history.download_csv", export_csv(exported), "langchain_call_modes_calls.csv", "text/csv", "history_csv", "📄"),
+        ("history.download_json", lambda: export_json(exported), "langchain_call_modes_runs.json", "application/json", "history_json", "🧾"),
     )
-    buttons.download_button(
-        t("history.download_json"),
-        data=lambda: export_json(exported),
-        file_name="langchain_call_modes_runs.json",
-        mime="application/json",
-        key="history_json",
-        icon="🧾",
-        disabled=not exported,
-        on_click="ignore",
-    )
+    for label_key, data, file_name, mime, key, icon in downloads:
+        buttons.download_button(
+            t(label_key), data=data, file_name=file_name, mime=mime, key=key, icon=icon, disabled=not exported, on_click="ignore"
+        )
     # One click on a download is harmless; deleting the stored runs asks once more.
     with buttons.popover(t("history.clear"), icon="🗑️", help=t("history.clear_help")):
         st.markdown(t("history.clear_confirm", runs=len(records)))

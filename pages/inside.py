@@ -10,7 +10,7 @@ from ui.format import seconds
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
-from ui.run import prepare_run
+from ui.run import prepared_on_run_button
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -52,12 +52,11 @@ st.title(t("inside.title"))
 st.markdown(t("inside.intro"))
 text = topics_input("inside", single=True)
 
-if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
-    prepared = prepare_run(text, max_topics=1)
-    if prepared is not None:
-        with st.spinner(t("inside.running", topic=inert_markdown(prepared.topics[0]))):
-            traced = trace_steps(prepared.chain, prepared.topics[0], secrets=prepared.meta.secrets)
-            st.session_state[LAST_TRACE] = (traced, prepared.meta.provider, prepared.meta.model)
+prepared = prepared_on_run_button(text, max_topics=1)
+if prepared is not None:
+    with st.spinner(t("inside.running", topic=inert_markdown(prepared.topics[0]))):
+        traced = trace_steps(prepared.chain, prepared.topics[0], secrets=prepared.meta.secrets)
+        st.session_state[LAST_TRACE] = (traced, prepared.meta.provider, prepared.meta.model)
 
 last = st.session_state.get(LAST_TRACE)
 if last is not None:

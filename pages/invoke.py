@@ -10,7 +10,7 @@ from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
 from ui.results import show_call, show_usage
-from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label
+from ui.run import begin_page_run, finish_page_run, last_result, prepared_on_run_button, show_run_label
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -20,13 +20,12 @@ st.title(t("invoke.title"))
 st.markdown(t("invoke.intro"))
 text = topics_input("invoke", single=True)
 
-if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
-    prepared = prepare_run(text, max_topics=1)
-    if prepared is not None:
-        kept = begin_page_run(LAST_RUN)
-        with st.spinner(t("invoke.waiting", topic=prepared.topics[0])):
-            record = run_invoke(prepared.chain, prepared.topics[0], meta=prepared.meta, on_stopped=kept.on_stopped)
-            finish_page_run(LAST_RUN, kept.keep(record))
+prepared = prepared_on_run_button(text, max_topics=1)
+if prepared is not None:
+    kept = begin_page_run(LAST_RUN)
+    with st.spinner(t("invoke.waiting", topic=prepared.topics[0])):
+        record = run_invoke(prepared.chain, prepared.topics[0], meta=prepared.meta, on_stopped=kept.on_stopped)
+        finish_page_run(LAST_RUN, kept.keep(record))
 
 record = last_result(LAST_RUN)
 if record is not None:

@@ -98,7 +98,8 @@ def calls_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[CallTiming]:
 class RendezvousChatModel(SimulatedChatModel):
     """A simulator whose calls wait for each other: a barrier, so concurrency never depends on speed.
 
-    Each call enters a counted region around the simulator's own call and, while
+    Each call enters a counted region around the simulator's own stream (its
+    ``invoke`` is built from that stream, so every call counts once) and, while
     fewer than ``rendezvous`` calls have ever been in that region together, waits
     for more to arrive (polling every 5 ms, for at most ``rendezvous_timeout_s``).
     A runner that really runs ``k`` calls at once fills the region with ``k``
@@ -131,16 +132,6 @@ class RendezvousChatModel(SimulatedChatModel):
     def _released(self, deadline: float) -> bool:
         return self._peak_together >= self.rendezvous or time.monotonic() >= deadline
 
-    def _generate(self, *args: Any, **kwargs: Any) -> Any:
-        self._arrive()
-        try:
-            deadline = time.monotonic() + self.rendezvous_timeout_s
-            while not self._released(deadline):
-                time.sleep(0.005)
-            return super()._generate(*args, **kwargs)
-        finally:
-            self._leave()
-
     def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         self._arrive()
         try:
@@ -148,16 +139,6 @@ class RendezvousChatModel(SimulatedChatModel):
             while not self._released(deadline):
                 time.sleep(0.005)
             yield from super()._stream(*args, **kwargs)
-        finally:
-            self._leave()
-
-    async def _agenerate(self, *args: Any, **kwargs: Any) -> Any:
-        self._arrive()
-        try:
-            deadline = time.monotonic() + self.rendezvous_timeout_s
-            while not self._released(deadline):
-                await asyncio.sleep(0.005)
-            return await super()._agenerate(*args, **kwargs)
         finally:
             self._leave()
 

@@ -1,22 +1,17 @@
 """Shared pytest fixtures.
 
-The repository root is put on ``sys.path`` so that tests can import ``chains``
-and ``tests.openai_server`` however pytest is started. Add new fixtures below.
+pytest puts the repository root on ``sys.path`` (``pythonpath`` in pyproject.toml),
+so tests import ``chains``, ``ui`` and ``devtools`` directly. Add new fixtures below.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.openai_server import OpenAICompatibleServer, unused_base_url  # noqa: E402
+from devtools.openai_server import OpenAICompatibleServer, unused_base_url
 
 #: A distinctive fake key: if it shows up anywhere, it leaked.
 FAKE_API_KEY = "sk-test-LEAKCANARY-7f3b2a1c9d8e"

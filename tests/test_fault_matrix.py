@@ -1,7 +1,7 @@
 """The fault matrix, through the app: every fault and every input problem on Invoke, Batch and Stream.
 
 Each test drives a page with ``AppTest`` against the local OpenAI-compatible
-server (``tests/openai_server.py``), with the sidebar set through session state
+server (``devtools/openai_server.py``), with the sidebar set through session state
 (``provider``, ``base_url``, ``api_key``, ``model_name``, ``timeout_s``,
 ``max_retries``). For every case it checks that:
 
@@ -34,8 +34,8 @@ from streamlit.testing.v1 import AppTest
 
 from chains.timing import records_to_csv, records_to_json
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, parse_topics
+from devtools.openai_server import REPLY_MARKER, OpenAICompatibleServer, split_reply, write_joke
 from tests.app_harness import open_app, texts
-from tests.openai_server import REPLY_MARKER, OpenAICompatibleServer, split_reply, write_joke
 
 EN = tomllib.loads((Path(__file__).resolve().parents[1] / "ui" / "locales" / "en.toml").read_text(encoding="utf-8"))
 PAGES = {"invoke": "pages/invoke.py", "batch": "pages/batch.py", "stream": "pages/stream.py"}

@@ -11,7 +11,7 @@ import pytest
 from chains.joke import build_joke_chain
 from chains.models import ModelSettings, make_model
 from chains.modes import RunMeta, run_abatch, run_batch, run_stream
-from tests.openai_server import OpenAICompatibleServer
+from devtools.openai_server import OpenAICompatibleServer
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_FOLDERS = ("chains", "ui", "pages")

@@ -17,8 +17,8 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
 
 from chains.store import is_valid_run_set
+from devtools.openai_server import OpenAICompatibleServer
 from tests.app_harness import APP_FILE, FAST_SIMULATOR, _PathWithoutPagesFolder, open_app, texts
-from tests.openai_server import OpenAICompatibleServer
 
 EN = tomllib.loads((Path(__file__).resolve().parents[1] / "ui/locales/en.toml").read_text())
 

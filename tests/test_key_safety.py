@@ -22,8 +22,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from chains.timing import records_to_csv, records_to_json
+from devtools.openai_server import REPLY_MARKER, OpenAICompatibleServer, key_fingerprint
 from tests.app_harness import open_app, texts
-from tests.openai_server import REPLY_MARKER, OpenAICompatibleServer, key_fingerprint
 from tests.test_fault_matrix import assert_clean, page_dump, remote_state
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@
 
 Everything goes through the app's own path: ``ModelSettings`` → ``make_model`` →
 ``build_joke_chain`` → a runner in ``chains.modes``. The server
-(``tests/openai_server.py``) listens on 127.0.0.1 only and marks every reply
+(``devtools/openai_server.py``) listens on 127.0.0.1 only and marks every reply
 with ``[test-server]``, so a passing test proves the text came over HTTP.
 """
 
@@ -23,7 +23,7 @@ from chains.joke import build_joke_chain
 from chains.models import ModelSettings, make_model
 from chains.modes import RunMeta, run_abatch, run_ainvoke, run_astream, run_batch, run_invoke, run_stream
 from chains.timing import CallTiming, RunRecord, records_to_csv, records_to_json
-from tests.openai_server import REPLY_MARKER, OpenAICompatibleServer, ServerProcess, split_reply, write_joke
+from devtools.openai_server import REPLY_MARKER, OpenAICompatibleServer, ServerProcess, split_reply, write_joke
 
 MODES = ("invoke", "batch", "stream")
 
@@ -337,7 +337,7 @@ def test_the_api_key_never_leaks(
     openai_server: OpenAICompatibleServer, down_base_url: str, fake_api_key: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    for name in ("openai", "openai._base_client", "httpx2", "httpcore2", "langchain_openai", "tests.openai_server"):
+    for name in ("openai", "openai._base_client", "httpx2", "httpcore2", "langchain_openai", "devtools.openai_server"):
         caplog.set_level(logging.DEBUG, logger=name)
     openai_server.echo_key_in_errors = True  # a careless server that quotes the key back
     meta = RunMeta(provider="compatible", model="test-model")  # no explicit secrets: the patterns must do

@@ -6,15 +6,8 @@ from typing import Any
 
 import pytest
 
-from chains.budget import (
-    DEFAULT_MAX_CALLS,
-    DEFAULT_MAX_TOPICS,
-    BudgetExceededError,
-    SessionBudget,
-    budget_from_mapping,
-)
-from chains.errors import classify_error
 from chains.pricing import PRICES_USD_PER_MILLION, estimate_cost_usd, price_for
+from chains.quota import HostKeyLimits, limits_from_mapping, read_limit
 
 # ------------------------------------------------------------------- pricing
 LIST_PRICES = {
@@ -76,96 +69,36 @@ def test_a_typical_joke_run_costs_fractions_of_a_cent() -> None:
     assert cost is not None and 0 < cost < 0.001
 
 
-# -------------------------------------------------------------------- budget
-def test_budget_counts_remaining_calls() -> None:
-    budget = SessionBudget(max_calls=10, max_topics_per_run=4)
-    assert budget.remaining_calls == 10
-    budget.check(4)
-    budget.consume(4)
-    assert budget.used_calls == 4 and budget.remaining_calls == 6
-    budget.consume(6)
-    assert budget.remaining_calls == 0
-    budget.consume(2)  # calls already made always count
-    assert budget.used_calls == 12 and budget.remaining_calls == 0
-
-
-def test_check_refuses_too_many_topics_in_one_run() -> None:
-    budget = SessionBudget(max_calls=100, max_topics_per_run=8)
-    budget.check(8)
-    with pytest.raises(BudgetExceededError) as caught:
-        budget.check(9)
-    assert caught.value.reason == "run"
-    assert caught.value.requested == 9 and caught.value.limit == 8
-    assert budget.used_calls == 0
-
-
-def test_check_refuses_going_over_the_session_limit() -> None:
-    budget = SessionBudget(max_calls=10, max_topics_per_run=8, used_calls=7)
-    budget.check(3)
-    with pytest.raises(BudgetExceededError) as caught:
-        budget.check(4)
-    assert caught.value.reason == "session"
-    assert caught.value.limit == 3
-    assert "3" in str(caught.value)
-
-
-def test_check_with_a_separate_topic_count_for_a_sweep() -> None:
-    budget = SessionBudget(max_calls=30, max_topics_per_run=8)
-    budget.check(24, topics=3)  # a sweep of k=3 with 2 repeats: 24 calls, at most 3 topics per run
-    with pytest.raises(BudgetExceededError):
-        budget.check(24, topics=9)
-    with pytest.raises(BudgetExceededError):
-        budget.check(31, topics=3)
-
-
-def test_negative_counts_are_refused() -> None:
-    budget = SessionBudget(max_calls=5, max_topics_per_run=5)
-    with pytest.raises(ValueError):
-        budget.check(-1)
-    with pytest.raises(ValueError):
-        budget.consume(-1)
-
-
-def test_budget_error_is_classified_as_budget() -> None:
-    budget = SessionBudget(max_calls=1, max_topics_per_run=1)
-    with pytest.raises(BudgetExceededError) as caught:
-        budget.check(2)
-    info = classify_error(caught.value)
-    assert info.kind == "budget"
-    assert info.detail == str(caught.value)
-
-
-def test_budget_from_mapping_defaults() -> None:
-    budget = budget_from_mapping({})
-    assert (budget.max_calls, budget.max_topics_per_run, budget.used_calls) == (30, 8, 0)
-    assert (DEFAULT_MAX_CALLS, DEFAULT_MAX_TOPICS) == (30, 8)
-
-
-def test_budget_from_mapping_reads_ints_and_strings() -> None:
-    assert budget_from_mapping({"HOST_KEY_MAX_CALLS": 12, "HOST_KEY_MAX_TOPICS": 3}) == SessionBudget(12, 3)
-    assert budget_from_mapping({"HOST_KEY_MAX_CALLS": " 50 ", "HOST_KEY_MAX_TOPICS": "4"}) == SessionBudget(50, 4)
-    assert budget_from_mapping({"HOST_KEY_MAX_CALLS": "0"}).max_calls == 0
+# ------------------------------------------------- the host key's limit settings
+def test_read_limit_reads_ints_and_strings() -> None:
+    assert read_limit({"HOST_KEY_MAX_TOPICS": 12}, "HOST_KEY_MAX_TOPICS", 8) == 12
+    assert read_limit({"HOST_KEY_MAX_TOPICS": " 50 "}, "HOST_KEY_MAX_TOPICS", 8) == 50
+    assert read_limit({"HOST_KEY_MAX_TOPICS": "0"}, "HOST_KEY_MAX_TOPICS", 8) == 0
+    assert read_limit({}, "HOST_KEY_MAX_TOPICS", 8) == 8
 
 
 @pytest.mark.parametrize("bad", ["lots", "", "12.5", -3, "-3", 2.5, True, None, [], {"a": 1}])
-def test_budget_from_mapping_ignores_bad_values(bad: Any) -> None:
-    budget = budget_from_mapping({"HOST_KEY_MAX_CALLS": bad, "HOST_KEY_MAX_TOPICS": bad})
-    assert (budget.max_calls, budget.max_topics_per_run) == (30, 8)
+def test_read_limit_ignores_bad_values(bad: Any) -> None:
+    assert read_limit({"HOST_KEY_MAX_TOPICS": bad}, "HOST_KEY_MAX_TOPICS", 8) == 8
+    assert limits_from_mapping({"HOST_KEY_MAX_TOPICS": bad, "HOST_KEY_REQUESTS_PER_HOUR": bad}) == HostKeyLimits()
 
 
-def test_budget_from_mapping_survives_a_mapping_that_raises() -> None:
+def test_limits_survive_a_mapping_that_raises() -> None:
     class NoSecretsFile:
         """Behaves like ``st.secrets`` without a secrets file: every access raises."""
 
         def get(self, key: str, default: Any = None) -> Any:
             raise FileNotFoundError("No secrets found")
 
-    assert budget_from_mapping(NoSecretsFile()) == SessionBudget(30, 8)
+    assert limits_from_mapping(NoSecretsFile()) == HostKeyLimits()
 
 
-def test_budget_from_environ_like_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_limits_from_an_environ_like_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    monkeypatch.setenv("HOST_KEY_MAX_CALLS", "7")
-    monkeypatch.delenv("HOST_KEY_MAX_TOPICS", raising=False)
-    assert budget_from_mapping(os.environ) == SessionBudget(7, 8)
+    monkeypatch.setenv("HOST_KEY_MAX_TOPICS", "3")
+    monkeypatch.setenv("HOST_KEY_MAX_CALLS", "7")  # the old per-session limit: now the per-visitor hourly one
+    monkeypatch.delenv("HOST_KEY_VISITOR_REQUESTS_PER_HOUR", raising=False)
+    limits = limits_from_mapping(os.environ)
+    assert limits.max_topics == 3
+    assert limits.visitor_requests_per_hour == 7

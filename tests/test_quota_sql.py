@@ -20,8 +20,8 @@ from chains.joke import build_joke_chain
 from chains.models import EgressPolicy, ModelSettings, bind_host_key, make_model
 from chains.quota import HostKeyLimits, HostKeyMeter, QuotaExceededError
 from chains.quota_sql import LedgerUnavailableError, SqlLedger, ledger_table
+from devtools.openai_server import OpenAICompatibleServer
 from tests.ledger_backends import sql_engine
-from tests.openai_server import OpenAICompatibleServer
 
 HOST_KEY = "host-secret-456-LEAKCANARY"
 

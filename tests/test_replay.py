@@ -33,7 +33,7 @@ from chains.replay import (
     profile_to_json,
 )
 from chains.simulator import SimulatedChatModel
-from tests.openai_server import OpenAICompatibleServer
+from devtools.openai_server import OpenAICompatibleServer
 
 RECORDED = ReplayProfile(
     name="unit",
@@ -59,13 +59,16 @@ def refused(document: Any) -> str:
 
 @pytest.fixture
 def planned_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every sleep the simulator asks for (sync and async), without sleeping."""
+    """Every sleep the simulator asks for (sync and async), without sleeping; its clock moves by them alone."""
     sleeps: list[float] = []
 
     async def fake_async_sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
-    monkeypatch.setattr(simulator_module, "time", types.SimpleNamespace(sleep=sleeps.append))
+    def monotonic() -> float:
+        return 1000.0 + sum(sleeps)
+
+    monkeypatch.setattr(simulator_module, "time", types.SimpleNamespace(sleep=sleeps.append, monotonic=monotonic))
     monkeypatch.setattr(simulator_module, "asyncio", types.SimpleNamespace(sleep=fake_async_sleep))
     return sleeps
 
@@ -183,7 +186,9 @@ def test_invoke_on_a_replay_waits_the_whole_recording(planned_sleeps: list[float
     answer = SimulatedChatModel(replay=RECORDED).invoke([HumanMessage("Tell me a short joke about cats")])
     assert answer.content == "Why cats?!"
     recorded = RECORDED.calls[0]
-    assert planned_sleeps == pytest.approx([recorded.ttft_s + sum(recorded.gaps_s)], rel=0.10)
+    # invoke is the stream joined: the same waits, the TTFT then each recorded gap.
+    assert planned_sleeps == pytest.approx([recorded.ttft_s, *recorded.gaps_s], rel=0.10)
+    assert sum(planned_sleeps) == pytest.approx(recorded.ttft_s + sum(recorded.gaps_s), rel=0.10)
 
 
 def test_an_unrecorded_topic_gets_the_same_recorded_call_every_time() -> None:

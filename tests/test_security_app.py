@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from devtools.openai_server import OpenAICompatibleServer, key_fingerprint
 from tests.app_harness import open_app
-from tests.openai_server import OpenAICompatibleServer, key_fingerprint
 from tests.test_fault_matrix import page_dump
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ from chains.models import (
 )
 from chains.netguard import UnsafeURLError
 from chains.quota import HostKeyLimits, HostKeyMeter, InMemoryLedger
-from tests.openai_server import OpenAICompatibleServer, key_fingerprint
+from devtools.openai_server import OpenAICompatibleServer, key_fingerprint
 
 HOST_KEY = "host-secret-123-LEAKCANARY"
 VISITOR_KEY = "sk-visitor-LEAKCANARY-5511"

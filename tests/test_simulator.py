@@ -45,13 +45,22 @@ def plan_of(model: SimulatedChatModel, topic: str):
 def recorded_sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, float]]]:
     """A fake clock for the simulator: its ``time.sleep(s)`` calls are recorded as ``("sleep", s)``, not slept.
 
-    Only the simulator's own reference to ``time`` is replaced, so nothing else in
-    the process (LangChain, pytest) is affected. A test may append its own events
-    to the same list to check their order against the sleeps.
+    The fake ``time.monotonic()`` moves only by the recorded sleeps, so the
+    simulator's deadlines see no real time pass. Only the simulator's own
+    reference to ``time`` is replaced, so nothing else in the process (LangChain,
+    pytest) is affected. A test may append its own events to the same list to
+    check their order against the sleeps.
     """
     events: list[tuple[str, float]] = []
     fake_time = SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("_")})
-    fake_time.sleep = lambda seconds: events.append(("sleep", seconds))
+    slept = [0.0]
+
+    def sleep(seconds: float) -> None:
+        events.append(("sleep", seconds))
+        slept[0] += seconds
+
+    fake_time.sleep = sleep
+    fake_time.monotonic = lambda: 1000.0 + slept[0]
     monkeypatch.setattr(chains.simulator, "time", fake_time)
     yield events
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from chains.budget import BudgetExceededError
 from chains.errors import APP_GUARD_KINDS, AppGuardError, MissingKeyError, StreamInterruptedError, classify_error
 from chains.joke import build_joke_chain
 from chains.models import HostKeyRefusedError, ModelSettings, make_model
@@ -16,7 +15,7 @@ from chains.modes import RunMeta, run_astream, run_invoke, run_stream
 from chains.netguard import UnsafeURLError
 from chains.quota import QuotaExceededError
 from chains.simulator import SimulatedConnectionError
-from tests.openai_server import OpenAICompatibleServer, split_reply, write_joke
+from devtools.openai_server import OpenAICompatibleServer, split_reply, write_joke
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +34,6 @@ def test_a_value_error_that_says_missing_key_is_not_one() -> None:
     ("error", "kind"),
     [
         (MissingKeyError(), "missing_key"),
-        (BudgetExceededError("over", requested=9, limit=1, reason="calls"), "budget"),
         (QuotaExceededError("visitor", "hour", "requests"), "budget"),
         (HostKeyRefusedError("another endpoint"), "host_key_refused"),
         (UnsafeURLError("private"), "url_refused"),
@@ -50,10 +48,10 @@ def test_the_apps_own_refusals_are_classified_by_type(error: AppGuardError, kind
 
 
 def test_a_subclass_with_another_name_is_still_recognised() -> None:
-    class RenamedBudgetError(BudgetExceededError):
+    class RenamedQuotaError(QuotaExceededError):
         pass
 
-    assert classify_error(RenamedBudgetError("over", requested=9, limit=1, reason="calls")).kind == "budget"
+    assert classify_error(RenamedQuotaError("visitor", "hour", "requests")).kind == "budget"
 
 
 def test_interrupted_streams_are_recognised_by_type() -> None:

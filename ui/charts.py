@@ -280,18 +280,7 @@ def token_arrival(records: list[RunRecord]) -> go.Figure:
             if not call.chunks:
                 continue
             name = f"{_mode_label(record)} · {call.topic[:20]}"
-            times = [call.start_s, *(t_s for t_s, _ in call.chunks)]
-            figure.add_trace(
-                go.Scatter(
-                    x=times,
-                    y=list(range(len(times))),
-                    mode="lines+markers",
-                    line={"shape": "hv", "color": colour},
-                    marker={"size": 3, "color": colour},
-                    name=name,
-                    hovertemplate=seconds_template("%{x:.2f}") + " · %{y}<extra>" + name + "</extra>",
-                )
-            )
+            figure.add_trace(_arrival_line(call, colour, hover_name=name, mode="lines+markers", marker={"size": 3, "color": colour}, name=name))
     firsts = [call.first_token_s for record in records for call in record.calls if call.chunks and call.first_token_s is not None]
     if firsts:
         figure.add_trace(
@@ -306,6 +295,36 @@ def token_arrival(records: list[RunRecord]) -> go.Figure:
                 hovertemplate="%{text}<extra></extra>",
             )
         )
+    _arrival_layout(figure)
+    return figure
+
+
+def _arrival_line(call: CallTiming, colour: str, *, hover_name: str, **style: Any) -> go.Scatter:
+    """One streamed call's cumulative chunks against time: 0 tokens at its start, one step up per chunk.
+
+    Args:
+        call: A call with chunks.
+        colour: The line's colour (its mode's).
+        hover_name: What the hover box names the line.
+        **style: The rest of the trace (``mode``, ``name``, legend settings).
+
+    Returns:
+        The trace.
+    """
+    import plotly.graph_objects as go
+
+    times = [call.start_s, *(t_s for t_s, _ in call.chunks)]
+    return go.Scatter(
+        x=times,
+        y=list(range(len(times))),
+        line={"shape": "hv", "color": colour},
+        hovertemplate=seconds_template("%{x:.2f}") + " · %{y}<extra>" + hover_name + "</extra>",
+        **style,
+    )
+
+
+def _arrival_layout(figure: go.Figure) -> None:
+    """The title, axes and legend of a token-arrival chart."""
     title = chart_title(t("charts.arrival_title"))
     figure.update_layout(
         title=title,
@@ -314,7 +333,6 @@ def token_arrival(records: list[RunRecord]) -> go.Figure:
         margin={"t": _top_margin(title), "b": 10, "l": 10, "r": 10},
         legend=_LEGEND_BELOW,
     )
-    return figure
 
 
 # ----------------------------------------------------------- the Lab and History pages
@@ -434,25 +452,20 @@ def runs_token_arrival(records: list[RunRecord], labels: list[str]) -> go.Figure
         for call in record.calls:
             if not call.chunks:
                 continue
-            times = [call.start_s, *(t_s for t_s, _ in call.chunks)]
-            name = f"{label} · #{call.index + 1} {call.topic[:20]}"
+            hover_name = f"{label} · #{call.index + 1} {call.topic[:20]}"
             figure.add_trace(
-                go.Scatter(
-                    x=times,
-                    y=list(range(len(times))),
+                _arrival_line(
+                    call,
+                    colour,
+                    hover_name=hover_name,
                     mode="lines",
-                    line={"shape": "hv", "color": colour},
                     name=_mode_label(record),
                     legendgroup=record.mode,
                     showlegend=record.mode not in named,
-                    hovertemplate=seconds_template("%{x:.2f}") + " · %{y}<extra>" + name + "</extra>",
                 )
             )
             named.add(record.mode)
-    title = chart_title(t("charts.arrival_title"))
-    figure.update_xaxes(title=t("charts.seconds_from_start"), rangemode="tozero")
-    figure.update_yaxes(title=t("charts.cumulative_tokens"), rangemode="tozero")
-    figure.update_layout(title=title, margin={"t": _top_margin(title), "b": 10, "l": 10, "r": 10}, legend=_LEGEND_BELOW)
+    _arrival_layout(figure)
     return figure
 
 

@@ -9,6 +9,7 @@ too, marked stopped: see ``begin_page_run`` and ``PageRun``.
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -289,6 +290,30 @@ def stopped_runs(key: str) -> list[RunRecord] | None:
         keeper.settled.wait(STOP_HANDOVER_WAIT_S)
         keeper.settled.set()
     return keeper.records
+
+
+def last_runs(key: str, container: Any = None) -> list[RunRecord] | None:
+    """A multi-run page's last runs: what a cut-short run kept is shown (in ``container``), the completed runs returned.
+
+    Args:
+        key: The session key of the page's last result.
+        container: Where to show a cut-short run (default: the page).
+
+    Returns:
+        The records of the page's last completed run, or ``None``.
+    """
+    stopped = stopped_runs(key)
+    if stopped is not None:
+        with container if container is not None else nullcontext():
+            show_stopped_runs(stopped)
+    return st.session_state.get(key)
+
+
+def prepared_on_run_button(text: str | None, **options: Any) -> PreparedRun | None:
+    """The page's Run button (key ``run``): when it was pressed, ``prepare_run(text, **options)``; else ``None``."""
+    if not st.button(t("common.run"), key="run", type="primary", icon="▶️"):
+        return None
+    return prepare_run(text, **options)
 
 
 def last_result(key: str) -> Any:

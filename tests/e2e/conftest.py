@@ -35,13 +35,10 @@ from tests.e2e.helpers import (
     VIEWPORT,
     app_env,
     find_chromium,
-    free_port,
     in_ci,
     launch_chromium,
     open_page,
-    start_streamlit,
-    stop_process,
-    wait_for_health,
+    served_app,
 )
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -75,24 +72,18 @@ def chromium_executable() -> str:
 def app_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The base URL of the app, served by a real ``streamlit run`` for one test module."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     log_path = ARTIFACTS / f"streamlit-server-{request.module.__name__.rsplit('.', 1)[-1]}.log"
     # The server keeps its runs in its own folder, never in a real user's store.
     env = {**app_env(), "RUNS_DB_DIR": tempfile.mkdtemp(prefix="e2e-runs-")}
     env.pop("RUNS_DB_URL", None)
     with log_path.open("wb") as log:
-        process = start_streamlit("streamlit_app.py", port, log=log, env=env)
         try:
-            try:
-                wait_for_health(base_url, process)
-            except RuntimeError as exc:
-                log.flush()
-                tail = log_path.read_text(errors="replace")[-3000:]
-                pytest.fail(f"The app did not start: {exc}\n--- {log_path} ---\n{tail}", pytrace=False)
-            yield base_url
-        finally:
-            stop_process(process)
+            with served_app(log=log, env=env) as app:
+                yield app.url
+        except RuntimeError as exc:  # served_app's: the server exited or never answered
+            log.flush()
+            tail = log_path.read_text(errors="replace")[-3000:]
+            pytest.fail(f"The app did not start: {exc}\n--- {log_path} ---\n{tail}", pytrace=False)
 
 
 @pytest.fixture(scope="module")

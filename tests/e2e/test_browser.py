@@ -25,18 +25,15 @@ from tests.e2e.helpers import (
     choose_in_sidebar_selectbox,
     choose_radio,
     click_run,
-    free_port,
     normalize,
     open_page,
     playwright_expect,
     screenshot,
+    served_app,
     set_topics,
     start_sampler,
-    start_streamlit,
-    stop_process,
     stop_sampler,
     strings,
-    wait_for_health,
     wait_for_idle,
     wait_for_metrics,
 )
@@ -201,24 +198,17 @@ def test_korean_switch_translates_the_page_and_streams_korean(page: Any, warm_ap
 
 def test_deep_link_on_a_fresh_server_uses_the_apps_navigation(browser: Any) -> None:
     """A first visitor who deep-links to /stream still gets the app's sidebar and wide layout (ui.navigation)."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with (ARTIFACTS / "streamlit-server-deep-link.log").open("wb") as log:
-        process = start_streamlit("streamlit_app.py", port, log=log)
+    with (ARTIFACTS / "streamlit-server-deep-link.log").open("wb") as log, served_app(log=log) as app:
+        context = browser.new_context(viewport=VIEWPORT, locale="en-US")
         try:
-            wait_for_health(base_url, process)
-            context = browser.new_context(viewport=VIEWPORT, locale="en-US")
-            try:
-                page = context.new_page()
-                open_page(page, f"{base_url}/stream", timeout_ms=90_000)
-                screenshot(page, "deep-link-fresh-server")
-                nav = page.get_by_test_id("stSidebarNav").inner_text()
-                wide = page.locator(APP).evaluate("el => el.classList.contains('streamlit-wide')")
-            finally:
-                context.close()
+            page = context.new_page()
+            open_page(page, f"{app.url}/stream", timeout_ms=90_000)
+            screenshot(page, "deep-link-fresh-server")
+            nav = page.get_by_test_id("stSidebarNav").inner_text()
+            wide = page.locator(APP).evaluate("el => el.classList.contains('streamlit-wide')")
         finally:
-            stop_process(process)
+            context.close()
     assert EN["nav"]["compare"] in nav and "streamlit app" not in nav, f"sidebar navigation: {nav!r}"
     assert wide, "st.set_page_config(layout='wide') ran"
 
@@ -237,12 +227,12 @@ def _use_local_server(page: Any, base_url: str, api_key: str | None) -> None:
 
 def test_a_key_typed_in_one_browser_is_not_used_by_another(browser: Any, warm_app: str) -> None:
     """Two visitors at once: only the one who typed the key gets answers; the other gets the 401 message."""
-    from tests.conftest import FAKE_API_KEY
-    from tests.openai_server import (
+    from devtools.openai_server import (
         REPLY_MARKER,
         OpenAICompatibleServer,
         key_fingerprint,
     )
+    from tests.conftest import FAKE_API_KEY
 
     with OpenAICompatibleServer(ttft_s=0.05, token_delay_s=0.005, require_key=FAKE_API_KEY) as server:
         contexts = [browser.new_context(viewport=VIEWPORT, locale="en-US") for _ in range(2)]

@@ -18,15 +18,12 @@ from tests.e2e.helpers import (
     choose_in_sidebar_selectbox,
     choose_radio,
     click_run,
-    free_port,
     open_page,
     playwright_expect,
     screenshot,
+    served_app,
     set_topics,
-    start_streamlit,
-    stop_process,
     strings,
-    wait_for_health,
     wait_for_idle,
     wait_for_metrics,
 )
@@ -138,36 +135,29 @@ def test_leaving_mid_stream_and_coming_back_shows_the_partial_answer_as_stopped(
 
 def test_history_says_which_runs_a_bound_evicted(browser: Any, tmp_path: Any) -> None:
     """A server that keeps 2 entries per browser: the third invoke evicts the first, and History says so."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     env = {**app_env(), "RUNS_DB_DIR": str(tmp_path), "RUNS_MAX_PER_SET": "2"}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with (ARTIFACTS / "streamlit-server-evictions.log").open("wb") as log:
-        process = start_streamlit("streamlit_app.py", port, log=log, env=env)
+    with (ARTIFACTS / "streamlit-server-evictions.log").open("wb") as log, served_app(log=log, env=env) as app:
+        context = browser.new_context(viewport=SCREEN, locale="en-US")
+        context.set_default_timeout(30_000)
         try:
-            wait_for_health(base_url, process)
-            context = browser.new_context(viewport=SCREEN, locale="en-US")
-            context.set_default_timeout(30_000)
-            try:
-                page = context.new_page()
-                open_page(page, f"{base_url}/invoke", timeout_ms=90_000)
-                choose_in_sidebar_selectbox(page, EN["sidebar"]["profile"], EN["profiles"]["fast"])
-                for topic in ("cats", "dogs", "owls"):
-                    set_topics(page, topic)
-                    click_run(page)
-                    playwright_expect()(page.locator(".st-key-invoke_result")).to_contain_text(topic)
-                    wait_for_idle(page)
-                go_to(page, EN["nav"]["history"])
-                notice = page.locator(".st-key-history_evicted")
-                playwright_expect()(notice).to_contain_text("entries removed: 1, runs in them: 1")
-                playwright_expect()(notice).to_contain_text("`invoke` at".replace("`", ""))
-                playwright_expect()(runs_metric(page, EN["history"]["total_runs"])).to_have_text("2")
-                screenshot(page, "kept-history-evicted")
-                notice.get_by_role("button", name=EN["store"]["evicted_ok"]).click()
+            page = context.new_page()
+            open_page(page, f"{app.url}/invoke", timeout_ms=90_000)
+            choose_in_sidebar_selectbox(page, EN["sidebar"]["profile"], EN["profiles"]["fast"])
+            for topic in ("cats", "dogs", "owls"):
+                set_topics(page, topic)
+                click_run(page)
+                playwright_expect()(page.locator(".st-key-invoke_result")).to_contain_text(topic)
                 wait_for_idle(page)
-                playwright_expect()(page.locator(".st-key-history_evicted")).to_have_count(0)
-                assert_no_exception(page)
-            finally:
-                context.close()
+            go_to(page, EN["nav"]["history"])
+            notice = page.locator(".st-key-history_evicted")
+            playwright_expect()(notice).to_contain_text("entries removed: 1, runs in them: 1")
+            playwright_expect()(notice).to_contain_text("`invoke` at".replace("`", ""))
+            playwright_expect()(runs_metric(page, EN["history"]["total_runs"])).to_have_text("2")
+            screenshot(page, "kept-history-evicted")
+            notice.get_by_role("button", name=EN["store"]["evicted_ok"]).click()
+            wait_for_idle(page)
+            playwright_expect()(page.locator(".st-key-history_evicted")).to_have_count(0)
+            assert_no_exception(page)
         finally:
-            stop_process(process)
+            context.close()

@@ -30,7 +30,7 @@ Example:
 
 Run it by hand (then point the app at it with ``OPENAI_BASE_URL``)::
 
-    python tests/openai_server.py --port 8765 --fault none
+    python -m devtools.openai_server --port 8765 --fault none
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ FAULTS: tuple[str, ...] = ("none", "401", "429", "500", "slow", "drop", "truncat
 #: The event that the ``corrupt`` fault sends: valid SSE framing around JSON cut in the middle.
 CORRUPT_EVENT = b'data: {"id": "chatcmpl-test", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"cont\n\n'
 
-log = logging.getLogger("tests.openai_server")
+log = logging.getLogger("devtools.openai_server")
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback must not go through a proxy
 _TOPIC = re.compile(r"joke about (?P<topic>.+)$", re.IGNORECASE | re.DOTALL)
