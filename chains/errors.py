@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from chains.providers import HOST_PROVIDER_ID
+
 ERROR_KINDS: tuple[str, ...] = (
     "auth",
     "rate_limit",
@@ -93,7 +95,7 @@ class MissingKeyError(AppGuardError, ValueError):
 
     kind = "missing_key"
 
-    def __init__(self, provider: str = "openai") -> None:
+    def __init__(self, provider: str = HOST_PROVIDER_ID) -> None:
         """Create the error for ``provider`` (the message names no key)."""
         super().__init__(f"{provider} needs an API key, and none was given")
         self.provider = provider

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from chains.errors import AppGuardError, MissingKeyError
-from chains.netguard import DEFAULT_OPENAI_BASE_URL, check_base_url, origin_of, same_endpoint
+from chains.errors import AppGuardError
+from chains.netguard import DEFAULT_OPENAI_BASE_URL, origin_of
 from chains.profiles import DEFAULT_PROFILE, PROFILES
+from chains.providers import DEFAULT_PROVIDER_ID, REPLAY_ID, provider_for
+from chains.providers import PLACEHOLDER_KEY as PLACEHOLDER_KEY  # re-exported: other modules import these from here
+from chains.providers import PROVIDERS as PROVIDERS
+from chains.providers import Provider as Provider
 from chains.quota import HostKeyMeter
 
 if TYPE_CHECKING:
@@ -16,14 +20,10 @@ if TYPE_CHECKING:
 
     from chains.replay import ReplayProfile
 
-Provider = Literal["simulator", "openai", "compatible"]
-PROVIDERS: tuple[Provider, ...] = ("simulator", "openai", "compatible")
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RETRIES = 2
-#: Any non-empty key works for most local servers (Ollama, vLLM, LM Studio).
-PLACEHOLDER_KEY = "not-needed"
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class ModelSettings:
     error message by accident.
 
     Attributes:
-        provider: ``simulator``, ``openai`` or ``compatible``.
+        provider: The id of a provider in ``chains.providers.PROVIDERS``.
         model: The model name (for the simulator, a display name).
         temperature: Sampling temperature for real models.
         api_key: The key, or ``None``. Never printed.
@@ -54,7 +54,7 @@ class ModelSettings:
         sim_shape: How a long simulated reply is laid out (``chains.joke_book.REPLY_SHAPES``).
     """
 
-    provider: Provider = "simulator"
+    provider: str = DEFAULT_PROVIDER_ID
     model: str = "simulated-gpt-4o-mini"
     temperature: float = 0.7
     api_key: str | None = field(default=None, repr=False)
@@ -95,15 +95,13 @@ class ModelSettings:
 
     @property
     def is_simulated(self) -> bool:
-        """True for the built-in simulator."""
-        return self.provider == "simulator"
+        """True for a provider that runs on the built-in simulator."""
+        return provider_for(self.provider).is_simulated
 
     @property
     def record_provider(self) -> str:
         """The provider written on run records: ``replay`` when the simulator replays a recording."""
-        from chains.replay import REPLAY_PROVIDER
-
-        return REPLAY_PROVIDER if self.is_simulated and self.sim_replay is not None else self.provider
+        return REPLAY_ID if self.is_simulated and self.sim_replay is not None else self.provider
 
 
 @dataclass(frozen=True)
@@ -169,7 +167,7 @@ def bound_host_keys() -> dict[str, str]:
 
 
 def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> BaseChatModel:
-    """Build the chat model that ``settings`` describe.
+    """Build the chat model that ``settings`` describe, with its provider's builder (``chains.providers``).
 
     The models (and LangChain with them) are imported here, not at module level,
     so that the sidebar can be drawn, and the first page shown, before LangChain
@@ -187,60 +185,15 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
         A LangChain chat model.
 
     Raises:
-        MissingKeyError: When OpenAI is chosen without a key.
+        UnknownProviderError: When ``settings.provider`` is not registered.
+        MissingKeyError: When a provider that needs a key is chosen without one.
         HostKeyRefusedError: When the host's key would go to another endpoint or model.
         UnsafeURLError: When the base URL is refused (see ``chains.netguard``).
     """
-    if settings.is_simulated:
-        from chains.simulator import SimulatedChatModel
-
-        return SimulatedChatModel(
-            model=settings.model,
-            ttft_s=settings.sim_ttft_s,
-            tokens_per_s=settings.sim_tokens_per_s,
-            jitter=settings.sim_jitter,
-            seed=settings.sim_seed,
-            failure_rate=settings.sim_failure_rate,
-            interrupt_rate=settings.sim_interrupt_rate,
-            max_in_flight=settings.sim_max_in_flight,
-            min_output_tokens=settings.sim_min_output_tokens,
-            replay=settings.sim_replay,
-            output_shape=settings.sim_shape,
-        )
-    from langchain_openai import ChatOpenAI
-
-    from chains.egress import http_clients
-
-    policy = policy or EgressPolicy()
-    key = settings.api_key
-    if not key:
-        if settings.provider == "openai":
-            raise MissingKeyError(settings.provider)
-        key = PLACEHOLDER_KEY
-    check_base_url(settings.base_url, public=policy.public, allowed=policy.trusted_base_urls)
-    if policy.host_key and key == policy.host_key:
-        if not same_endpoint(settings.base_url, policy.host_base_url) or settings.model not in policy.host_models:
-            raise HostKeyRefusedError("host_key_refused")
-        if policy.meter is None:
-            raise HostKeyRefusedError("host_key_unmetered")
-    sync_client, async_client = http_clients(policy, bound_host_keys)
-    callbacks = [_usage_recorder(policy.meter)] if policy.meter is not None and key == policy.host_key else None
-    return ChatOpenAI(
-        model=settings.model,
-        temperature=settings.temperature,
-        api_key=key,
-        # Always explicit: with None, ChatOpenAI would read OPENAI_BASE_URL from the environment.
-        base_url=settings.base_url or policy.host_base_url or DEFAULT_OPENAI_BASE_URL,
-        timeout=settings.timeout_s,
-        max_retries=settings.max_retries,
-        stream_usage=True,
-        http_client=sync_client,
-        http_async_client=async_client,
-        callbacks=callbacks,
-    )
+    return provider_for(settings.provider).build(settings, policy or EgressPolicy())
 
 
-def _usage_recorder(meter: HostKeyMeter) -> object:
+def usage_recorder(meter: HostKeyMeter) -> object:
     """A LangChain callback that adds each answer's token usage to the ledger (after the fact)."""
     from langchain_core.callbacks import BaseCallbackHandler
 

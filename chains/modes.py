@@ -36,6 +36,7 @@ from langchain_core.outputs import LLMResult
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from chains.errors import StreamInterruptedError, classify_error
+from chains.providers import DEFAULT_PROVIDER_ID
 from chains.retries import RetryEvent, capture_retries
 from chains.timing import CallTiming, RunClock, RunRecord
 
@@ -65,12 +66,12 @@ class RunMeta:
     """Labels copied into every ``RunRecord``: who answered.
 
     Attributes:
-        provider: ``simulator``, ``openai`` or ``compatible``.
+        provider: The id of a provider in ``chains.providers.PROVIDERS``.
         model: The model name.
         secrets: Exact secrets to scrub from error messages (never stored).
     """
 
-    provider: str = "simulator"
+    provider: str = DEFAULT_PROVIDER_ID
     model: str = "simulated"
     secrets: tuple[str, ...] = ()
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chains.providers import provider_of_record
+
 if TYPE_CHECKING:
     from chains.timing import RunRecord
 
@@ -95,7 +97,7 @@ def estimate_cost_usd(model: str, input_tokens: int, output_tokens: int) -> floa
 
 
 def run_cost_usd(record: RunRecord) -> float | None:
-    """A run's estimated cost at OpenAI list prices, or ``None`` (unknown model, no usage, simulator)."""
-    if record.provider == "simulator" or (record.input_tokens is None and record.output_tokens is None):
+    """A run's estimated cost at OpenAI list prices, or ``None`` (unknown model, no usage, a free provider)."""
+    if provider_of_record(record.provider).is_free or (record.input_tokens is None and record.output_tokens is None):
         return None
     return estimate_cost_usd(record.model, record.input_tokens or 0, record.output_tokens or 0)

@@ -26,6 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from chains.providers import REPLAY_ID, provider_of_record
+
 FORMAT = "langchain-call-modes-replay"
 VERSION = 1
 #: The largest file accepted, in bytes.
@@ -40,10 +42,8 @@ MAX_LABEL_CHARS = 80
 #: The longest time to first token and the longest inter-token delay accepted, in seconds.
 MAX_TTFT_S = 120.0
 MAX_GAP_S = 30.0
-#: Providers whose runs can be recorded (the simulator's own runs are not real timings).
-RECORDABLE_PROVIDERS = frozenset({"openai", "compatible"})
 #: The provider label of every replayed run (charts, History, exports).
-REPLAY_PROVIDER = "replay"
+REPLAY_PROVIDER = REPLAY_ID
 EXAMPLES_DIR = Path(__file__).parent / "replays"
 
 #: Everything but letters, digits, spaces and a few harmless signs (see ``ReplayProfile.label``).
@@ -158,7 +158,7 @@ def profile_from_records(records: Iterable[Any], name: str, *, note: str = "") -
     providers: list[str] = []
     models: list[str] = []
     for record in records:
-        if record.provider not in RECORDABLE_PROVIDERS:
+        if not provider_of_record(record.provider).recordable:  # the simulator's own runs are not real timings
             continue
         for call in record.calls:
             chunks = [(t_s, text) for t_s, text in call.chunks if text][:MAX_TOKENS_PER_CALL]

@@ -14,6 +14,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from chains.modes import MODES, run_title
+from chains.providers import provider_of_record
 from chains.timing import CallTiming, RunRecord
 from ui.format import seconds, seconds_template
 from ui.i18n import t
@@ -90,8 +91,9 @@ def _colour_map(records: list[RunRecord], labels: list[str]) -> dict[str, str]:
 
 def _mode_label(record: RunRecord) -> str:
     label = run_title(record, t(f"modes.{record.mode}"))
-    if record.provider == "replay":  # chains.replay.REPLAY_PROVIDER: a replay never passes for a live run
-        label += " · " + t("replay.chart_tag")
+    tag_key = provider_of_record(record.provider).record_tag_key
+    if tag_key:  # a replay never passes for a live run
+        label += " · " + t(tag_key)
     return label
 
 

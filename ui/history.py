@@ -9,6 +9,7 @@ import streamlit as st
 
 from chains.modes import run_title
 from chains.pricing import run_cost_usd
+from chains.providers import provider_of_record
 from chains.store import entry_id
 from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_frame, records_to_json
 from ui.format import seconds
@@ -82,8 +83,8 @@ def run_choice_label(position: int, record: RunRecord) -> str:
 
 
 def cost_text(record: RunRecord) -> str:
-    """The cost cell: ``free`` (the simulator), ``$0.00012``, or ``—`` when it cannot be estimated."""
-    if record.provider == "simulator":
+    """The cost cell: ``free`` (the simulator, a replay), ``$0.00012``, or ``—`` when it cannot be estimated."""
+    if provider_of_record(record.provider).is_free:
         return t("polish.free")
     cost = run_cost_usd(record)
     return f"${cost:.5f}" if cost is not None else "—"
@@ -222,7 +223,7 @@ def history_totals(records: list[RunRecord]) -> HistoryTotals:
         output_tokens=sum(record.output_tokens or 0 for record in records),
         cost_usd=sum(costs),
         priced_runs=len(costs),
-        simulated_runs=sum(1 for record in records if record.provider == "simulator"),
+        simulated_runs=sum(1 for record in records if provider_of_record(record.provider).is_free),
     )
 
 

@@ -20,6 +20,7 @@ import streamlit as st
 
 from chains.models import DEFAULT_OPENAI_MODEL, EgressPolicy, bind_host_key
 from chains.netguard import parse_url_list
+from chains.providers import env_names, host_provider
 from chains.quota import (
     LIMIT_NAMES,
     HostKeyLimits,
@@ -35,9 +36,7 @@ if TYPE_CHECKING:
     from chains.quota_sql import SqlLedger
 
 HOST_SETTING_NAMES = (
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_MODEL",
+    *env_names(),
     "HOST_KEY_MODELS",
     "ALLOWED_BASE_URLS",
     "PUBLIC_DEPLOYMENT",
@@ -54,7 +53,7 @@ class HostConfig:
         api_key: The host's key, or ``None``. Excluded from ``repr``.
         base_url: The host's endpoint, or ``None`` (OpenAI's default). Never shown to visitors.
         model: The host's default model, or ``None``. Never shown to visitors.
-        models: Models the host's key may be used with (``HOST_KEY_MODELS`` and ``OPENAI_MODEL``).
+        models: Models the host's key may be used with (``HOST_KEY_MODELS`` and the provider's model, ``OPENAI_MODEL``).
         public: A public deployment: a host key is set, or ``PUBLIC_DEPLOYMENT=true``.
         allowed_base_urls: ``ALLOWED_BASE_URLS``: endpoints allowed even when private.
         limits: The host key's limits.
@@ -92,6 +91,9 @@ def _read_secrets() -> dict[str, Any]:
 def read_host_config(environ: Mapping[str, str] | None = None) -> HostConfig:
     """Read the host's key, endpoint, model, allow-lists and limits, and bind the key to its endpoint.
 
+    The key, endpoint and model are read under the names the host provider declares
+    (``chains.providers.host_provider().env``: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_MODEL``).
+
     Args:
         environ: The environment to read (``os.environ`` by default).
 
@@ -102,9 +104,7 @@ def read_host_config(environ: Mapping[str, str] | None = None) -> HostConfig:
     values: dict[str, Any] = {name: environ[name] for name in HOST_SETTING_NAMES if environ.get(name)}
     values.update({name: value for name, value in _read_secrets().items() if value not in (None, "")})
     text = lambda name: str(values[name]).strip() if values.get(name) not in (None, "") else None  # noqa: E731
-    api_key = text("OPENAI_API_KEY")
-    base_url = text("OPENAI_BASE_URL")
-    model = text("OPENAI_MODEL")
+    api_key, base_url, model = (text(name) for name in host_provider().env)
     models = set(parse_url_list(values.get("HOST_KEY_MODELS"))) or {DEFAULT_OPENAI_MODEL}
     if model:
         models.add(model)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from chains.metrics import stream_metrics
 from chains.pricing import run_cost_usd
+from chains.providers import provider_of_record
 from chains.safe_text import inert_markdown
 from chains.timing import CallTiming, RunRecord
 from ui.errors import show_call_error
@@ -47,7 +48,7 @@ def show_usage(record: RunRecord) -> None:
     text = t("usage.tokens", input=record.input_tokens or 0, output=record.output_tokens or 0)
     if cost is not None:
         text += " · " + t("usage.cost", cost=cost)
-    elif record.provider == "simulator":
+    elif provider_of_record(record.provider).is_free:
         text += " · " + t("usage.simulated")
     st.caption(f"🧮 {t(f'modes.{record.mode}')} · {text}")  # named: Batch shows the loop's and batch's
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from chains.profiles import PROFILES, SEED_POST_PROFILE, SEED_POST_SEED
+from chains.providers import default_provider
 from ui.format import seconds
 from ui.i18n import t
 
@@ -19,7 +20,7 @@ def _use_the_seed_profile() -> None:
     """Button callback (runs before the script, so the sidebar draws the new settings)."""
     profile = PROFILES[SEED_POST_PROFILE]
     st.session_state.update(
-        provider="simulator",
+        provider=default_provider().id,
         sim_profile=SEED_POST_PROFILE,
         sim_ttft_s=profile.ttft_s,
         sim_tokens_per_s=profile.tokens_per_s,

@@ -14,11 +14,11 @@ from chains.models import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_OPENAI_MODEL,
     DEFAULT_TIMEOUT_S,
-    PROVIDERS,
     ModelSettings,
 )
 from chains.netguard import same_endpoint
 from chains.profiles import DEFAULT_PROFILE, PROFILES, TYPICAL_JOKE_TOKENS, typical_joke_seconds
+from chains.providers import Provider, default_provider, host_provider, provider_for, selectable_provider_ids
 from ui.host import HostConfig, host_key_meter, read_host_config
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
 from ui.replay import replay_controls, selected_replay
@@ -60,7 +60,7 @@ def _init_defaults(host: HostConfig) -> None:
     """Give every sidebar widget its first value once per session."""
     profile = PROFILES[DEFAULT_PROFILE]
     defaults = {
-        "provider": "openai" if host.has_key else "simulator",
+        "provider": (host_provider() if host.has_key else default_provider()).id,
         # With a host key, empty fields mean "the deployment's model and endpoint",
         # which are never shown to visitors.
         "model_name": "" if host.has_key else DEFAULT_OPENAI_MODEL,
@@ -81,6 +81,8 @@ def _init_defaults(host: HostConfig) -> None:
         # Re-assigning keeps a widget's value while the widget is hidden (for example
         # the typed key while the simulator is selected); Streamlit drops it otherwise.
         st.session_state[key] = st.session_state.get(key, value)
+    if st.session_state["provider"] not in selectable_provider_ids():  # a provider that is no longer offered
+        st.session_state["provider"] = defaults["provider"]
     # Never the typed key: assigning it would send it back to the browser on every run
     # (``_key_field`` restores it, once, when the field shows again).
     if "api_key" not in st.session_state:
@@ -121,23 +123,26 @@ def _simulator_controls() -> None:
     replay_controls()
 
 
-def _remote_controls(host: HostConfig) -> None:
-    provider = st.session_state["provider"]
-    st.text_input(
-        t("sidebar.model"),
-        key="model_name",
-        placeholder=t("security.deployment_model") if host.has_key else DEFAULT_OPENAI_MODEL,
-        help=t("sidebar.model_help"),
-    )
-    st.text_input(
-        t("sidebar.base_url"),
-        key="base_url",
-        placeholder=t("security.deployment_endpoint")
-        if host.has_key
-        else ("https://api.openai.com/v1" if provider == "openai" else "http://localhost:11434/v1"),
-        help=t("sidebar.base_url_help"),
-    )
-    _key_field()
+def _remote_controls(host: HostConfig, provider: Provider) -> None:
+    """The fields a real provider declares (model, endpoint, key), then the host key's state and the client's limits."""
+    if provider.has_model_name:
+        st.text_input(
+            t("sidebar.model"),
+            key="model_name",
+            placeholder=t("security.deployment_model") if host.has_key else DEFAULT_OPENAI_MODEL,
+            help=t("sidebar.model_help"),
+        )
+    if provider.has_base_url:
+        st.text_input(
+            t("sidebar.base_url"),
+            key="base_url",
+            placeholder=t("security.deployment_endpoint") if host.has_key else provider.base_url_hint,
+            help=t("sidebar.base_url_help"),
+        )
+    if provider.takes_key:
+        _key_field()
+    else:
+        st.session_state[KEY_FIELD_SHOWN] = False
     if host.has_key and not st.session_state["api_key"].strip():
         reason = _host_key_refusal(host)
         if reason is None:
@@ -196,12 +201,15 @@ def render_sidebar() -> ActiveSettings:
     current_language()
     with st.sidebar:
         st.radio(t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True)
-        st.selectbox(t("sidebar.provider"), PROVIDERS, key="provider", format_func=option_labels("providers."), help=t("polish.provider_help"))
-        if st.session_state["provider"] == "simulator":
+        options = selectable_provider_ids()
+        labels = {provider_id: t(provider_for(provider_id).label_key) for provider_id in options}
+        st.selectbox(t("sidebar.provider"), options, key="provider", format_func=labels.__getitem__, help=t("polish.provider_help"))
+        provider = provider_for(st.session_state["provider"])
+        if provider.is_simulated:
             st.session_state[KEY_FIELD_SHOWN] = False
             _simulator_controls()
         else:
-            _remote_controls(host)
+            _remote_controls(host, provider)
     active = settings_from_state(host)
     st.session_state[SETTINGS_KEY] = active
     return active
@@ -219,10 +227,11 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
     """
     state = st.session_state
     provider = state["provider"]
-    if provider == "simulator":
+    if provider_for(provider).is_simulated:
         replay = selected_replay()
         model = ModelSettings.simulator(
             state["sim_profile"],
+            provider=provider,
             sim_ttft_s=float(state["sim_ttft_s"]),
             sim_tokens_per_s=float(state["sim_tokens_per_s"]),
             sim_jitter=float(state["sim_jitter"]),

@@ -1,0 +1,268 @@
+"""Every provider in one table: how its model is built, what it shows, what it reads, and how it is priced.
+
+The rest of the app looks a provider up (``provider_for(settings.provider)``)
+and reads its attributes; it never compares provider names. Adding a provider
+means adding one ``Provider`` to ``PROVIDERS`` (or calling ``register_provider``)
+and its label (``providers.<id>``) to both locale files.
+
+This module imports no LangChain and no Streamlit at module level: the builders
+import what they need when a model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from chains.models import EgressPolicy, ModelSettings
+
+Prices = Literal["free", "list"]
+#: How a provider's model is built from the run's settings and the deployment's rules.
+ModelBuilder = Callable[["ModelSettings", "EgressPolicy"], "BaseChatModel"]
+
+
+@dataclass(frozen=True)
+class EnvNames:
+    """The names a provider reads from ``st.secrets`` or the environment (the deployment's own key).
+
+    Attributes:
+        api_key: The key's name.
+        base_url: The endpoint's name.
+        model: The default model's name.
+    """
+
+    api_key: str
+    base_url: str
+    model: str
+
+    def __iter__(self) -> Iterator[str]:
+        """The three names, key first."""
+        return iter((self.api_key, self.base_url, self.model))
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One provider: everything the app needs to know about it.
+
+    Attributes:
+        id: The stable id kept in settings, widgets and run records.
+        label_key: The i18n key of its name (``providers.<id>``).
+        build: Builds its chat model (``make_model`` calls it).
+        is_simulated: Runs offline on the built-in simulator (no key, no endpoint, no cost).
+        selectable: Offered in the sidebar (a record-only provider such as ``replay`` is not).
+        needs_key: Refuses to run without an API key (``MissingKeyError``).
+        takes_key: The sidebar shows the API key field.
+        has_base_url: The sidebar shows the endpoint field.
+        has_model_name: The sidebar shows the model name field.
+        base_url_hint: The endpoint field's placeholder.
+        env: The names it reads for the deployment's own key, or ``None``.
+        recordable: Its runs are real timings that can become a replay profile.
+        prices: ``free`` (nothing is billed) or ``list`` (OpenAI's list prices by model name, when known).
+        record_tag_key: The i18n key of a tag that charts add to its runs' labels, or ``None``.
+    """
+
+    id: str
+    label_key: str
+    build: ModelBuilder
+    is_simulated: bool = False
+    selectable: bool = True
+    needs_key: bool = False
+    takes_key: bool = False
+    has_base_url: bool = False
+    has_model_name: bool = False
+    base_url_hint: str | None = None
+    env: EnvNames | None = None
+    recordable: bool = False
+    prices: Prices = "list"
+    record_tag_key: str | None = None
+
+    @property
+    def is_free(self) -> bool:
+        """True when its runs cost nothing (the cost reads "free", not "—")."""
+        return self.prices == "free"
+
+
+#: The names of the deployment's OpenAI(-compatible) key, endpoint and model.
+OPENAI_ENV = EnvNames(api_key="OPENAI_API_KEY", base_url="OPENAI_BASE_URL", model="OPENAI_MODEL")
+#: Any non-empty key works for most local servers (Ollama, vLLM, LM Studio).
+PLACEHOLDER_KEY = "not-needed"
+
+#: ``ModelSettings`` field -> ``SimulatedChatModel`` field.
+_SIMULATOR_FIELDS = {
+    "model": "model",
+    "sim_ttft_s": "ttft_s",
+    "sim_tokens_per_s": "tokens_per_s",
+    "sim_jitter": "jitter",
+    "sim_seed": "seed",
+    "sim_failure_rate": "failure_rate",
+    "sim_interrupt_rate": "interrupt_rate",
+    "sim_max_in_flight": "max_in_flight",
+    "sim_min_output_tokens": "min_output_tokens",
+    "sim_replay": "replay",
+    "sim_shape": "output_shape",
+}
+
+
+def build_simulator(settings: ModelSettings, policy: EgressPolicy) -> BaseChatModel:
+    """The built-in simulator with the settings' latency, faults, seed and any replay (no network)."""
+    from chains.simulator import SimulatedChatModel
+
+    return SimulatedChatModel(**{param: getattr(settings, name) for name, param in _SIMULATOR_FIELDS.items()})
+
+
+def build_chat_openai(settings: ModelSettings, policy: EgressPolicy) -> BaseChatModel:
+    """``ChatOpenAI`` behind this run's own guarded HTTP clients (sync and async).
+
+    No cookie is kept, no idle async connection outlives its event loop, and a
+    guarding transport checks every request (see ``chains.models.EgressPolicy``).
+
+    Raises:
+        MissingKeyError: When the provider needs a key and none was given.
+        HostKeyRefusedError: When the host's key would go to another endpoint or model.
+        UnsafeURLError: When the base URL is refused (see ``chains.netguard``).
+    """
+    from langchain_openai import ChatOpenAI
+
+    from chains.egress import http_clients
+    from chains.errors import MissingKeyError
+    from chains.models import HostKeyRefusedError, bound_host_keys, usage_recorder
+    from chains.netguard import DEFAULT_OPENAI_BASE_URL, check_base_url, same_endpoint
+
+    key = settings.api_key
+    if not key:
+        if provider_for(settings.provider).needs_key:
+            raise MissingKeyError(settings.provider)
+        key = PLACEHOLDER_KEY
+    check_base_url(settings.base_url, public=policy.public, allowed=policy.trusted_base_urls)
+    if policy.host_key and key == policy.host_key:
+        if not same_endpoint(settings.base_url, policy.host_base_url) or settings.model not in policy.host_models:
+            raise HostKeyRefusedError("host_key_refused")
+        if policy.meter is None:
+            raise HostKeyRefusedError("host_key_unmetered")
+    sync_client, async_client = http_clients(policy, bound_host_keys)
+    callbacks = [usage_recorder(policy.meter)] if policy.meter is not None and key == policy.host_key else None
+    return ChatOpenAI(
+        model=settings.model,
+        temperature=settings.temperature,
+        api_key=key,
+        # Always explicit: with None, ChatOpenAI would read OPENAI_BASE_URL from the environment.
+        base_url=settings.base_url or policy.host_base_url or DEFAULT_OPENAI_BASE_URL,
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+        stream_usage=True,
+        http_client=sync_client,
+        http_async_client=async_client,
+        callbacks=callbacks,
+    )
+
+
+#: The offline provider every session starts with.
+DEFAULT_PROVIDER_ID = "simulator"
+#: The provider the deployment's own key is for (the sidebar's default when there is one).
+HOST_PROVIDER_ID = "openai"
+#: The provider written on the records of a simulator replaying a recorded real model.
+REPLAY_ID = "replay"
+
+_SIMULATOR = Provider(
+    id=DEFAULT_PROVIDER_ID,
+    label_key="providers.simulator",
+    build=build_simulator,
+    is_simulated=True,
+    prices="free",
+)
+_REMOTE = Provider(
+    id=HOST_PROVIDER_ID,
+    label_key="providers.openai",
+    build=build_chat_openai,
+    needs_key=True,
+    takes_key=True,
+    has_base_url=True,
+    has_model_name=True,
+    base_url_hint="https://api.openai.com/v1",
+    env=OPENAI_ENV,
+    recordable=True,
+)
+
+PROVIDERS: dict[str, Provider] = {
+    provider.id: provider
+    for provider in (
+        _SIMULATOR,
+        _REMOTE,
+        # Any server that speaks the OpenAI API (Ollama, vLLM, LM Studio): a key is optional. It is
+        # priced by model name too, so a gateway in front of OpenAI shows its cost; a local model's is "—".
+        replace(_REMOTE, id="compatible", label_key="providers.compatible", needs_key=False, base_url_hint="http://localhost:11434/v1"),
+        # Record-only: a simulator run replaying a recording. It shows in records and labels, never in the sidebar.
+        replace(_SIMULATOR, id=REPLAY_ID, label_key="providers.replay", selectable=False, record_tag_key="replay.chart_tag"),
+    )
+}
+"""Every provider by id, in the sidebar's order."""
+_BUILT_IN = frozenset(PROVIDERS)
+
+
+class UnknownProviderError(KeyError):
+    """A provider id that is not in ``PROVIDERS``."""
+
+
+def provider_for(provider_id: str) -> Provider:
+    """The registered provider with this id.
+
+    Args:
+        provider_id: A key of ``PROVIDERS``.
+
+    Returns:
+        The provider.
+
+    Raises:
+        UnknownProviderError: When no provider has this id.
+    """
+    try:
+        return PROVIDERS[provider_id]
+    except KeyError:
+        raise UnknownProviderError(provider_id) from None
+
+
+def provider_of_record(provider_id: str) -> Provider:
+    """The provider a stored run names; an id no longer registered reads as a priced, real provider.
+
+    Runs come from older versions and from imported files, so an unknown id is not an error here.
+    """
+    return PROVIDERS.get(provider_id) or replace(_REMOTE, id=provider_id, label_key=f"providers.{provider_id}", env=None)
+
+
+def selectable_provider_ids() -> list[str]:
+    """The ids the sidebar offers, in order."""
+    return [provider.id for provider in PROVIDERS.values() if provider.selectable]
+
+
+def default_provider() -> Provider:
+    """The offline provider every session starts with."""
+    return provider_for(DEFAULT_PROVIDER_ID)
+
+
+def host_provider() -> Provider:
+    """The provider the deployment's own key is for."""
+    return provider_for(HOST_PROVIDER_ID)
+
+
+def env_names() -> tuple[str, ...]:
+    """Every name a provider reads from the secrets or the environment, each once."""
+    return tuple(dict.fromkeys(name for provider in PROVIDERS.values() if provider.env for name in provider.env))
+
+
+def register_provider(provider: Provider) -> None:
+    """Add ``provider`` to the registry (or replace the one with its id).
+
+    Args:
+        provider: The provider; its label key must exist in both locale files.
+    """
+    PROVIDERS[provider.id] = provider
+
+
+def unregister_provider(provider_id: str) -> None:
+    """Remove a provider added by ``register_provider`` (the built-in ones stay)."""
+    if provider_id not in _BUILT_IN:
+        PROVIDERS.pop(provider_id, None)
