@@ -427,28 +427,32 @@ def runs_token_arrival(records: list[RunRecord], labels: list[str]) -> go.Figure
     """Cumulative chunks against time for every streamed call of several runs, in the runs' mode colours."""
     import plotly.graph_objects as go
 
+    from chains.safe_text import plotly_text
+
     figure = go.Figure()
-    named: set[str] = set()
+    named: set[tuple[str, str]] = set()
     for record, label in zip(records, labels):
         colour = mode_colour(record.mode)
+        group = (record.owner, record.mode)  # who made it, then how: a group's members side by side
+        legend = f"{plotly_text(record.owner)} · {_mode_label(record)}" if record.owner else _mode_label(record)
         for call in record.calls:
             if not call.chunks:
                 continue
             times = [call.start_s, *(t_s for t_s, _ in call.chunks)]
-            name = f"{label} · #{call.index + 1} {call.topic[:20]}"
+            name = f"{label} · #{call.index + 1} {plotly_text(call.topic[:20])}"
             figure.add_trace(
                 go.Scatter(
                     x=times,
                     y=list(range(len(times))),
                     mode="lines",
                     line={"shape": "hv", "color": colour},
-                    name=_mode_label(record),
-                    legendgroup=record.mode,
-                    showlegend=record.mode not in named,
+                    name=legend,
+                    legendgroup=f"{record.mode}:{record.owner}",
+                    showlegend=group not in named,
                     hovertemplate=seconds_template("%{x:.2f}") + " · %{y}<extra>" + name + "</extra>",
                 )
             )
-            named.add(record.mode)
+            named.add(group)
     title = chart_title(t("charts.arrival_title"))
     figure.update_xaxes(title=t("charts.seconds_from_start"), rangemode="tozero")
     figure.update_yaxes(title=t("charts.cumulative_tokens"), rangemode="tozero")
