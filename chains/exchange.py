@@ -144,8 +144,32 @@ def fresh_copies(records: Iterable[RunRecord]) -> list[RunRecord]:
 
 
 # ------------------------------------------------------------------ import
-def _refuse_constant(name: str) -> float:
-    raise ExchangeError("bad_number", name)
+def read_untrusted_json(data: bytes | str, *, max_bytes: int, error: type[ValueError]) -> Any:
+    """Parse an untrusted JSON file, or raise ``error(reason)``: ``too_large`` (checked before parsing),
+    ``not_json`` (not UTF-8, not JSON, nested too deep) or ``bad_number`` (``NaN``, ``Infinity``).
+
+    Args:
+        data: The file's bytes (a UTF-8 byte order mark is allowed) or text.
+        max_bytes: The largest file accepted.
+        error: The exception class to raise; it takes a reason code (and where).
+
+    Returns:
+        The parsed document.
+    """
+    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
+    if size > max_bytes:
+        raise error("too_large")
+
+    def refuse_constant(name: str) -> float:
+        raise error("bad_number", name)
+
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        return json.loads(text, parse_constant=refuse_constant)
+    except error:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise error("not_json") from exc
 
 
 def parse_runs(data: bytes | str) -> list[RunRecord]:
@@ -161,16 +185,7 @@ def parse_runs(data: bytes | str) -> list[RunRecord]:
     Raises:
         ExchangeError: For anything that is not a valid export within the caps.
     """
-    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
-    if size > MAX_FILE_BYTES:
-        raise ExchangeError("too_large")
-    try:
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-        document = json.loads(text, parse_constant=_refuse_constant)
-    except ExchangeError:
-        raise
-    except (ValueError, RecursionError) as exc:
-        raise ExchangeError("not_json") from exc
+    document = read_untrusted_json(data, max_bytes=MAX_FILE_BYTES, error=ExchangeError)
     if isinstance(document, list):  # the export before the format had a name: a bare array of records
         runs = document
     elif isinstance(document, dict):

@@ -6,7 +6,6 @@ The runs are read from the run store, so a reload of the page's URL (which holds
 
 import streamlit as st
 
-from ui.format import seconds_template
 from ui.history import (
     display_rows,
     entry_rows,
@@ -18,7 +17,7 @@ from ui.history import (
     show_eviction_notes,
     show_import,
     show_overlay,
-    table_columns,
+    show_table,
 )
 from ui.i18n import option_labels, t
 from ui.navigation import app_pages, route_through_entrypoint
@@ -37,12 +36,12 @@ def forget_runs() -> None:
 
 
 st.title(t("history.title"))
-st.markdown(t("history.intro", limit=store_limits().max_entries_per_set))
-show_store_notice()
 view_token = view_token_in_url()
 if view_token is not None:  # opened from a share link: someone else's runs, read-only
     show_shared_view(view_token)
     st.stop()
+st.markdown(t("history.intro", limit=store_limits().max_entries_per_set))
+show_store_notice()
 show_eviction_notes()
 
 records = reload_history()
@@ -78,31 +77,7 @@ else:
         columns[4].metric(t("history.cost"), "—", help=t("history.cost_unknown"))
 
     table = display_rows(entry_rows(entries, expand_sweeps=show_sweep_runs))
-    st.dataframe(
-        table,
-        hide_index=True,
-        key="history_table",
-        # The note (a sweep, stopped) next to the mode, where it is seen without scrolling; whose run next to its number.
-        column_order=table_columns(table, records),
-        column_config={
-            "run": st.column_config.TextColumn("#", width="small"),
-            "started_at": st.column_config.TextColumn(t("history.col_started")),
-            "mode": st.column_config.TextColumn(t("history.col_mode")),
-            "label": st.column_config.TextColumn(t("history.col_label")),
-            "owner": st.column_config.TextColumn(t("share.col_owner")),
-            # Column (not NumberColumn): a column with an unset value holds "—" next to its numbers.
-            "n": st.column_config.Column(t("history.col_n")),
-            "wall_s": st.column_config.NumberColumn(t("history.col_wall"), format=seconds_template("%.2f")),
-            "max_concurrency": st.column_config.Column("max_concurrency"),
-            "pool_size": st.column_config.Column(t("history.col_pool"), help=t("batch.pool_help")),
-            "provider": st.column_config.TextColumn(t("history.col_provider")),
-            "model": st.column_config.TextColumn(t("history.col_model")),
-            "errors": st.column_config.Column(t("history.col_errors")),
-            "input_tokens": st.column_config.Column(t("history.col_input")),
-            "output_tokens": st.column_config.Column(t("history.col_output")),
-            "cost": st.column_config.TextColumn(t("history.col_cost"), help=t("history.cost_col_help")),
-        },
-    )
+    show_table(table, records, key="history_table")
 
     picked_records = show_overlay(pickable)
 

@@ -478,6 +478,47 @@ def show_import() -> None:
         st.info(t("share.import_repeated", files=names), icon="🔁")
 
 
+#: History's text columns and the locale keys of their headers.
+_TEXT_HEADERS = {
+    "started_at": "history.col_started",
+    "mode": "history.col_mode",
+    "label": "history.col_label",
+    "owner": "share.col_owner",
+    "provider": "history.col_provider",
+    "model": "history.col_model",
+}
+#: History's columns of numbers that may hold ``—`` (unset), and the locale keys of their headers.
+_MIXED_HEADERS = {
+    "n": "history.col_n",
+    "errors": "history.col_errors",
+    "input_tokens": "history.col_input",
+    "output_tokens": "history.col_output",
+}
+
+
+def show_table(table: list[dict[str, Any]], records: list[RunRecord], *, key: str) -> None:
+    """History's table (``display_rows`` of ``entry_rows``), with translated headers, for ``records``."""
+    from ui.format import seconds_template
+
+    st.dataframe(
+        table,
+        hide_index=True,
+        key=key,
+        # The note (a sweep, stopped) next to the mode, where it is seen without scrolling; whose run next to its number.
+        column_order=table_columns(table, records),
+        column_config={
+            "run": st.column_config.TextColumn("#", width="small"),
+            **{column: st.column_config.TextColumn(t(header)) for column, header in _TEXT_HEADERS.items()},
+            # Column (not NumberColumn): a column with an unset value holds "—" next to its numbers.
+            **{column: st.column_config.Column(t(header)) for column, header in _MIXED_HEADERS.items()},
+            "wall_s": st.column_config.NumberColumn(t("history.col_wall"), format=seconds_template("%.2f")),
+            "max_concurrency": st.column_config.Column("max_concurrency"),
+            "pool_size": st.column_config.Column(t("history.col_pool"), help=t("batch.pool_help")),
+            "cost": st.column_config.TextColumn(t("history.col_cost"), help=t("history.cost_col_help")),
+        },
+    )
+
+
 def table_columns(table: list[dict[str, Any]], records: list[RunRecord]) -> list[str]:
     """History's column order: the owner next to the run's number when any run has one (else no owner column)."""
     with_owner = any(record.owner for record in records)

@@ -123,7 +123,7 @@ def show_shared_view(token: str) -> None:
 
     Nothing here can change the shared set: it is read through its token only.
     """
-    from ui.history import display_rows, entry_rows, history_entries, show_overlay
+    from ui.history import display_rows, entry_rows, history_entries, show_overlay, show_table
 
     records = shared_runs(token)
     back = st.container(horizontal=True)
@@ -145,5 +145,5 @@ def show_shared_view(token: str) -> None:
             st.button(t("share.copy"), key="share_copy", type="primary", icon="📥", on_click=copy_shared_runs, args=(token,), help=t("share.copy_help"))
         else:
             st.success(t("share.copied", runs=copied), icon="📥")
-        st.dataframe(display_rows(entry_rows(history_entries(records))), hide_index=True, key="shared_table")
+        show_table(display_rows(entry_rows(history_entries(records))), records, key="shared_table")
         show_overlay(list(enumerate(records, start=1)), key="shared")
