@@ -236,3 +236,26 @@ def test_a_view_token_reads_its_run_set_and_nothing_else(make_store) -> None:
     # Forgetting the runs also withdraws their share link.
     store.delete_set(owner)
     assert store.shared_runs(token) is None
+
+
+def test_sessions_asking_for_a_share_link_at_once_get_the_same_token(make_store) -> None:
+    store = make_store()
+    run_set = new_run_set()
+    store.add(run_set, record())
+    tokens: list[str] = []
+    threads = [threading.Thread(target=lambda: tokens.append(store.view_token(run_set))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(tokens) == 8 and len(set(tokens)) == 1
+
+
+def test_a_stored_run_from_before_owners_existed_reads_back_without_one(make_store) -> None:
+    store = make_store()
+    run_set = new_run_set()
+    store.add(run_set, record(text="old"))
+    assert [run.owner for run in store.runs(run_set)] == [""]
+    payload = record(text="old").to_dict()
+    payload.pop("owner")
+    assert RunRecord.from_dict(json.loads(json.dumps(payload))).owner == ""
