@@ -171,3 +171,25 @@ def test_a_bad_or_unknown_share_link_says_so_and_loses_nothing(monkeypatch: pyte
     visitor = open_fresh(monkeypatch, {"view": token})
     assert len(visitor.error) == 1 and EN["bad_link"] in visitor.error[0].value
     assert not visitor.get("plotly_chart")
+
+
+def test_overlay_charts_show_owners_and_keep_imported_markup_as_text() -> None:
+    from ui.charts import runs_timeline, runs_token_arrival, runs_wall_bars
+    from ui.history import chart_label, default_overlay, run_label
+
+    hostile = member_run("<b>Ana</b>", topic="<a href='https://evil.example'>x</a> %{x}")
+    plain = member_run("", mode="batch")
+    plain.provider, plain.model = "simulator", "simulated-fast"
+    records = [member_run("Min"), hostile, plain]
+    assert run_label(1, records[0]).startswith("#1 Min · llama3.2 · ")
+    assert run_label(3, plain) == "#3 batch"  # no owner: as before
+    labels = [chart_label(position, record) for position, record in enumerate(records, start=1)]
+    for figure in (runs_wall_bars(records, labels), runs_timeline(records, labels), runs_token_arrival(records[:2], labels[:2])):
+        spec = figure.to_json()
+        assert "<b>Ana" not in spec and "<a href" not in spec and "%{x}" not in spec.replace("%{x:", "")
+    legends = [trace.name for trace in runs_token_arrival(records[:2], labels[:2]).data if trace.showlegend]
+    assert legends[0].startswith("Min · ") and legends[1].startswith("&lt;b&gt;Ana&lt;/b&gt; · ")
+    # The default overlay takes whole runs from each member, not only the last three.
+    many = [member_run("Min") for _ in range(4)] + [member_run("Ana")]
+    picked = default_overlay(list(enumerate(many, start=1)))
+    assert {record.owner for record in many if record.run_id in picked} == {"Min", "Ana"}

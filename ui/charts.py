@@ -184,6 +184,8 @@ def _call_bars(record: RunRecord, y_labels: list[str], *, name: str) -> go.Bar:
     """
     import plotly.graph_objects as go
 
+    from chains.safe_text import plotly_text
+
     colour = mode_colour(record.mode)
     failed = [not call.ok for call in record.calls]
     return go.Bar(
@@ -198,7 +200,8 @@ def _call_bars(record: RunRecord, y_labels: list[str], *, name: str) -> go.Bar:
             "pattern": {"shape": [FAILURE_PATTERN if bad else "" for bad in failed], "fgcolor": FAILURE_COLOUR, "solidity": 0.35},
             "line": {"color": [FAILURE_COLOUR if bad else colour for bad in failed], "width": [2.5 if bad else 0 for bad in failed]},
         },
-        customdata=[[call.topic[:40], call.start_s, call.end_s, _status(call)] for call in record.calls],
+        # Topics may come from an imported file: escaped, so plotly shows them as text (no tags, no links).
+        customdata=[[plotly_text(call.topic[:40]), call.start_s, call.end_s, _status(call)] for call in record.calls],
         hovertemplate="%{customdata[0]}<br>"
         + seconds_template("%{customdata[1]:.2f}")
         + " → "
