@@ -211,10 +211,6 @@ def profile_to_json(profile: ReplayProfile) -> str:
     return json.dumps(profile_to_dict(profile), ensure_ascii=False, indent=1)
 
 
-def _refuse_constant(name: str) -> float:
-    raise ReplayFormatError("bad_number", name)
-
-
 def parse_profile(data: bytes | str) -> ReplayProfile:
     """Read a replay profile from untrusted JSON, strictly.
 
@@ -227,16 +223,9 @@ def parse_profile(data: bytes | str) -> ReplayProfile:
     Raises:
         ReplayFormatError: For anything that is not a valid profile within the caps.
     """
-    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
-    if size > MAX_FILE_BYTES:
-        raise ReplayFormatError("too_large")
-    try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-        document = json.loads(text, parse_constant=_refuse_constant)
-    except ReplayFormatError:
-        raise
-    except (ValueError, RecursionError) as exc:
-        raise ReplayFormatError("not_json") from exc
+    from chains.exchange import read_untrusted_json  # the same strict reading as History's import
+
+    document = read_untrusted_json(data, max_bytes=MAX_FILE_BYTES, error=ReplayFormatError)
     if not isinstance(document, dict):
         raise ReplayFormatError("schema", "(top)")
     if document.get("format") != FORMAT:

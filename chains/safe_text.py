@@ -94,3 +94,22 @@ def csv_cell(value: object) -> object:
         return value
     value = value.replace("\x00", "")
     return "'" + value if value.startswith(_CSV_FORMULA_START) else value
+
+
+def plotly_text(text: str | None) -> str:
+    """Make untrusted text show as itself in a Plotly label, legend or hover text.
+
+    Plotly reads a few HTML tags in its texts (``<b>``, ``<br>``, ``<a href>``...)
+    and ``%{...}`` in a hover template: both are escaped, so a nickname or a
+    topic from an imported file is shown as the characters it holds.
+
+    Args:
+        text: Any untrusted text (``None`` gives ``""``).
+
+    Returns:
+        The text with ``&``, ``<`` and ``>`` as entities, and ``%{`` broken up.
+    """
+    if not text:
+        return ""
+    escaped = text.replace("\x00", "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("%{", "%\u200b{")

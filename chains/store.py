@@ -50,6 +50,16 @@ def is_valid_run_set(value: object) -> bool:
     return isinstance(value, str) and RUN_SET_PATTERN.fullmatch(value) is not None
 
 
+def new_view_token() -> str:
+    """A fresh, unguessable read-only view token (32 URL-safe characters, 192 random bits)."""
+    return secrets.token_urlsafe(24)
+
+
+def is_valid_view_token(value: object) -> bool:
+    """True when ``value`` could be a view token (it comes from a URL: hostile input)."""
+    return is_valid_run_set(value)
+
+
 def entry_id(record: RunRecord) -> str:
     """The History entry a run belongs to: its group (a sweep), or the run itself."""
     return record.group_id or record.run_id
@@ -192,6 +202,16 @@ counters_table = sa.Table(
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
 )
+
+
+views_table = sa.Table(
+    "lcm_views",
+    metadata,
+    sa.Column("token", sa.String(64), primary_key=True),
+    sa.Column("run_set", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+"""Read-only share links: a view token reads its run set's runs, and nothing else (one token per run set)."""
 
 
 def prepare_sqlite(engine: Engine) -> None:
@@ -376,6 +396,7 @@ class RunStore:
         with self._transaction() as connection:
             deleted = connection.execute(runs_table.delete().where(runs_table.c.run_set == run_set)).rowcount
             connection.execute(evictions_table.delete().where(evictions_table.c.run_set == run_set))
+            connection.execute(views_table.delete().where(views_table.c.run_set == run_set))  # its share link dies with it
         return deleted
 
     def add_to_counter(self, name: str, amount: int = 1) -> int:
@@ -404,6 +425,35 @@ class RunStore:
             value = connection.execute(sa.select(counters_table.c.value).where(counters_table.c.name == name)).scalar()
         return int(value or 0)
 
+    def view_token(self, run_set: str) -> str:
+        """The read-only view token of ``run_set``, made on first use (the same one afterwards).
+
+        The run set id is the write capability of a set; the token only reads it
+        (``shared_runs``), so it is what a share link holds.
+        """
+        views = views_table.c
+        with self._transaction() as connection:
+            token = connection.execute(sa.select(views.token).where(views.run_set == run_set)).scalar()
+            if token is None:
+                try:
+                    with connection.begin_nested():
+                        token = new_view_token()
+                        connection.execute(views_table.insert().values(token=token, run_set=run_set, created_at=time.time()))
+                except sa.exc.IntegrityError:  # another session made it in between
+                    token = connection.execute(sa.select(views.token).where(views.run_set == run_set)).scalar_one()
+        return token
+
+    def shared_runs(self, token: str) -> list[RunRecord] | None:
+        """The runs that ``token`` shows, oldest first, or ``None`` for an unknown token."""
+        with self._transaction() as connection:
+            run_set = connection.execute(sa.select(views_table.c.run_set).where(views_table.c.token == token)).scalar()
+            if run_set is None:
+                return None
+            payloads = connection.execute(
+                sa.select(runs_table.c.payload).where(runs_table.c.run_set == run_set).order_by(runs_table.c.id)
+            ).scalars().all()
+        return _decode(payloads)
+
 
 def _decode(payloads: list[str]) -> list[RunRecord]:
     records = []
@@ -430,6 +480,7 @@ class MemoryRunStore:
         self._rows: list[dict[str, Any]] = []
         self._notes: dict[str, list[EvictedEntry]] = {}
         self._counters: dict[str, int] = {}
+        self._views: dict[str, str] = {}
         self._next_id = 1
 
     def _entries(self, run_set: str | None) -> list[tuple[str, _Entry]]:
@@ -508,6 +559,7 @@ class MemoryRunStore:
             before = len(self._rows)
             self._rows = [row for row in self._rows if row["run_set"] != run_set]
             self._notes.pop(run_set, None)
+            self._views = {token: owner for token, owner in self._views.items() if owner != run_set}
             return before - len(self._rows)
 
     def add_to_counter(self, name: str, amount: int = 1) -> int:
@@ -520,6 +572,25 @@ class MemoryRunStore:
         """See ``RunStore.counter``."""
         with self._lock:
             return self._counters.get(name, 0)
+
+    def view_token(self, run_set: str) -> str:
+        """See ``RunStore.view_token``."""
+        with self._lock:
+            for token, owner in self._views.items():
+                if owner == run_set:
+                    return token
+            token = new_view_token()
+            self._views[token] = run_set
+            return token
+
+    def shared_runs(self, token: str) -> list[RunRecord] | None:
+        """See ``RunStore.shared_runs``."""
+        with self._lock:
+            run_set = self._views.get(token)
+            if run_set is None:
+                return None
+            payloads = [row["payload"] for row in self._rows if row["run_set"] == run_set]
+        return _decode(payloads)
 
 
 def sqlite_url(directory: str) -> str:

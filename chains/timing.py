@@ -43,6 +43,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "stopped",
     "origin",
     "group_id",
+    "owner",
 )
 
 LAB_SWEEP_ORIGIN = "lab_sweep"
@@ -141,6 +142,8 @@ class RunRecord:
             ``lab_sweep`` for a step of the Lab's sweep. Empty when unknown.
         group_id: Runs that belong together (the steps of one sweep) share it;
             ``None`` for a run that stands alone.
+        owner: Who made the run: the nickname typed in the sidebar (empty when
+            none was typed). Kept when runs are shared, imported or copied.
     """
 
     mode: str
@@ -159,6 +162,7 @@ class RunRecord:
     stopped: bool = False
     origin: str = ""
     group_id: str | None = None
+    owner: str = ""
 
     @property
     def error_count(self) -> int:
@@ -228,6 +232,7 @@ class RunRecord:
                     "stopped": self.stopped,
                     "origin": self.origin,
                     "group_id": self.group_id,
+                    "owner": self.owner,
                 }
             )
         return rows

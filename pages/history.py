@@ -6,8 +6,6 @@ The runs are read from the run store, so a reload of the page's URL (which holds
 
 import streamlit as st
 
-from ui.charts import runs_timeline, runs_token_arrival, runs_wall_bars, show_chart
-from ui.format import seconds_template
 from ui.history import (
     display_rows,
     entry_rows,
@@ -16,18 +14,18 @@ from ui.history import (
     history_entries,
     history_totals,
     is_sweep_run,
-    run_choice_label,
-    run_label,
     show_eviction_notes,
+    show_import,
+    show_overlay,
+    show_table,
 )
 from ui.i18n import option_labels, t
 from ui.navigation import app_pages, route_through_entrypoint
 from ui.run import HISTORY_KEY, reload_history
+from ui.share import show_share_link, show_shared_view, view_token_in_url
 from ui.store import forget_run_set, show_store_notice, store_limits
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
-
-MAX_PICKED = 8
 
 
 def forget_runs() -> None:
@@ -38,6 +36,10 @@ def forget_runs() -> None:
 
 
 st.title(t("history.title"))
+view_token = view_token_in_url()
+if view_token is not None:  # opened from a share link: someone else's runs, read-only
+    show_shared_view(view_token)
+    st.stop()
 st.markdown(t("history.intro", limit=store_limits().max_entries_per_set))
 show_store_notice()
 show_eviction_notes()
@@ -49,6 +51,8 @@ if not records:
     pages = app_pages()
     for link, page_id in zip(links, ("batch", "stream", "async", "lab")):
         link.page_link(pages[page_id])
+    st.subheader(t("share.title"))
+    show_import()
 else:
     st.caption(t("store.kept_note"))
     entries = history_entries(records)
@@ -73,58 +77,9 @@ else:
         columns[4].metric(t("history.cost"), "—", help=t("history.cost_unknown"))
 
     table = display_rows(entry_rows(entries, expand_sweeps=show_sweep_runs))
-    st.dataframe(
-        table,
-        hide_index=True,
-        key="history_table",
-        # The note (a sweep, stopped) next to the mode, where it is seen without scrolling.
-        column_order=list(dict.fromkeys(["run", "started_at", "mode", "label", *(table[0] if table else [])])),
-        column_config={
-            "run": st.column_config.TextColumn("#", width="small"),
-            "started_at": st.column_config.TextColumn(t("history.col_started")),
-            "mode": st.column_config.TextColumn(t("history.col_mode")),
-            "label": st.column_config.TextColumn(t("history.col_label")),
-            # Column (not NumberColumn): a column with an unset value holds "—" next to its numbers.
-            "n": st.column_config.Column(t("history.col_n")),
-            "wall_s": st.column_config.NumberColumn(t("history.col_wall"), format=seconds_template("%.2f")),
-            "max_concurrency": st.column_config.Column("max_concurrency"),
-            "pool_size": st.column_config.Column(t("history.col_pool"), help=t("batch.pool_help")),
-            "provider": st.column_config.TextColumn(t("history.col_provider")),
-            "model": st.column_config.TextColumn(t("history.col_model")),
-            "errors": st.column_config.Column(t("history.col_errors")),
-            "input_tokens": st.column_config.Column(t("history.col_input")),
-            "output_tokens": st.column_config.Column(t("history.col_output")),
-            "cost": st.column_config.TextColumn(t("history.col_cost"), help=t("history.cost_col_help")),
-        },
-    )
+    show_table(table, records, key="history_table")
 
-    st.subheader(t("history.overlay_title"))
-    by_id = {record.run_id: (position, record) for position, record in pickable}
-    options = list(by_id)
-    picked = st.multiselect(
-        t("history.pick"),
-        options,
-        # Whole runs by default, never a sweep's points (those are picked by hand).
-        default=[run_id for run_id in options if not is_sweep_run(by_id[run_id][1])][-3:],
-        format_func=lambda run_id: run_choice_label(*by_id[run_id]),
-        key="history_pick",
-        max_selections=MAX_PICKED,
-        help=t("history.pick_help", limit=MAX_PICKED),
-    )
-    chosen = [by_id[run_id] for run_id in picked if run_id in by_id]
-    if chosen:
-        labels = [run_label(position, record) for position, record in chosen]
-        picked_records = [record for _, record in chosen]
-        left, right = st.columns([2, 3])
-        show_chart(runs_wall_bars(picked_records, labels), key="history_wall", container=left)
-        show_chart(runs_timeline(picked_records, labels), key="history_timeline", container=right)
-        streamed = [(record, label) for record, label in zip(picked_records, labels) if any(call.chunks for call in record.calls)]
-        if streamed:
-            show_chart(runs_token_arrival([r for r, _ in streamed], [label for _, label in streamed]), key="history_arrival")
-        else:
-            st.caption(t("history.no_stream"))
-    else:
-        st.caption(t("history.pick_none"))
+    picked_records = show_overlay(pickable)
 
     st.subheader(t("history.export_title"))
     scope = st.radio(
@@ -134,7 +89,7 @@ else:
         horizontal=True,
         format_func=option_labels("history.scope_"),
     )
-    exported = list(shown) if scope == "all" else [record for _, record in chosen]
+    exported = list(shown) if scope == "all" else picked_records
     st.caption(t("history.export_note", runs=len(exported), calls=sum(record.n for record in exported)))
     buttons = st.container(horizontal=True)
     downloads = (
@@ -149,3 +104,7 @@ else:
     with buttons.popover(t("history.clear"), icon="🗑️", help=t("history.clear_help")):
         st.markdown(t("history.clear_confirm", runs=len(records)))
         st.button(t("history.clear_yes"), key="history_clear", type="primary", on_click=forget_runs)
+
+    st.subheader(t("share.title"))
+    show_share_link()
+    show_import()

@@ -217,7 +217,7 @@ def test_exported_csv_round_trips_through_pandas(records: list[RunRecord]) -> No
 def test_exported_json_and_table_rows(records: list[RunRecord]) -> None:
     import json
 
-    data = json.loads(export_json(records))
+    data = json.loads(export_json(records))["runs"]
     assert [run["mode"] for run in data] == ["batch", "stream"]
     assert data[1]["calls"][0]["chunks"]
     rows = history_rows(records)

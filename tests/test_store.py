@@ -212,3 +212,50 @@ def test_a_full_disk_raises_store_error_only(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="full"):
         store.add(new_run_set(), record(text="x" * 200_000))
     engine.dispose()
+
+
+def test_a_view_token_reads_its_run_set_and_nothing_else(make_store) -> None:
+    """A share link's token reads the owner's runs; it is not the run set, and it cannot be used to write."""
+    from chains.store import is_valid_view_token
+
+    store = make_store()
+    owner, other = new_run_set(), new_run_set()
+    store.add(owner, record("stream", text="mine"))
+    store.add(other, record("batch", text="theirs"))
+    token = store.view_token(owner)
+    assert is_valid_view_token(token) and token != owner
+    assert store.view_token(owner) == token  # one stable link per run set
+    assert store.view_token(other) != token
+    shared = store.shared_runs(token)
+    assert [run.calls[0].output for run in shared] == ["mine"]
+    assert store.shared_runs(new_run_set()) is None  # an unknown token
+    # Used as if it were a run set, the token reaches a set of its own, never the owner's.
+    store.add(token, record("invoke", text="visitor"))
+    assert [run.calls[0].output for run in store.runs(owner)] == ["mine"]
+    assert store.shared_runs(token) == shared
+    # Forgetting the runs also withdraws their share link.
+    store.delete_set(owner)
+    assert store.shared_runs(token) is None
+
+
+def test_sessions_asking_for_a_share_link_at_once_get_the_same_token(make_store) -> None:
+    store = make_store()
+    run_set = new_run_set()
+    store.add(run_set, record())
+    tokens: list[str] = []
+    threads = [threading.Thread(target=lambda: tokens.append(store.view_token(run_set))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(tokens) == 8 and len(set(tokens)) == 1
+
+
+def test_a_stored_run_from_before_owners_existed_reads_back_without_one(make_store) -> None:
+    store = make_store()
+    run_set = new_run_set()
+    store.add(run_set, record(text="old"))
+    assert [run.owner for run in store.runs(run_set)] == [""]
+    payload = record(text="old").to_dict()
+    payload.pop("owner")
+    assert RunRecord.from_dict(json.loads(json.dumps(payload))).owner == ""

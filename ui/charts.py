@@ -186,6 +186,8 @@ def _call_bars(record: RunRecord, y_labels: list[str], *, name: str) -> go.Bar:
     """
     import plotly.graph_objects as go
 
+    from chains.safe_text import plotly_text
+
     colour = mode_colour(record.mode)
     failed = [not call.ok for call in record.calls]
     return go.Bar(
@@ -200,7 +202,8 @@ def _call_bars(record: RunRecord, y_labels: list[str], *, name: str) -> go.Bar:
             "pattern": {"shape": [FAILURE_PATTERN if bad else "" for bad in failed], "fgcolor": FAILURE_COLOUR, "solidity": 0.35},
             "line": {"color": [FAILURE_COLOUR if bad else colour for bad in failed], "width": [2.5 if bad else 0 for bad in failed]},
         },
-        customdata=[[call.topic[:40], call.start_s, call.end_s, _status(call)] for call in record.calls],
+        # Topics may come from an imported file: escaped, so plotly shows them as text (no tags, no links).
+        customdata=[[plotly_text(call.topic[:40]), call.start_s, call.end_s, _status(call)] for call in record.calls],
         hovertemplate="%{customdata[0]}<br>"
         + seconds_template("%{customdata[1]:.2f}")
         + " → "
@@ -447,26 +450,30 @@ def runs_token_arrival(records: list[RunRecord], labels: list[str]) -> go.Figure
     """Cumulative chunks against time for every streamed call of several runs, in the runs' mode colours."""
     import plotly.graph_objects as go
 
+    from chains.safe_text import plotly_text
+
     figure = go.Figure()
-    named: set[str] = set()
+    named: set[tuple[str, str]] = set()
     for record, label in zip(records, labels):
         colour = mode_colour(record.mode)
+        group = (record.owner, record.mode)  # who made it, then how: a group's members side by side
+        legend = f"{plotly_text(record.owner)} · {_mode_label(record)}" if record.owner else _mode_label(record)
         for call in record.calls:
             if not call.chunks:
                 continue
-            hover_name = f"{label} · #{call.index + 1} {call.topic[:20]}"
+            hover_name = f"{label} · #{call.index + 1} {plotly_text(call.topic[:20])}"
             figure.add_trace(
                 _arrival_line(
                     call,
                     colour,
                     hover_name=hover_name,
                     mode="lines",
-                    name=_mode_label(record),
-                    legendgroup=record.mode,
-                    showlegend=record.mode not in named,
+                    name=legend,
+                    legendgroup=f"{record.mode}:{record.owner}",
+                    showlegend=group not in named,
                 )
             )
-            named.add(record.mode)
+            named.add(group)
     _arrival_layout(figure)
     return figure
 

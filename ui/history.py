@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import hashlib
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import streamlit as st
 
+from chains.exchange import MAX_FILE_BYTES, MAX_RUNS_PER_IMPORT, ExchangeError, fresh_copies, parse_runs, runs_to_json
 from chains.modes import run_title
 from chains.pricing import run_cost_usd
 from chains.providers import provider_of_record
 from chains.store import entry_id
-from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_frame, records_to_json
+from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_frame
 from ui.format import seconds
 from ui.i18n import t
 
@@ -62,9 +66,26 @@ def run_name(record: RunRecord) -> str:
     return run_title(record, t(f"modes.{record.mode}"))
 
 
+#: The most characters of a model's name in a run's label (an imported file may hold a long one).
+LABEL_MODEL_CHARS = 24
+
+
 def run_label(position: int, record: RunRecord) -> str:
-    """A short, unique label for a run: ``#3 batch`` (its 1-based place in the history)."""
+    """A short, unique label for a run: ``#3 batch`` (its 1-based place in the history).
+
+    A run made with a nickname says whose it is, and on which model, so a group
+    sees its members side by side: ``#3 Min · gpt-4o-mini · stream``.
+    """
+    if record.owner:
+        return f"#{position} {record.owner} · {record.model[:LABEL_MODEL_CHARS]} · {run_name(record)}"
     return f"#{position} {run_name(record)}"
+
+
+def chart_label(position: int, record: RunRecord) -> str:
+    """``run_label`` made safe for a Plotly chart (a nickname or a model name may hold markup)."""
+    from chains.safe_text import plotly_text
+
+    return plotly_text(run_label(position, record))
 
 
 def note_text(record: RunRecord) -> str:
@@ -99,8 +120,8 @@ def history_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
     Returns:
         Dicts with the keys ``run``, ``mode``, ``n``, ``wall_s``,
         ``max_concurrency``, ``pool_size``, ``errors``, ``input_tokens``,
-        ``output_tokens``, ``cost``, ``provider``, ``model``, ``started_at`` and
-        ``label``, in the table's column order.
+        ``output_tokens``, ``cost``, ``provider``, ``model``, ``started_at``,
+        ``label`` and ``owner``, in the table's column order.
     """
     rows = []
     for position, record in enumerate(records, start=1):
@@ -120,6 +141,7 @@ def history_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
                 "model": record.model,
                 "started_at": record.started_at.replace("T", " ").split("+")[0],
                 "label": note_text(record),
+                "owner": record.owner,
             }
         )
     return rows
@@ -162,6 +184,66 @@ def entry_rows(entries: list[HistoryEntry], *, expand_sweeps: bool = False) -> l
 def _total(values: Any) -> int | None:
     known = [value for value in values if value is not None]
     return sum(known) if known else None
+
+
+#: The most runs overlaid on History's charts at once.
+MAX_PICKED = 8
+
+
+def default_overlay(pickable: list[tuple[int, RunRecord]]) -> list[str]:
+    """The runs overlaid before the user picks: whole runs only, never a sweep's points.
+
+    The last three runs; when the runs come from several people (imported or
+    copied), the last two of each, newest owners first, so that the group's
+    members are side by side at once (at most ``MAX_PICKED``).
+    """
+    whole = [record for _, record in pickable if not is_sweep_run(record)]
+    owners = list(dict.fromkeys(record.owner for record in reversed(whole)))
+    if len(owners) < 2:
+        return [record.run_id for record in whole[-3:]]
+    per_owner = {owner: [record for record in whole if record.owner == owner][-2:] for owner in owners}
+    chosen = {record.run_id for owner in owners for record in per_owner[owner]}
+    return [record.run_id for record in whole if record.run_id in chosen][-MAX_PICKED:]
+
+
+def show_overlay(pickable: list[tuple[int, RunRecord]], *, key: str = "history") -> list[RunRecord]:
+    """The run picker and the overlaid charts (wall time, timeline, token arrival), labelled with who made each run.
+
+    Args:
+        pickable: ``(place in the history, run)`` of the runs that may be picked.
+        key: The prefix of the widgets' and charts' keys.
+
+    Returns:
+        The picked runs.
+    """
+    from ui.charts import runs_timeline, runs_token_arrival, runs_wall_bars, show_chart
+
+    st.subheader(t("history.overlay_title"))
+    by_id = {record.run_id: (position, record) for position, record in pickable}
+    picked = st.multiselect(
+        t("history.pick"),
+        list(by_id),
+        default=default_overlay(pickable),
+        format_func=lambda run_id: run_choice_label(*by_id[run_id]),
+        key=f"{key}_pick",
+        max_selections=MAX_PICKED,
+        help=t("history.pick_help", limit=MAX_PICKED),
+    )
+    chosen = [by_id[run_id] for run_id in picked if run_id in by_id]
+    if not chosen:
+        st.caption(t("history.pick_none"))
+        return []
+    labels = [chart_label(position, record) for position, record in chosen]
+    picked_records = [record for _, record in chosen]
+    left, right = st.columns([2, 3])
+    show_chart(runs_wall_bars(picked_records, labels), key=f"{key}_wall", container=left)
+    show_chart(runs_timeline(picked_records, labels), key=f"{key}_timeline", container=right)
+    streamed = [(record, label) for record, label in zip(picked_records, labels) if any(call.chunks for call in record.calls)]
+    if streamed:
+        show_chart(runs_token_arrival([r for r, _ in streamed], [label for _, label in streamed]), key=f"{key}_arrival")
+    else:
+        st.caption(t("history.no_stream"))
+    return picked_records
 
 
 def show_eviction_notes() -> None:
@@ -256,5 +338,190 @@ def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def export_json(records: list[RunRecord]) -> str:
-    """JSON text: the full records, calls and chunks included."""
-    return records_to_json(list(records))
+    """JSON text: the format's name and version, and the full records (calls and chunks included).
+
+    This is what ``import_uploads`` (and so a group member's History) reads back.
+    """
+    return runs_to_json(list(records))
+
+
+# ------------------------------------------------------------------ import
+IMPORT_KEY = "import_runs"
+_SEEN_FILES_KEY = "_import_seen_files"
+_IMPORTED_DIGESTS_KEY = "_import_digests"
+_OUTCOME_KEY = "_import_outcome"
+#: The most characters of a file's name shown in a message.
+MAX_FILE_NAME_CHARS = 80
+
+
+class Upload(Protocol):
+    """What the import reads of an uploaded file (``st.runtime.uploaded_file_manager.UploadedFile``)."""
+
+    name: str
+    size: int
+    file_id: str
+
+    def getvalue(self) -> bytes:
+        """The file's bytes."""
+
+
+@dataclass
+class ImportOutcome:
+    """What one upload did: all of its files were imported, or none (one refused file refuses the batch).
+
+    Attributes:
+        runs: Runs added to this browser's set.
+        files: Names of the files imported.
+        refused: ``(file name, reason)`` of each refused file (``chains.exchange.ExchangeError.reason``,
+            or ``batch_too_many`` when the files together hold too many runs).
+        repeated: Names of files skipped because this session already imported the same content.
+    """
+
+    runs: int = 0
+    files: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)
+
+
+def _file_name(name: object) -> str:
+    """A file's name as a message shows it (inside backticks): no control characters, no backticks, capped."""
+    text = "".join(char for char in str(name) if char != "`" and not unicodedata.category(char).startswith("C"))
+    return text[:MAX_FILE_NAME_CHARS]
+
+
+def read_uploads(files: Sequence[Upload], already: set[str]) -> tuple[ImportOutcome, list[RunRecord], set[str]]:
+    """Validate every uploaded file (nothing is kept yet).
+
+    Args:
+        files: The new uploads.
+        already: Digests of the contents this session imported before.
+
+    Returns:
+        The outcome (``runs`` still 0), the runs to add (none when a file was
+        refused), and the digests of the files to remember once they are added.
+    """
+    outcome = ImportOutcome()
+    records: list[RunRecord] = []
+    digests: set[str] = set()
+    for upload in files:
+        name = _file_name(upload.name)
+        if upload.size > MAX_FILE_BYTES:  # not even read
+            outcome.refused.append((name, "too_large"))
+            continue
+        data = upload.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in already or digest in digests:
+            outcome.repeated.append(name)
+            continue
+        try:
+            records.extend(parse_runs(data))
+        except ExchangeError as exc:
+            outcome.refused.append((name, exc.reason))
+            continue
+        digests.add(digest)
+        outcome.files.append(name)
+    if not outcome.refused and len(records) > MAX_RUNS_PER_IMPORT:
+        outcome.refused.append((", ".join(outcome.files), "batch_too_many"))
+    if outcome.refused:
+        return ImportOutcome(refused=outcome.refused, repeated=outcome.repeated), [], set()
+    return outcome, records, digests
+
+
+def import_uploads(files: Sequence[Upload]) -> ImportOutcome:
+    """Add the runs of uploaded exports to this browser's set: every file of the upload, or none.
+
+    Each run gets a new id (a file imported by two members, or a run copied
+    twice, never collides); its owner and origin are kept. A file whose content
+    this session imported before is skipped.
+    """
+    from ui.run import start_keeping
+
+    already = st.session_state.setdefault(_IMPORTED_DIGESTS_KEY, set())
+    outcome, records, digests = read_uploads(files, already)
+    if records:
+        keeper = start_keeping(owner="")  # imported runs keep their owners; none is added
+        for record in fresh_copies(records):
+            keeper.keep(record)
+        outcome.runs = len(records)
+        already.update(digests)
+        st.session_state.pop("history_pick", None)  # the overlay's default picks again, the new runs included
+    return outcome
+
+
+def _on_upload() -> None:
+    """The uploader's callback: import the files it has not seen yet, once (it keeps its files across reruns)."""
+    seen = st.session_state.setdefault(_SEEN_FILES_KEY, set())
+    new = [upload for upload in st.session_state.get(IMPORT_KEY) or [] if upload.file_id not in seen]
+    seen.update(upload.file_id for upload in new)
+    st.session_state[_OUTCOME_KEY] = import_uploads(new) if new else None
+
+
+def show_import() -> None:
+    """The import of group members' JSON exports, and what the last upload did."""
+    st.file_uploader(
+        t("share.import_label"),
+        type=["json"],
+        accept_multiple_files=True,
+        key=IMPORT_KEY,
+        on_change=_on_upload,
+        help=t("share.import_help", megabytes=MAX_FILE_BYTES // 1_000_000, runs=MAX_RUNS_PER_IMPORT),
+    )
+    outcome: ImportOutcome | None = st.session_state.get(_OUTCOME_KEY)
+    if outcome is None:
+        return
+    if outcome.refused:
+        lines = [f"- `{name}`: {t(f'share.reason_{reason}')}" for name, reason in outcome.refused]
+        st.error(t("share.import_refused", files=len(outcome.refused)) + "\n\n" + "\n".join(lines), icon="🚫")
+    elif outcome.runs:
+        st.success(t("share.imported", runs=outcome.runs, files=len(outcome.files)), icon="📥")
+    if outcome.repeated:
+        names = ", ".join(f"`{name}`" for name in outcome.repeated)
+        st.info(t("share.import_repeated", files=names), icon="🔁")
+
+
+#: History's text columns and the locale keys of their headers.
+_TEXT_HEADERS = {
+    "started_at": "history.col_started",
+    "mode": "history.col_mode",
+    "label": "history.col_label",
+    "owner": "share.col_owner",
+    "provider": "history.col_provider",
+    "model": "history.col_model",
+}
+#: History's columns of numbers that may hold ``—`` (unset), and the locale keys of their headers.
+_MIXED_HEADERS = {
+    "n": "history.col_n",
+    "errors": "history.col_errors",
+    "input_tokens": "history.col_input",
+    "output_tokens": "history.col_output",
+}
+
+
+def show_table(table: list[dict[str, Any]], records: list[RunRecord], *, key: str) -> None:
+    """History's table (``display_rows`` of ``entry_rows``), with translated headers, for ``records``."""
+    from ui.format import seconds_template
+
+    st.dataframe(
+        table,
+        hide_index=True,
+        key=key,
+        # The note (a sweep, stopped) next to the mode, where it is seen without scrolling; whose run next to its number.
+        column_order=table_columns(table, records),
+        column_config={
+            "run": st.column_config.TextColumn("#", width="small"),
+            **{column: st.column_config.TextColumn(t(header)) for column, header in _TEXT_HEADERS.items()},
+            # Column (not NumberColumn): a column with an unset value holds "—" next to its numbers.
+            **{column: st.column_config.Column(t(header)) for column, header in _MIXED_HEADERS.items()},
+            "wall_s": st.column_config.NumberColumn(t("history.col_wall"), format=seconds_template("%.2f")),
+            "max_concurrency": st.column_config.Column("max_concurrency"),
+            "pool_size": st.column_config.Column(t("history.col_pool"), help=t("batch.pool_help")),
+            "cost": st.column_config.TextColumn(t("history.col_cost"), help=t("history.cost_col_help")),
+        },
+    )
+
+
+def table_columns(table: list[dict[str, Any]], records: list[RunRecord]) -> list[str]:
+    """History's column order: the owner next to the run's number when any run has one (else no owner column)."""
+    with_owner = any(record.owner for record in records)
+    first = ["run", *(["owner"] if with_owner else []), "started_at", "mode", "label"]
+    return [column for column in dict.fromkeys([*first, *(table[0] if table else [])]) if with_owner or column != "owner"]

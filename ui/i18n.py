@@ -79,6 +79,10 @@ def _is_plain_choice(value: Any) -> bool:
     return isinstance(value, str)
 
 
+#: Widget keys whose value looks like a choice but cannot be assigned: History's multi-file uploader (a list).
+_UNSETTABLE_KEYS = frozenset({"import_runs"})
+
+
 def _keep_choices_across_language_switch() -> None:
     """Re-assign every keyed choice in the session so a language switch keeps it.
 
@@ -93,7 +97,7 @@ def _keep_choices_across_language_switch() -> None:
     alone: a button's value cannot be set, and they do not travel as labels.
     """
     for key in list(st.session_state.keys()):
-        if key == LANGUAGE_KEY:
+        if key == LANGUAGE_KEY or key in _UNSETTABLE_KEYS:
             continue
         try:
             value = st.session_state[key]

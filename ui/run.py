@@ -216,6 +216,7 @@ class PageRun:
         fallback: The memory store, for when the run store fails now.
         run_set: This browser's run set id.
         settled: Set once a stopped run has handed over its partial record.
+        owner: The nickname written on records that have none (empty: none is written).
     """
 
     records: list[RunRecord]
@@ -224,9 +225,12 @@ class PageRun:
     fallback: Any
     run_set: str
     settled: threading.Event = field(default_factory=threading.Event)
+    owner: str = ""
 
     def keep(self, record: RunRecord) -> RunRecord:
-        """Add ``record`` to this run, to the session's history and to the store."""
+        """Add ``record`` to this run, to the session's history and to the store (with the nickname, if it has none)."""
+        if self.owner and not record.owner:
+            record.owner = self.owner
         self.records.append(record)
         self.history.append(record)
         try:
@@ -245,10 +249,17 @@ class PageRun:
         self.settled.set()
 
 
-def start_keeping() -> PageRun:
-    """A ``PageRun`` for records that are not shown as a page's last result (History only)."""
+def start_keeping(*, owner: str | None = None) -> PageRun:
+    """A ``PageRun`` for records that are not shown as a page's last result (History only).
+
+    Args:
+        owner: The nickname to write on records without one; the sidebar's by
+            default. Imported and copied runs pass ``""``: they keep their own.
+    """
+    from ui.share import current_owner
+
     store = run_store()
-    return PageRun([], history(), store, memory_store(), current_run_set())
+    return PageRun([], history(), store, memory_store(), current_run_set(), owner=current_owner() if owner is None else owner)
 
 
 def begin_page_run(key: str) -> PageRun:

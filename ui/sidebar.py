@@ -22,6 +22,7 @@ from chains.providers import Provider, default_provider, host_provider, provider
 from ui.host import HostConfig, host_key_meter, read_host_config
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
 from ui.replay import replay_controls, selected_replay
+from ui.share import owner_field
 
 SETTINGS_KEY = "_model_settings"
 HOST_KEY_IN_USE = "_uses_host_key"
@@ -210,6 +211,7 @@ def render_sidebar() -> ActiveSettings:
             _simulator_controls()
         else:
             _remote_controls(host, provider)
+        owner_field()
     active = settings_from_state(host)
     st.session_state[SETTINGS_KEY] = active
     return active
