@@ -6,16 +6,18 @@ from ui.i18n import current_language
 from ui.navigation import app_pages, routed, sections
 from ui.sidebar import render_sidebar
 from ui.store import keep_run_set_in_url, show_store_notice
-from ui.style import inject_style, warm_up_charts
+from ui.style import browser_chart_warm_up_slot, inject_style, warm_up_browser_charts, warm_up_charts
 
 st.set_page_config(page_title="LangChain call modes lab", page_icon="⏱️", layout="wide")
 keep_run_set_in_url()  # a page switch drops the query string; a reload needs run_set to find the runs
 show_store_notice()  # once: a bad run_set link, or runs kept in memory only
 render_sidebar()
 inject_style(current_language())
+chart_warm_up_slot = browser_chart_warm_up_slot()  # a session's first run only: filled after the page
 
 pages = app_pages()
 navigation = st.navigation(sections(pages))
 with routed(pages):
     navigation.run()
 warm_up_charts()  # after the first page is drawn: plotly's import, off the first chart's path
+warm_up_browser_charts(chart_warm_up_slot)  # the browser loads its chart code before a run, not after

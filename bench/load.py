@@ -55,6 +55,7 @@ Usage::
 
     python -m bench.load                     # 20 sessions, Stream (≈300-token answers) then Batch
     python -m bench.load --sessions 10 --length short --pages stream
+    python -m bench.load --sessions 40 --pages stream --shape paragraph   # one long paragraph (or list, code)
     python -m bench.load --client browser --sessions 10   # end-to-end, in headless Chromium
 """
 
@@ -72,6 +73,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chains.joke_book import REPLY_SHAPES
 from devtools.browser import (
     EXCEPTION,
     VIEWPORT,
@@ -90,6 +92,7 @@ STREAM_PAGE = "stream"
 #: Widget and container keys on the mode pages (pages/stream.py, pages/batch.py).
 RUN_KEY = "run"
 LENGTH_KEY = "answer_length"
+SHAPE_KEY = "answer_shape"
 OUTPUT_KEY = "stream_output"
 
 
@@ -103,7 +106,7 @@ class PageScenario:
         end_metric: The label of the metric that the run shows when it is done.
         output_key: A container whose first markdown marks the first result, or ``None``.
         first_text: Text whose first markdown marks the first result, or ``None``.
-        length_radio: True when the page has the simulator's answer-length radio.
+        length_radio: True when the page has the simulator's answer-length and answer-shape radios.
     """
 
     page: str
@@ -327,6 +330,7 @@ class StreamlitSession:
         self.page_script_hash = ""
         self.run_button_id = ""
         self.length_radio: Any = None
+        self.shape_radio: Any = None
         self.output_path: tuple[int, ...] | None = None
 
     async def connect(self) -> None:
@@ -353,6 +357,7 @@ class StreamlitSession:
             await self.connect()
         self.scenario = scenario
         self.page_script_hash, self.run_button_id, self.length_radio, self.output_path = "", "", None, None
+        self.shape_radio = None
         marks = RunMarks(clicked=time.perf_counter())
         await self._send_rerun(page_name=scenario.page)
         await self._read_run(marks, on_delta=self._learn_page)
@@ -363,6 +368,7 @@ class StreamlitSession:
             for name, absent in (
                 ("Run button", not self.run_button_id),
                 ("answer-length radio", scenario.length_radio and self.length_radio is None),
+                ("answer-shape radio", scenario.length_radio and self.shape_radio is None),
                 (f"{scenario.output_key} box", scenario.output_key is not None and self.output_path is None),
             )
             if absent
@@ -375,21 +381,21 @@ class StreamlitSession:
         if self._socket is not None:
             await self._socket.close()
 
-    async def press_run(self, length: str) -> RunMarks:
-        """Press Run, with the answer length ``length`` (``short``, ``medium`` or ``long``) where the page has it.
+    async def press_run(self, length: str, shape: str = REPLY_SHAPES[0]) -> RunMarks:
+        """Press Run, with the answer's length (``short``, ``medium`` or ``long``) and shape where the page has them.
 
         Returns:
             The marks of the run that starts, with only ``clicked`` set yet.
         """
-        radio = None
+        radios = []
         if self.scenario.length_radio:
-            wanted = EN["stream"][f"length_{length}"]
-            options = list(self.length_radio.options)
-            if wanted not in options:
-                raise RuntimeError(f"no answer-length option {wanted!r} in {options}")
-            radio = (self.length_radio.id, wanted)
+            for radio, wanted in ((self.length_radio, EN["stream"][f"length_{length}"]), (self.shape_radio, EN["shapes"][f"shape_{shape}"])):
+                options = list(radio.options)
+                if wanted not in options:
+                    raise RuntimeError(f"no option {wanted!r} in {options}")
+                radios.append((radio.id, wanted))
         clicked = time.perf_counter()
-        await self._send_rerun(button_id=self.run_button_id, radio=radio)
+        await self._send_rerun(button_id=self.run_button_id, radios=radios)
         return RunMarks(clicked=clicked)
 
     async def wait_for_run(self, marks: RunMarks) -> RunMarks:
@@ -397,7 +403,7 @@ class StreamlitSession:
         await self._read_run(marks, on_delta=self._watch_answer)
         return marks
 
-    async def _send_rerun(self, *, page_name: str = "", button_id: str = "", radio: tuple[str, str] | None = None) -> None:
+    async def _send_rerun(self, *, page_name: str = "", button_id: str = "", radios: Sequence[tuple[str, str]] = ()) -> None:
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
         message = BackMsg()
@@ -409,7 +415,7 @@ class StreamlitSession:
             widget = state.widget_states.widgets.add()
             widget.id = button_id
             widget.trigger_value = True
-        if radio is not None:
+        for radio in radios:
             widget = state.widget_states.widgets.add()
             widget.id, widget.string_value = radio
         await self._socket.send(message.SerializeToString())
@@ -471,11 +477,18 @@ class StreamlitSession:
                 self.run_button_id = element.button.id
             elif kind == "radio" and widget_key(element.radio.id) == LENGTH_KEY:
                 self.length_radio = element.radio
+            elif kind == "radio" and widget_key(element.radio.id) == SHAPE_KEY:
+                self.shape_radio = element.radio
 
     def _watch_answer(self, message: Any, marks: RunMarks) -> None:
         """Mark the first result (see ``PageScenario``) and the end metric."""
         self._check_error(message, marks)
         delta = message.delta
+        output_key = self.scenario.output_key
+        if output_key and delta.WhichOneof("type") == "add_block" and widget_key(delta.add_block.id) == output_key:
+            # Where the box is in this run: a session's first run has one element more (the app's
+            # hidden chart warm-up), so the path learned when the page was opened can be one off.
+            self.output_path = tuple(message.metadata.delta_path)
         if delta.WhichOneof("type") != "new_element":
             return
         element = delta.new_element
@@ -512,7 +525,7 @@ class StreamlitSession:
 
 
 async def crowd_over_websockets(
-    base_url: str, server_pid: int, sessions: int, length: str, timeout_s: float, scenarios: Sequence[PageScenario]
+    base_url: str, server_pid: int, sessions: int, length: str, timeout_s: float, scenarios: Sequence[PageScenario], shape: str = REPLY_SHAPES[0]
 ) -> list[CrowdReport]:
     """Open the sessions; on each scenario's page, run the baseline, then press Run in every session at once.
 
@@ -523,6 +536,7 @@ async def crowd_over_websockets(
         length: The Stream page's answer length (``short``, ``medium`` or ``long``).
         timeout_s: Time limit for one run (and for connecting).
         scenarios: The pages, in order; every session visits each.
+        shape: The Stream page's answer shape (``chains.joke_book.REPLY_SHAPES``).
 
     Returns:
         The measurements, one report per page.
@@ -533,20 +547,20 @@ async def crowd_over_websockets(
         for scenario in scenarios:
             await asyncio.gather(*(visitor.open(scenario) for visitor in visitors))
             print(f"{sessions} sessions open on the {scenario.title} page (websocket client)", file=sys.stderr)
-            reports.append(await _crowd_on_page(visitors, server_pid, length, scenario))
+            reports.append(await _crowd_on_page(visitors, server_pid, length, scenario, shape))
     finally:
         await asyncio.gather(*(visitor.close() for visitor in visitors), return_exceptions=True)
     return reports
 
 
-async def _crowd_on_page(visitors: list[StreamlitSession], server_pid: int, length: str, scenario: PageScenario) -> CrowdReport:
+async def _crowd_on_page(visitors: list[StreamlitSession], server_pid: int, length: str, scenario: PageScenario, shape: str) -> CrowdReport:
     """Warm up, run one session alone, then every session together, on the page they all show."""
     first = visitors[0]
-    warm_up = await first.wait_for_run(await first.press_run("short"))
+    warm_up = await first.wait_for_run(await first.press_run("short", shape))
     if warm_up.failed:
         raise RuntimeError(f"the warm-up run on {scenario.title} failed: {warm_up.error or 'not finished'}")
     alone_cpu = ServerCpu(server_pid)
-    alone = await first.wait_for_run(await first.press_run(length))
+    alone = await first.wait_for_run(await first.press_run(length, shape))
     alone_cpu.stop()
 
     rss_before = rss_mb(server_pid)
@@ -554,7 +568,7 @@ async def _crowd_on_page(visitors: list[StreamlitSession], server_pid: int, leng
     started = time.perf_counter()
     with PeakMemory(server_pid) as memory:
         # Every click goes out before any answer is read, so the runs start together.
-        pressed = [await visitor.press_run(length) for visitor in visitors]
+        pressed = [await visitor.press_run(length, shape) for visitor in visitors]
         crowd = await asyncio.gather(*(visitor.wait_for_run(marks) for visitor, marks in zip(visitors, pressed, strict=True)))
     wall = time.perf_counter() - started
     server_cpu.stop()
@@ -625,7 +639,7 @@ def tab_marks(marks: dict[str, Any]) -> RunMarks:
     )
 
 
-def crowd_in_browser(base_url: str, server_pid: int, sessions: int, length: str, timeout_s: float) -> CrowdReport:
+def crowd_in_browser(base_url: str, server_pid: int, sessions: int, length: str, timeout_s: float, shape: str = REPLY_SHAPES[0]) -> CrowdReport:
     """Open one headless Chromium tab per session, run the baseline, then click Run in every tab.
 
     Args:
@@ -634,6 +648,7 @@ def crowd_in_browser(base_url: str, server_pid: int, sessions: int, length: str,
         sessions: How many sessions (tabs).
         length: The answer length (``short``, ``medium`` or ``long``).
         timeout_s: Time limit for one run.
+        shape: The answer shape (``chains.joke_book.REPLY_SHAPES``).
 
     Returns:
         The measurements.
@@ -648,6 +663,9 @@ def crowd_in_browser(base_url: str, server_pid: int, sessions: int, length: str,
                 has_text=EN["stream"][f"length_{length}"]
             ).click()
             wait_for_idle(tab)
+            if shape != REPLY_SHAPES[0]:
+                tab.locator(f".st-key-{SHAPE_KEY}").get_by_test_id("stRadioOption").filter(has_text=EN["shapes"][f"shape_{shape}"]).click()
+                wait_for_idle(tab)
             tabs.append(tab)
         print(f"{sessions} sessions open on the Stream page (browser client)", file=sys.stderr)
 
@@ -684,9 +702,9 @@ def crowd_in_browser(base_url: str, server_pid: int, sessions: int, length: str,
 # --- report ----------------------------------------------------------------------------------------
 
 
-def print_report(report: CrowdReport, sessions: int, length: str, timeout_s: float) -> None:
+def print_report(report: CrowdReport, sessions: int, length: str, timeout_s: float, shape: str = REPLY_SHAPES[0]) -> None:
     """Print the markdown table and the error, memory and CPU lines."""
-    what = f"{length} answers" if report.page == SCENARIOS["stream"].title else "its example topics, loop and batch"
+    what = f"{length} answers, shape {shape}" if report.page == SCENARIOS["stream"].title else "its example topics, loop and batch"
     print(
         f"\n### Load: {sessions} sessions press Run on the {report.page} page together "
         f"({what}, simulator, {report.client} client)\n"
@@ -744,6 +762,12 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20, help=f"concurrent sessions, 1–{MAX_SESSIONS} (default 20)")
     parser.add_argument("--length", choices=["short", "medium", "long"], default="medium", help="Stream's answer length")
     parser.add_argument(
+        "--shape",
+        choices=REPLY_SHAPES,
+        default=REPLY_SHAPES[0],
+        help=f"Stream's answer shape (the simulator's layout: {', '.join(REPLY_SHAPES)}; default {REPLY_SHAPES[0]})",
+    )
+    parser.add_argument(
         "--pages",
         nargs="+",
         choices=list(SCENARIOS),
@@ -767,11 +791,13 @@ def main() -> None:
     with served_app() as app:
         if args.client == "ws":
             scenarios = [SCENARIOS[name] for name in args.pages]
-            reports = asyncio.run(crowd_over_websockets(app.url, app.process.pid, args.sessions, args.length, args.timeout, scenarios))
+            reports = asyncio.run(
+                crowd_over_websockets(app.url, app.process.pid, args.sessions, args.length, args.timeout, scenarios, args.shape)
+            )
         else:
-            reports = [crowd_in_browser(app.url, app.process.pid, args.sessions, args.length, args.timeout)]
+            reports = [crowd_in_browser(app.url, app.process.pid, args.sessions, args.length, args.timeout, args.shape)]
     for report in reports:
-        print_report(report, args.sessions, args.length, args.timeout)
+        print_report(report, args.sessions, args.length, args.timeout, args.shape)
     errors = sum(marks.failed for report in reports for marks in report.crowd)
     print(f"\n**Errors in all: {errors}** (goal: 0).")
     print(f"The bench took {time.perf_counter() - bench_started:.0f} s.")

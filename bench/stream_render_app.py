@@ -45,6 +45,10 @@ run_id = "".join(c for c in params.get("run", "manual") if c.isalnum() or c in "
 
 st.title("Stream render bench")
 st.caption(f"renderer={renderer} · shape={shape} · {tokens} tokens · {tokens_per_s:.0f} tokens/s · TTFT {ttft_s:.2f} s")
+# Like every page of the lab, a collapsed "show the code" expander: the browser loads its code
+# highlighter with the page, not with the answer's first code block.
+with st.expander("code", expanded=False):
+    st.code("answer = chain.stream(topic)", language="python")
 
 if renderer not in RENDERERS:
     st.error(f"renderer must be one of {RENDERERS}")

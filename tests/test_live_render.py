@@ -20,6 +20,7 @@ from chains.tokens import split_tokens
 from ui import live as live_module
 from ui.live import (
     MAX_INTERVAL_S,
+    STREAMING_CURSOR,
     ChunkView,
     LiveMarkdown,
     refresh_interval,
@@ -50,40 +51,49 @@ class Recorder:
     updates: list[Update] = field(default_factory=list)
     now: float = 0.0
     slots: int = 0
+    empties: int = 0
 
     def clock(self) -> float:
         return self.now
 
 
 class FakeContainer:
-    """Stands in for a Streamlit container, an ``st.empty`` slot and its ``container()``."""
+    """Stands in for a Streamlit container, an ``st.empty`` slot and its ``container()``.
 
-    def __init__(self, recorder: Recorder, path: tuple[str, ...] = ()) -> None:
-        self.recorder, self.path = recorder, path
+    As in Streamlit, an element call on a container adds a new element and returns
+    that element's own delta generator, which replaces the element when called again.
+    """
 
-    def _child(self, kind: str) -> FakeContainer:
+    def __init__(self, recorder: Recorder, path: tuple[str, ...] = (), *, element: bool = False) -> None:
+        self.recorder, self.path, self.element = recorder, path, element
+
+    def _child(self, kind: str, *, element: bool = False) -> FakeContainer:
         self.recorder.slots += 1
-        return FakeContainer(self.recorder, (*self.path, f"{kind}{self.recorder.slots}"))
+        return FakeContainer(self.recorder, (*self.path, f"{kind}{self.recorder.slots}"), element=element)
 
     def empty(self) -> FakeContainer:
-        if self.path and self.path[-1].startswith("empty"):  # emptying a slot clears it
+        if self.element:  # emptying a slot clears it
             self._record("empty", "")
-        return self._child("empty")
+            return self
+        self.recorder.empties += 1  # a new st.empty: a delta with no text
+        return self._child("empty", element=True)
 
     def container(self) -> FakeContainer:
         return self._child("box")
 
-    def _record(self, kind: str, body: str) -> None:
-        self.recorder.updates.append(Update(self.path, kind, body, self.recorder.now))
+    def _record(self, kind: str, body: str) -> FakeContainer:
+        target = self if self.element else self._child("element", element=True)
+        self.recorder.updates.append(Update(target.path, kind, body, self.recorder.now))
+        return target
 
-    def markdown(self, body: str) -> None:
-        self._record("markdown", body)
+    def markdown(self, body: str) -> FakeContainer:
+        return self._record("markdown", body)
 
-    def html(self, body: str) -> None:
-        self._record("html", body)
+    def html(self, body: str) -> FakeContainer:
+        return self._record("html", body)
 
-    def code(self, body: str, **_: object) -> None:
-        self._record("code", body)
+    def code(self, body: str, **_: object) -> FakeContainer:
+        return self._record("code", body)
 
 
 def answer(shape: str, tokens: int, topic: str = "ice cream") -> str:
@@ -160,6 +170,40 @@ def test_live_pieces_add_up_to_the_text(shape: str) -> None:
     live_words = fences.sub("", "".join(shown.values())).split()[:-1]  # the last word may be still arriving
     assert live_words == fences.sub("", inert_markdown(text)).split()[: len(live_words)]
     assert len(live_words) >= len(text.split()) * 0.9
+
+
+def visible_text(shown: dict[tuple[str, ...], str]) -> str:
+    """What the live elements show, in order, as comparable text: no cursor, no fence lines, no whitespace."""
+    text = "".join(shown.values()).replace(STREAMING_CURSOR, "")
+    return re.sub(r"\s+", "", re.sub(r"^```.*$", "", text, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize("tokens_per_s", [60, 500])
+@pytest.mark.parametrize("shape", REPLY_SHAPES)
+def test_the_shown_text_only_grows_even_between_the_deltas_of_a_cut(shape: str, tokens_per_s: float) -> None:
+    """A cut writes the piece where the tail was, then the rest in a new element: after each delta, no text is taken back."""
+    recorder = Recorder()
+    view = LiveMarkdown(FakeContainer(recorder), clock=recorder.clock)
+    for piece in split_tokens(answer(shape, 600)):
+        recorder.now += 1 / tokens_per_s
+        view.append(piece)
+    assert view.blocks_written >= 5
+    shown: dict[tuple[str, ...], str] = {}
+    before = ""
+    for update in recorder.updates:
+        shown[update.path] = update.body
+        now = visible_text(shown)
+        assert now.startswith(before), f"text taken back: ...{before[-40:]!r} -> ...{now[-40:]!r}"
+        before = now
+
+
+def test_the_views_draw_no_placeholders() -> None:
+    """Each element's own delta generator replaces it: only the answer's root is an ``st.empty`` (one delta per run)."""
+    text = answer("paragraph", 600)
+    recorder, view, _ = stream_into_live(text, 60)
+    chunks, _ = stream_into_chunks(text, 60)
+    assert view.blocks_written >= 5
+    assert (recorder.empties, chunks.empties) == (1, 0)
 
 
 @pytest.mark.parametrize("tokens_per_s", [60, 500])
@@ -293,8 +337,10 @@ def test_close_flushes_the_last_words_before_the_canonical_render() -> None:
     recorder = Recorder()
     view = LiveMarkdown(FakeContainer(recorder), clock=recorder.clock)
     for piece in split_tokens(text):
-        view.append(piece)  # the clock stands still: only cuts and the first chunk render
+        recorder.now += 0.01  # pieces are cut at refreshes
+        view.append(piece)
     last_word = text.split()[-1]
+    assert recorder.updates[-1].t < recorder.now, "the last chunk arrived inside the interval: not shown yet"
     before = len(recorder.updates)
     view.close()
     flushed, canonical = recorder.updates[before:]

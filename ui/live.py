@@ -14,7 +14,12 @@ latest safe point, and the head is written for good:
 * inside a long fenced code block, after complete lines: the piece is closed
   with the fence and the next piece reopens it with the same info string.
 
-So the open tail stays short (about ``SPLIT_AT_CHARS``) for any shape. Its
+So the open tail stays short (about ``SPLIT_AT_CHARS``) for any shape. Cuts
+are made at a refresh, and only after everything the tail's element already
+shows: the piece is written in that element (it only gains text) and the rest
+goes into a new element, so the page's text never shrinks, not even for the
+moment between the two deltas. No element has an ``st.empty`` placeholder: an
+element's own delta generator replaces it (one delta fewer per piece). Its
 refresh interval adapts: it grows with the tail's size (a bytes-per-second
 budget) and with the number of live views open in the server process (so a
 crowd of sessions sends fewer deltas each), and never exceeds
@@ -238,7 +243,8 @@ class LiveMarkdown:
         self._clock = clock
         self._root = container.empty()
         self._box: Any = None
-        self._tail_slot: Any = None
+        self._tail_slot: Any = None  # the open tail's element, once it is drawn
+        self._shown = 0  # how much of ``_pending`` the tail's element shows
         self._last_render: float | None = None
         self._closed = False
         self.text = ""
@@ -255,19 +261,23 @@ class LiveMarkdown:
         _register(self)
 
     # ------------------------------------------------------------ elements
-    def _slot(self) -> Any:
+    def _show(self, body: str) -> None:
+        """Draw ``body`` in the tail's element: a new element at the end of the view, or the same one again.
+
+        An element's own delta generator replaces that element, so the tail needs
+        no ``st.empty`` placeholder (one delta fewer for every piece).
+        """
         if self._box is None:
             self._box = self._root.container()
-        if self._tail_slot is None:
-            self._tail_slot = self._box.empty()
-        return self._tail_slot
+        self._tail_slot = (self._tail_slot if self._tail_slot is not None else self._box).markdown(body)
 
     def _write(self, piece: str) -> None:
-        """Write a settled piece for good in the tail's slot, and open a new slot for the tail."""
+        """Write a settled piece for good in the tail's element; the next tail gets a new element."""
         if piece.strip():
-            self._slot().markdown(inert_markdown(piece))
+            self._show(inert_markdown(piece))
             self._tail_slot = None
             self.blocks_written += 1
+        self._shown = 0
         self._last_render = None  # show the new tail at once
 
     # ------------------------------------------------------------- parsing
@@ -282,13 +292,14 @@ class LiveMarkdown:
             if newline < 0:
                 break
             self._end_line(newline + 1)
-        self._cut_long_piece()
         now = self._clock()
         if self._last_render is not None:
             tail_bytes = len(self._opener) + len(self._pending.encode())
             if now - self._last_render < refresh_interval(tail_bytes, self._min_interval_s):
                 return
+        self._cut_long_piece()
         self._render_tail(self._tail_text())
+        self._shown = len(self._pending)
         self._last_render = now
 
     def _end_line(self, end: int) -> None:
@@ -322,9 +333,15 @@ class LiveMarkdown:
         self._next_cut_try = SPLIT_AT_CHARS
 
     def _cut_long_piece(self) -> None:
-        """Write the settled part of a long open piece, so that the tail stays short."""
+        """Write the settled part of a long open piece, so that the tail stays short.
+
+        Called at a refresh, and only ever cuts after everything the tail's element
+        already shows: writing the piece there then only adds text, and the new
+        tail's element adds the rest, so the page's text never shrinks, not even
+        between the two deltas.
+        """
         if self._fence is not None:
-            if self._settled_code >= SPLIT_AT_CHARS:
+            if self._settled_code >= max(SPLIT_AT_CHARS, self._shown):
                 self._write(f"{self._opener}{self._pending[: self._settled_code]}{self._fence}\n")
                 self._pending = self._pending[self._settled_code :]
                 self._line_start -= self._settled_code
@@ -334,8 +351,9 @@ class LiveMarkdown:
             return
         # The latest safe cut: inside the open block, else at its start (the last blank line).
         block = self._pending[self._block_start :]
-        inside = safe_cut(block, SPLIT_AT_CHARS // 2 if not self._block_start else 1, force=len(block) > FORCE_CUT_CHARS)
-        cut = self._block_start + inside
+        shortest = max(SPLIT_AT_CHARS // 2 if not self._block_start else 1, self._shown - self._block_start)
+        inside = safe_cut(block, shortest, force=len(block) > FORCE_CUT_CHARS)
+        cut = self._block_start + inside if inside or self._block_start >= self._shown else 0
         if cut:
             self._write(self._pending[:cut])
             self._pending = self._pending[cut:]
@@ -352,7 +370,7 @@ class LiveMarkdown:
 
     def _render_tail(self, text: str) -> None:
         if text:
-            self._slot().markdown(text)
+            self._show(text)
 
     def close(self, *, interrupted_note: str | None = None) -> None:
         """Replace the live pieces with one canonical render of the whole text, at once and without the cursor."""
@@ -412,7 +430,7 @@ class ChunkView:
         self._separator = separator
         self._min_interval_s = min_interval_s
         self._clock = clock
-        self._slot = container.empty()
+        self._slot: Any = None  # the open group's element, once it is drawn (it then replaces itself)
         self._group: list[str] = []
         self._group_bytes = 0
         self._last_render: float | None = None
@@ -422,11 +440,12 @@ class ChunkView:
             container.html(CHUNK_STYLE)
         _register(self)
 
-    def _render(self, slot: Any) -> None:
+    def _render(self) -> None:
+        target = self._slot if self._slot is not None else self._container
         if self._separator is not None:
-            slot.code("".join(self._group), language=None, wrap_lines=True)
+            self._slot = target.code("".join(self._group), language=None, wrap_lines=True)
         else:
-            slot.html('<div class="chunks">' + "".join(self._group) + "</div>")
+            self._slot = target.html('<div class="chunks">' + "".join(self._group) + "</div>")
         self._dirty = False
 
     def append(self, text: str, t_s: float) -> None:
@@ -445,7 +464,7 @@ class ChunkView:
             if self._group_bytes >= CHUNK_GROUP_BYTES:  # full: its last render is also its first
                 self._close_group()
             else:
-                self._render(self._slot)
+                self._render()
 
     def _close_group(self) -> None:
         """Write the open group for good, and open a new one (shown at the next refresh).
@@ -456,8 +475,8 @@ class ChunkView:
         carry = self._group[-1:] if len(self._group) % 2 else []
         if carry:
             self._group = self._group[:-1]
-        self._render(self._slot)
-        self._slot = self._container.empty()
+        self._render()
+        self._slot = None  # the next group gets a new element
         self._group = carry
         self._group_bytes = sum(len(piece.encode()) for piece in carry)
         self._dirty = bool(carry)
@@ -466,4 +485,4 @@ class ChunkView:
         """Render the open group immediately."""
         _unregister(self)
         if self._group and self._dirty:
-            self._render(self._slot)
+            self._render()

@@ -7,6 +7,9 @@ Korean reader needs. ``inject_style`` is called once per script run by
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import streamlit as st
 
 #: For every language: a wide table (markdown) scrolls inside its own box, and the page never scrolls sideways.
@@ -22,6 +25,7 @@ _BASE_CSS = """
 [data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p { white-space: normal; overflow-wrap: anywhere; }
 [data-testid="stMetricLabel"] > div { overflow: visible; }
 [data-testid="stMetricValue"] > div { white-space: normal; overflow-wrap: anywhere; }
+.st-key-chart_warm_up { display: none; }
 """
 
 #: Korean only: break lines between words (eojeol), never inside one ("호출 방/식").
@@ -46,6 +50,11 @@ def inject_style(language: str) -> None:
 
 
 _warm_up_started = False
+#: Set when the warm-up thread has imported plotly (or failed): a chart built while numpy is half
+#: imported in that thread fails, so the browser's warm-up chart waits for it.
+_warm_up_done = threading.Event()
+#: The longest the browser's warm-up chart waits for that import (a very busy machine: skip it).
+WARM_UP_WAIT_S = 30.0
 
 
 def warm_up_charts() -> None:
@@ -62,6 +71,12 @@ def warm_up_charts() -> None:
     _warm_up_started = True
 
     def import_plotly() -> None:
+        try:
+            build_first_figure()
+        finally:
+            _warm_up_done.set()
+
+    def build_first_figure() -> None:
         # The import, then one figure of each kind the pages draw, serialized as
         # st.plotly_chart does: Plotly loads its validators on the first figure.
         import plotly.express  # noqa: F401
@@ -88,6 +103,46 @@ def warm_up_charts() -> None:
         figure.update_yaxes(autorange="reversed", type="category", categoryarray=["a"], row=1, col=1)
         figure.to_json()
 
-    import threading
-
     threading.Thread(target=import_plotly, name="plotly-warm-up", daemon=True).start()
+
+
+#: Session state: the browser of this session has been sent the warm-up chart.
+_BROWSER_WARMED_KEY = "_chart_code_warmed_up"
+
+
+def browser_chart_warm_up_slot() -> Any | None:
+    """On a session's first run, an empty slot that ``warm_up_browser_charts`` fills after the page.
+
+    Call it before the page runs. The slot comes before the page's own
+    elements, so the next run's first element replaces the warm-up chart at
+    once: it never lingers among a later run's charts.
+
+    Returns:
+        The slot, or ``None`` once this session's browser has the chart code.
+    """
+    if st.session_state.get(_BROWSER_WARMED_KEY):
+        return None
+    return st.empty()
+
+
+def warm_up_browser_charts(slot: Any | None) -> None:
+    """Send one tiny, hidden Plotly chart to this session's browser, once, after the page.
+
+    Streamlit's frontend loads its Plotly code (a 4.7 MB script that takes about
+    a second to parse on a small machine) only when a page first shows a Plotly
+    chart: that was after a run's calls had ended. An empty chart sent at the end
+    of the session's first page makes the browser load that code while a person
+    reads the page. It waits for ``warm_up_charts``'s import (once per
+    server, after the page was drawn). The chart's box is ``display: none`` (see ``_BASE_CSS``): it takes
+    no space and screen readers skip it.
+
+    Args:
+        slot: What ``browser_chart_warm_up_slot`` returned before the page ran.
+    """
+    if slot is None:
+        return
+    if _warm_up_started and not _warm_up_done.wait(WARM_UP_WAIT_S):
+        return  # the session's next run tries again
+    with slot.container(key="chart_warm_up"):
+        st.plotly_chart({"data": [{"type": "bar", "x": [0], "y": [0]}], "layout": {"height": 10}}, config={"staticPlot": True}, key="chart_warm_up_plot")
+    st.session_state[_BROWSER_WARMED_KEY] = True

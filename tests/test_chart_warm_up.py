@@ -1,0 +1,30 @@
+"""The browser's chart warm-up: one hidden Plotly chart on a session's first run, never again."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.runtime import pages_manager
+from streamlit.testing.v1 import AppTest
+
+from tests.app_harness import APP_FILE, _PathWithoutPagesFolder
+from ui.style import style_css
+
+
+def test_first_run_of_a_session_ends_with_one_hidden_chart_and_the_next_run_has_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pages_manager, "Path", _PathWithoutPagesFolder)
+    monkeypatch.setattr(pages_manager.PagesManager, "uses_pages_directory", None)
+    app = AppTest.from_file(str(APP_FILE), default_timeout=60)
+    app.run()  # Home: no chart of its own
+    assert not app.exception
+    charts = app.get("plotly_chart")
+    assert len(charts) == 1, "Home draws no chart; the warm-up is the only one"
+    assert "chart_warm_up_plot" in charts[0].proto.id
+    app.run()
+    assert not app.exception
+    assert not app.get("plotly_chart"), "once per session: a later run sends no warm-up chart"
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_warm_up_chart_takes_no_space_and_is_not_announced(language: str) -> None:
+    # display: none removes the box from the layout and from the accessibility tree, at every width.
+    assert ".st-key-chart_warm_up { display: none; }" in style_css(language)
