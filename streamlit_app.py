@@ -6,9 +6,16 @@ from ui.i18n import current_language
 from ui.navigation import app_pages, routed, sections
 from ui.sidebar import render_sidebar
 from ui.store import keep_run_set_in_url, show_store_notice
-from ui.style import browser_chart_warm_up_slot, inject_style, warm_up_browser_charts, warm_up_charts
+from ui.style import (
+    browser_chart_warm_up_slot,
+    inject_style,
+    wait_for_chart_warm_up,
+    warm_up_browser_charts,
+    warm_up_charts,
+)
 
 st.set_page_config(page_title="LangChain call modes lab", page_icon="⏱️", layout="wide")
+wait_for_chart_warm_up()  # a fresh server only: never import numpy in two threads at once
 keep_run_set_in_url()  # a page switch drops the query string; a reload needs run_set to find the runs
 show_store_notice()  # once: a bad run_set link, or runs kept in memory only
 render_sidebar()

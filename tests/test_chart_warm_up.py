@@ -28,3 +28,32 @@ def test_first_run_of_a_session_ends_with_one_hidden_chart_and_the_next_run_has_
 def test_the_warm_up_chart_takes_no_space_and_is_not_announced(language: str) -> None:
     # display: none removes the box from the layout and from the accessibility tree, at every width.
     assert ".st-key-chart_warm_up { display: none; }" in style_css(language)
+
+
+def test_a_page_on_a_fresh_server_waits_for_the_warm_up_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import ui.style as style
+
+    done = threading.Event()
+    monkeypatch.setattr(style, "_warm_up_started", True)
+    monkeypatch.setattr(style, "_warm_up_done", done)
+    order: list[str] = []
+    page = threading.Thread(target=lambda: (style.wait_for_chart_warm_up(), order.append("page runs")))
+    page.start()
+    page.join(0.2)
+    assert page.is_alive(), "the page must not run while the warm-up thread imports numpy"
+    order.append("imports done")
+    done.set()
+    page.join(10)
+    assert order == ["imports done", "page runs"]
+
+
+def test_no_wait_before_any_warm_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import ui.style as style
+
+    monkeypatch.setattr(style, "_warm_up_started", False)
+    monkeypatch.setattr(style, "_warm_up_done", threading.Event())  # never set
+    style.wait_for_chart_warm_up()  # returns at once: nothing to wait for

@@ -110,6 +110,19 @@ def warm_up_charts() -> None:
 _BROWSER_WARMED_KEY = "_chart_code_warmed_up"
 
 
+def wait_for_chart_warm_up() -> None:
+    """Wait, on a fresh server only, until the warm-up thread has imported plotly, pandas and numpy.
+
+    Two threads importing numpy at once can hand one of them a partially
+    initialized module (an ``ImportError`` in the middle of a page). A page that
+    runs while the warm-up thread imports waits for it instead: at most the time
+    the page would have spent importing them itself. Once the warm-up is done,
+    this returns at once.
+    """
+    if _warm_up_started:
+        _warm_up_done.wait(WARM_UP_WAIT_S)
+
+
 def browser_chart_warm_up_slot() -> Any | None:
     """On a session's first run, an empty slot that ``warm_up_browser_charts`` fills after the page.
 
