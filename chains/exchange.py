@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import re
 import unicodedata
 import uuid
@@ -30,6 +29,7 @@ from typing import Any
 
 from chains.timing import CallTiming, RunRecord
 from chains.topics import MAX_TOPIC_CHARS
+from chains.untrusted import UntrustedFormatError, checked_seconds, checked_string, read_untrusted_json
 
 FORMAT = "langchain-call-modes-runs"
 VERSION = 1
@@ -58,7 +58,7 @@ _ORIGIN = re.compile(r"[a-z0-9_]*")
 _SPACES = re.compile(r"\s+")
 
 
-class ExchangeError(ValueError):
+class ExchangeError(UntrustedFormatError):
     """A runs file that is not accepted.
 
     Attributes:
@@ -68,24 +68,7 @@ class ExchangeError(ValueError):
         where: The offending field (``runs[2].calls[0].end_s``), our own words only.
     """
 
-    REASONS = (
-        "too_large",
-        "not_json",
-        "format",
-        "version",
-        "schema",
-        "too_many",
-        "too_long",
-        "bad_number",
-        "unknown_mode",
-        "unknown_provider",
-        "empty",
-    )
-
-    def __init__(self, reason: str, where: str = "") -> None:
-        super().__init__(f"{reason}: {where}" if where else reason)
-        self.reason = reason
-        self.where = where
+    REASONS = (*UntrustedFormatError.REASONS, "unknown_mode", "unknown_provider")
 
 
 def clean_owner(text: object) -> str:
@@ -144,34 +127,6 @@ def fresh_copies(records: Iterable[RunRecord]) -> list[RunRecord]:
 
 
 # ------------------------------------------------------------------ import
-def read_untrusted_json(data: bytes | str, *, max_bytes: int, error: type[ValueError]) -> Any:
-    """Parse an untrusted JSON file, or raise ``error(reason)``: ``too_large`` (checked before parsing),
-    ``not_json`` (not UTF-8, not JSON, nested too deep) or ``bad_number`` (``NaN``, ``Infinity``).
-
-    Args:
-        data: The file's bytes (a UTF-8 byte order mark is allowed) or text.
-        max_bytes: The largest file accepted.
-        error: The exception class to raise; it takes a reason code (and where).
-
-    Returns:
-        The parsed document.
-    """
-    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
-    if size > max_bytes:
-        raise error("too_large")
-
-    def refuse_constant(name: str) -> float:
-        raise error("bad_number", name)
-
-    try:
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-        return json.loads(text, parse_constant=refuse_constant)
-    except error:
-        raise
-    except (ValueError, RecursionError) as exc:
-        raise error("not_json") from exc
-
-
 def parse_runs(data: bytes | str) -> list[RunRecord]:
     """Read runs from an untrusted JSON export, strictly.
 
@@ -207,11 +162,7 @@ def parse_runs(data: bytes | str) -> list[RunRecord]:
 
 
 def _string(value: Any, where: str, limit: int) -> str:
-    if not isinstance(value, str):
-        raise ExchangeError("schema", where)
-    if len(value) > limit:
-        raise ExchangeError("too_long", where)
-    return value.replace("\x00", "")
+    return checked_string(value, where, limit, ExchangeError)
 
 
 def _optional_string(value: Any, where: str, limit: int) -> str | None:
@@ -219,11 +170,7 @@ def _optional_string(value: Any, where: str, limit: int) -> str | None:
 
 
 def _seconds(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ExchangeError("schema", where)
-    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
-        raise ExchangeError("bad_number", where)
-    return float(value)
+    return checked_seconds(value, where, MAX_SECONDS, ExchangeError)
 
 
 def _optional_seconds(value: Any, where: str) -> float | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import re
 import zlib
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from chains.providers import REPLAY_ID, provider_of_record
+from chains.untrusted import UntrustedFormatError, checked_seconds, checked_string, read_untrusted_json
 
 FORMAT = "langchain-call-modes-replay"
 VERSION = 1
@@ -52,7 +52,7 @@ _TOP_KEYS = {"format", "version", "name", "example", "note", "source", "recorded
 _CALL_KEYS = {"topic", "ttft_s", "gaps_s", "tokens"}
 
 
-class ReplayFormatError(ValueError):
+class ReplayFormatError(UntrustedFormatError):
     """A replay file that is not accepted.
 
     Attributes:
@@ -60,13 +60,6 @@ class ReplayFormatError(ValueError):
             ``too_many``, ``too_long``, ``bad_number`` or ``empty``.
         where: The offending field (``calls[2].gaps_s[5]``), our own words only.
     """
-
-    REASONS = ("too_large", "not_json", "format", "version", "schema", "too_many", "too_long", "bad_number", "empty")
-
-    def __init__(self, reason: str, where: str = "") -> None:
-        super().__init__(f"{reason}: {where}" if where else reason)
-        self.reason = reason
-        self.where = where
 
 
 @dataclass(frozen=True)
@@ -223,8 +216,6 @@ def parse_profile(data: bytes | str) -> ReplayProfile:
     Raises:
         ReplayFormatError: For anything that is not a valid profile within the caps.
     """
-    from chains.exchange import read_untrusted_json  # the same strict reading as History's import
-
     document = read_untrusted_json(data, max_bytes=MAX_FILE_BYTES, error=ReplayFormatError)
     if not isinstance(document, dict):
         raise ReplayFormatError("schema", "(top)")
@@ -262,19 +253,11 @@ def parse_profile(data: bytes | str) -> ReplayProfile:
 
 
 def _string(value: Any, where: str, limit: int) -> str:
-    if not isinstance(value, str):
-        raise ReplayFormatError("schema", where)
-    if len(value) > limit:
-        raise ReplayFormatError("too_long", where)
-    return value.replace("\x00", "")
+    return checked_string(value, where, limit, ReplayFormatError)
 
 
 def _seconds(value: Any, where: str, limit: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ReplayFormatError("schema", where)
-    if not math.isfinite(value) or value < 0 or value > limit:
-        raise ReplayFormatError("bad_number", where)
-    return float(value)
+    return checked_seconds(value, where, limit, ReplayFormatError)
 
 
 def _call(value: Any, where: str) -> ReplayCall:
