@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import inspect
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackHandler
@@ -159,13 +160,53 @@ class CallRecorder(BaseCallbackHandler):
             self.timing.end_s = self._clock.now()
 
 
-class _Run:
-    """Shared bookkeeping of one run: clock, recorders, usage and retries."""
+class RunHooks(TypedDict, total=False):
+    """The keyword arguments that every runner takes, all optional.
 
-    def __init__(self, mode: str, topics: Sequence[str], meta: RunMeta, max_concurrency: int | None, pool_size: int | None = 1) -> None:
+    Attributes:
+        meta: Labels for the record (``RunMeta()`` when left out).
+        on_result: Called with each call's ``CallTiming`` as the call ends, in the
+            caller's thread (or on the event loop's thread for the async runners).
+        on_stopped: Called with the partial record if the run is cut short.
+    """
+
+    meta: RunMeta
+    on_result: OnResult | None
+    on_stopped: OnStopped | None
+
+
+class StreamHooks(RunHooks, total=False):
+    """``RunHooks``, plus the streaming runners' chunk callback.
+
+    Attributes:
+        on_chunk: Called with ``(call_index, text, t_s)`` for every non-empty chunk.
+    """
+
+    on_chunk: OnChunk | None
+
+
+class _Run:
+    """Shared bookkeeping of one run: clock, recorders, usage, retries and the caller's hooks."""
+
+    def __init__(
+        self,
+        mode: str,
+        topics: Sequence[str],
+        hooks: StreamHooks,
+        *,
+        accepts: type[RunHooks] = RunHooks,
+        max_concurrency: int | None = None,
+        pool_size: int | None = 1,
+    ) -> None:
+        unknown = set(hooks) - set(accepts.__annotations__) - set(RunHooks.__annotations__)
+        if unknown:
+            raise TypeError(f"run_{mode}() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
         self.mode = mode
         self.topics = list(topics)
-        self.meta = meta
+        self.meta = hooks.get("meta") or RunMeta()
+        self.on_result = hooks.get("on_result")
+        self.on_chunk = hooks.get("on_chunk")
+        self.on_stopped = hooks.get("on_stopped")
         self.max_concurrency = max_concurrency
         self.pool_size = pool_size
         self.retries: list[RetryEvent] = []
@@ -270,7 +311,7 @@ class _Run:
             recorder.cancelled = True
 
     @contextmanager
-    def recording(self, on_stopped: OnStopped | None) -> Iterator[None]:
+    def recording(self) -> Iterator[None]:
         """Count the block's HTTP retries into this run, and keep what a cut-short run had.
 
         If the block exits by any exception, the run is cancelled, its partial
@@ -281,80 +322,86 @@ class _Run:
                 yield
             except BaseException:
                 self.cancel()
-                if on_stopped is not None:
-                    on_stopped(self.stopped_record())
+                if self.on_stopped is not None:
+                    self.on_stopped(self.stopped_record())
                 raise
 
     def finished_record(self) -> RunRecord:
         """The record of the run that has just ended."""
         return self.record(self.clock.now())
 
-    def finish_stream(self, index: int, outcome: Any, on_result: OnResult | None) -> None:
-        """Call ``index``'s stream has ended (``outcome``: ``None`` or its error): its output is its chunks."""
+    def complete(self, index: int, output: Any) -> None:
+        """Call ``index`` has ended with ``output`` (its answer or its error): record it and tell ``on_result``."""
+        self._notify(self.finish_call(index, output))
+
+    def _notify(self, timing: CallTiming) -> None:
+        if self.on_result is not None:
+            self.on_result(timing)
+
+    def record_chunk(self, index: int, text: str) -> None:
+        """Time a chunk of call ``index``'s stream and pass it to ``on_chunk``."""
+        if not text:
+            return
+        now = self.clock.now()
+        timing = self.recorders[index].timing
+        if timing.first_token_s is None:
+            timing.first_token_s = now
+        timing.chunks.append((now, text))
+        if self.on_chunk is not None:
+            self.on_chunk(index, text, now)
+
+    @contextmanager
+    def streaming(self, index: int) -> Iterator[None]:
+        """Record the stream of call ``index`` that the block consumes, sync or async.
+
+        An ``Exception`` ends the call with that error and keeps the text so far; any
+        other exit (a stop from outside) cancels the run's streams and re-raises.
+        The call's output is the chunks that arrived.
+        """
+        outcome: Any = None
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is lost
+            outcome = exc
+        except BaseException:
+            self.cancel()  # every stream of the run ends at its next token
+            raise
         timing = self.recorders[index].timing
         timing.output = "".join(piece for _, piece in timing.chunks)
-        _notify(on_result, self.finish_call(index, outcome, streamed=True))
-
-
-def _notify(callback: OnResult | None, timing: CallTiming) -> None:
-    if callback is not None:
-        callback(timing)
+        self._notify(self.finish_call(index, outcome, streamed=True))
 
 
 # --------------------------------------------------------------------------- sync
-def run_invoke(
-    chain: Runnable[str, str],
-    topic: str,
-    *,
-    meta: RunMeta = RunMeta(),
-    on_result: OnResult | None = None,
-    on_stopped: OnStopped | None = None,
-) -> RunRecord:
+def run_invoke(chain: Runnable[str, str], topic: str, **hooks: Unpack[RunHooks]) -> RunRecord:
     """Run ``chain.invoke(topic)`` once and time it: ``run_loop`` of one topic, recorded as ``invoke``."""
-    return run_loop(chain, [topic], meta=meta, on_result=on_result, mode="invoke", on_stopped=on_stopped)
+    return run_loop(chain, [topic], mode="invoke", **hooks)
 
 
-def run_loop(
-    chain: Runnable[str, str],
-    topics: Sequence[str],
-    *,
-    meta: RunMeta = RunMeta(),
-    on_result: OnResult | None = None,
-    mode: str = "loop",
-    on_stopped: OnStopped | None = None,
-) -> RunRecord:
+def run_loop(chain: Runnable[str, str], topics: Sequence[str], *, mode: str = "loop", **hooks: Unpack[RunHooks]) -> RunRecord:
     """Call ``chain.invoke`` once per topic, one after another, as the seed's ``for`` loop does.
 
     Args:
         chain: The joke chain.
         topics: The topics, in order.
-        meta: Labels for the record.
-        on_result: Called after each call.
         mode: The mode name to record.
-        on_stopped: Called with the partial record if the run is cut short.
+        **hooks: ``meta``, ``on_result`` (after each call) and ``on_stopped``; see ``RunHooks``.
 
     Returns:
-        The run record.
+        The run record; failed calls carry their error, the others their output.
     """
-    run = _Run(mode, topics, meta, None)
-    with run.recording(on_stopped):
+    run = _Run(mode, topics, hooks)
+    with run.recording():
         for index, topic in enumerate(run.topics):
             try:
                 output: Any = chain.invoke(topic, run.config(index))
             except Exception as exc:  # noqa: BLE001 - every failure is recorded, none is lost
                 output = exc
-            _notify(on_result, run.finish_call(index, output))
+            run.complete(index, output)
     return run.finished_record()
 
 
 def run_batch(
-    chain: Runnable[str, str],
-    topics: Sequence[str],
-    *,
-    max_concurrency: int | None = None,
-    meta: RunMeta = RunMeta(),
-    on_result: OnResult | None = None,
-    on_stopped: OnStopped | None = None,
+    chain: Runnable[str, str], topics: Sequence[str], *, max_concurrency: int | None = None, **hooks: Unpack[RunHooks]
 ) -> RunRecord:
     """Run ``chain.batch_as_completed(topics)``: LangChain's thread pool, results as they finish.
 
@@ -365,85 +412,58 @@ def run_batch(
         chain: The joke chain.
         topics: The topics.
         max_concurrency: LangChain's ``max_concurrency``; ``None`` uses the default pool.
-        meta: Labels for the record.
-        on_result: Called as each call completes.
-        on_stopped: Called with the partial record if the run is cut short.
+        **hooks: ``meta``, ``on_result`` and ``on_stopped``; see ``RunHooks``.
 
     Returns:
         The run record; failed calls carry their error, the others their output.
     """
-    run = _Run("batch", topics, meta, max_concurrency, effective_concurrency(len(topics), max_concurrency))
-    with run.recording(on_stopped):
+    pool = effective_concurrency(len(topics), max_concurrency)
+    run = _Run("batch", topics, hooks, max_concurrency=max_concurrency, pool_size=pool)
+    with run.recording():
         for index, output in chain.batch_as_completed(run.topics, run.configs(), return_exceptions=True):
-            _notify(on_result, run.finish_call(index, output))
+            run.complete(index, output)
     return run.finished_record()
 
 
-def run_stream(
-    chain: Runnable[str, str],
-    topic: str,
-    *,
-    meta: RunMeta = RunMeta(),
-    on_chunk: OnChunk | None = None,
-    on_result: OnResult | None = None,
-    mode: str = "stream",
-    on_stopped: OnStopped | None = None,
-) -> RunRecord:
+def run_stream(chain: Runnable[str, str], topic: str, *, mode: str = "stream", **hooks: Unpack[StreamHooks]) -> RunRecord:
     """Run ``chain.stream(topic)`` and time every chunk.
 
     Args:
         chain: The joke chain.
         topic: The topic.
-        meta: Labels for the record.
-        on_chunk: Called with ``(call_index, text, t_s)`` for every non-empty chunk.
-        on_result: Called once the stream ends.
         mode: The mode name to record.
-        on_stopped: Called with the partial record (the text so far) if the run is cut short.
+        **hooks: ``meta``, ``on_chunk``, ``on_result`` (once the stream ends) and
+            ``on_stopped`` (with the text so far); see ``StreamHooks``.
 
     Returns:
         The run record (one call), with ``first_token_s`` and every chunk. A stream
         that stops without a finish reason is marked interrupted and keeps its text.
     """
-    run = _Run(mode, [topic], meta, None)
-    with run.recording(on_stopped):
-        outcome: Any = None
-        stream = chain.stream(topic, run.config(0))
-        try:
-            for text in stream:
-                _record_chunk(run, 0, text, on_chunk)
-        except Exception as exc:  # noqa: BLE001
-            outcome = exc
-        except BaseException:
-            # Stopped from outside: end the model's stream now, not after its last token.
-            run.cancel()
-            _close_quietly(stream)
-            raise
-        run.finish_stream(0, outcome, on_result)
+    run = _Run(mode, [topic], hooks, accepts=StreamHooks)
+    with run.recording(), _closing_quietly(chain.stream(topic, run.config(0))) as stream, run.streaming(0):
+        for text in stream:
+            run.record_chunk(0, text)
     return run.finished_record()
 
 
-def _close_quietly(stream: Any) -> None:
-    """Close a cancelled stream; the ``RunCancelled`` that ends it is expected."""
-    with suppress(Exception, GeneratorExit):  # RunCancelled, or the model's own error on the way out
-        stream.close()
+@contextmanager
+def _closing_quietly(stream: Iterator[str]) -> Iterator[Iterator[str]]:
+    """Close the stream on the way out: a stopped run's model then ends at its next token, not its last."""
+    try:
+        yield stream
+    finally:
+        with suppress(Exception, GeneratorExit):  # RunCancelled, or the model's own error on the way out
+            stream.close()  # type: ignore[attr-defined]
 
 
-async def _aclose_quietly(stream: Any) -> None:
-    """Close a cancelled async stream; the ``RunCancelled`` that ends it is expected."""
-    with suppress(Exception, GeneratorExit):
-        await stream.aclose()
-
-
-def _record_chunk(run: _Run, index: int, text: str, on_chunk: OnChunk | None) -> None:
-    if not text:
-        return
-    now = run.clock.now()
-    timing = run.recorders[index].timing
-    if timing.first_token_s is None:
-        timing.first_token_s = now
-    timing.chunks.append((now, text))
-    if on_chunk is not None:
-        on_chunk(index, text, now)
+@asynccontextmanager
+async def _aclosing_quietly(stream: AsyncIterator[str]) -> AsyncIterator[AsyncIterator[str]]:
+    """``_closing_quietly`` for an async stream."""
+    try:
+        yield stream
+    finally:
+        with suppress(Exception, GeneratorExit):
+            await stream.aclose()  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -509,33 +529,20 @@ def run_race(
 
 
 # -------------------------------------------------------------------------- async
-async def run_ainvoke(
-    chain: Runnable[str, str],
-    topic: str,
-    *,
-    meta: RunMeta = RunMeta(),
-    on_result: OnResult | None = None,
-    on_stopped: OnStopped | None = None,
-) -> RunRecord:
+async def run_ainvoke(chain: Runnable[str, str], topic: str, **hooks: Unpack[RunHooks]) -> RunRecord:
     """Run ``await chain.ainvoke(topic)`` once and time it (see ``run_invoke``)."""
-    run = _Run("ainvoke", [topic], meta, None)
-    with run.recording(on_stopped):
+    run = _Run("ainvoke", [topic], hooks)
+    with run.recording():
         try:
             output: Any = await chain.ainvoke(topic, run.config(0))
         except Exception as exc:  # noqa: BLE001
             output = exc
-        _notify(on_result, run.finish_call(0, output))
+        run.complete(0, output)
     return run.finished_record()
 
 
 async def run_abatch(
-    chain: Runnable[str, str],
-    topics: Sequence[str],
-    *,
-    max_concurrency: int | None = None,
-    meta: RunMeta = RunMeta(),
-    on_result: OnResult | None = None,
-    on_stopped: OnStopped | None = None,
+    chain: Runnable[str, str], topics: Sequence[str], *, max_concurrency: int | None = None, **hooks: Unpack[RunHooks]
 ) -> RunRecord:
     """Run ``chain.abatch_as_completed(topics)``: ``asyncio`` tasks, results as they finish.
 
@@ -543,22 +550,15 @@ async def run_abatch(
     ``gather``); with it set, a semaphore bounds them. The arguments and the
     record are ``run_batch``'s; ``on_result`` is called on the event loop's thread.
     """
-    run = _Run("abatch", topics, meta, max_concurrency, effective_concurrency(len(topics), max_concurrency, is_async=True))
-    with run.recording(on_stopped):
+    pool = effective_concurrency(len(topics), max_concurrency, is_async=True)
+    run = _Run("abatch", topics, hooks, max_concurrency=max_concurrency, pool_size=pool)
+    with run.recording():
         async for index, output in chain.abatch_as_completed(run.topics, run.configs(), return_exceptions=True):
-            _notify(on_result, run.finish_call(index, output))
+            run.complete(index, output)
     return run.finished_record()
 
 
-async def run_astream(
-    chain: Runnable[str, str],
-    topics: Sequence[str] | str,
-    *,
-    meta: RunMeta = RunMeta(),
-    on_chunk: OnChunk | None = None,
-    on_result: OnResult | None = None,
-    on_stopped: OnStopped | None = None,
-) -> RunRecord:
+async def run_astream(chain: Runnable[str, str], topics: Sequence[str] | str, **hooks: Unpack[StreamHooks]) -> RunRecord:
     """Stream one or several topics at once with ``chain.astream``.
 
     Each topic gets its own ``astream`` task; all run concurrently on the event
@@ -568,32 +568,22 @@ async def run_astream(
     Args:
         chain: The joke chain.
         topics: One topic, or several.
-        meta: Labels for the record.
-        on_chunk: Called with ``(call_index, text, t_s)`` for every non-empty chunk.
-        on_result: Called as each stream ends.
-        on_stopped: Called with the partial record (the text so far) if the run is cut short.
+        **hooks: ``meta``, ``on_chunk``, ``on_result`` (as each stream ends) and
+            ``on_stopped`` (with the text so far); see ``StreamHooks``.
 
     Returns:
         The run record, one call per topic.
     """
     topic_list = [topics] if isinstance(topics, str) else list(topics)
-    run = _Run("astream", topic_list, meta, None, len(topic_list))
+    run = _Run("astream", topic_list, hooks, accepts=StreamHooks, pool_size=len(topic_list))
 
     async def consume(index: int) -> None:
-        outcome: Any = None
-        stream = chain.astream(run.topics[index], run.config(index))
-        try:
-            async for text in stream:
-                _record_chunk(run, index, text, on_chunk)
-        except Exception as exc:  # noqa: BLE001
-            outcome = exc
-        except BaseException:
-            run.cancel()  # every stream of the run ends at its next token
-            await _aclose_quietly(stream)
-            raise
-        run.finish_stream(index, outcome, on_result)
+        async with _aclosing_quietly(chain.astream(run.topics[index], run.config(index))) as stream:
+            with run.streaming(index):
+                async for text in stream:
+                    run.record_chunk(index, text)
 
-    with run.recording(on_stopped):
+    with run.recording():
         await asyncio.gather(*(consume(i) for i in range(len(topic_list))))
     return run.finished_record()
 
@@ -605,17 +595,25 @@ class Mode:
 
     Attributes:
         id: The stable id, stored in ``RunRecord.mode`` (``invoke``, ``batch``...).
-        runner: The function that runs it and returns a ``RunRecord`` (a coroutine function when ``is_async``).
-        is_async: Whether ``runner`` must be awaited (``asyncio.run`` in a Streamlit script).
-        code: The LangChain call shown in "Show the code".
+        runner: The function that runs it and returns a ``RunRecord`` (a coroutine function for an async mode).
         colour: Its colour on every chart (never ``FAILURE_COLOUR``, which means a failure).
+        example: The LangChain call shown in "Show the code" (``code`` adds the import an async call needs).
     """
 
     id: str
     runner: Callable[..., Any]
-    is_async: bool
-    code: str
     colour: str
+    example: str
+
+    @property
+    def is_async(self) -> bool:
+        """Whether ``runner`` must be awaited (``asyncio.run`` in a Streamlit script)."""
+        return inspect.iscoroutinefunction(self.runner)
+
+    @property
+    def code(self) -> str:
+        """The code shown for it: the example, run with ``asyncio.run`` when the mode is async."""
+        return f"import asyncio\n\n{self.example}" if self.is_async else self.example
 
     @property
     def label_key(self) -> str:
@@ -636,25 +634,22 @@ MODES: dict[str, Mode] = _mode_table(
     Mode(
         id="invoke",
         runner=run_invoke,
-        is_async=False,
         colour="#7b61ff",
-        code='answer = chain.invoke("ice cream")',
+        example='answer = chain.invoke("ice cream")',
     ),
     Mode(
         id="loop",
         runner=run_loop,
-        is_async=False,
         colour="#ff8c42",
-        code='''answers = []
+        example='''answers = []
 for topic in ["ice cream", "chocolate", "vanilla"]:
     answers.append(chain.invoke(topic))  # one after another: time grows linearly''',
     ),
     Mode(
         id="batch",
         runner=run_batch,
-        is_async=False,
         colour="#3d9df3",
-        code='''topics = ["ice cream", "chocolate", "vanilla"]
+        example='''topics = ["ice cream", "chocolate", "vanilla"]
 answers = chain.batch(topics, config={"max_concurrency": 8}, return_exceptions=True)
 
 # or, to use each answer as soon as it is ready:
@@ -664,38 +659,28 @@ for index, answer in chain.batch_as_completed(topics, return_exceptions=True):
     Mode(
         id="stream",
         runner=run_stream,
-        is_async=False,
         colour="#21a366",
-        code='''for chunk in chain.stream("ice cream"):
+        example='''for chunk in chain.stream("ice cream"):
     print(chunk, end="!!", flush=True)  # the seed's chunk separator''',
     ),
     Mode(
         id="ainvoke",
         runner=run_ainvoke,
-        is_async=True,
         colour="#b3a4ff",
-        code='''import asyncio
-
-answer = asyncio.run(chain.ainvoke("ice cream"))''',
+        example='answer = asyncio.run(chain.ainvoke("ice cream"))',
     ),
     Mode(
         id="abatch",
         runner=run_abatch,
-        is_async=True,
         colour="#92c9f9",
-        code='''import asyncio
-
-answers = asyncio.run(chain.abatch(topics))                                 # all at once (gather)
+        example='''answers = asyncio.run(chain.abatch(topics))                                 # all at once (gather)
 answers = asyncio.run(chain.abatch(topics, config={"max_concurrency": 2}))  # 2 at a time''',
     ),
     Mode(
         id="astream",
         runner=run_astream,
-        is_async=True,
         colour="#8fd6ac",
-        code='''import asyncio
-
-async def stream_one(topic: str) -> str:
+        example='''async def stream_one(topic: str) -> str:
     text = ""
     async for chunk in chain.astream(topic):
         text += chunk

@@ -335,3 +335,30 @@ def test_race_reports_a_chunk_before_invoke_is_done() -> None:
     assert stream_record.calls[0].first_token_s < stream_record.calls[0].end_s
     done = events[kinds.index("invoke_done")]
     assert done.text == invoke_record.outputs[0]
+
+
+# ------------------------------------------------------------ the runners' hooks
+def test_a_runner_refuses_a_hook_it_does_not_take() -> None:
+    """``**hooks`` is typed (``RunHooks``/``StreamHooks``) and checked: a misspelt or wrong hook is an error, not ignored."""
+    chain = build_joke_chain(fast())
+    with pytest.raises(TypeError, match="on_chunk"):
+        run_loop(chain, ["cats"], on_chunk=lambda *_: None)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="on_reslut"):
+        run_stream(chain, "cats", on_reslut=lambda *_: None)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="on_chunk"):
+        asyncio.run(run_abatch(chain, ["cats"], on_chunk=lambda *_: None))  # type: ignore[call-arg]
+
+
+def test_every_hook_reaches_a_streaming_runner() -> None:
+    """``meta``, ``on_chunk`` and ``on_result`` given as keywords all arrive, sync and async."""
+    chain = build_joke_chain(fast())
+    sync_chunks: list[str] = []
+    sync_results: list[str] = []
+    sync = run_stream(chain, "cats", meta=META, on_chunk=lambda _i, text, _t: sync_chunks.append(text), on_result=lambda c: sync_results.append(c.output))
+    async_chunks: list[str] = []
+    async_results: list[str] = []
+    hooks: dict[str, Any] = {"on_chunk": lambda _i, text, _t: async_chunks.append(text), "on_result": lambda c: async_results.append(c.output)}
+    together_ = asyncio.run(run_astream(chain, "cats", meta=META, **hooks))
+    for record, chunks, results in ((sync, sync_chunks, sync_results), (together_, async_chunks, async_results)):
+        assert record.model == META.model
+        assert chunks and "".join(chunks) == record.outputs[0] == results[0]

@@ -26,7 +26,6 @@ def test_every_mode_has_its_code_colour_and_runner(mode: Mode) -> None:
     assert "chain." in mode.code, f"{mode.id}'s code does not call the chain"
     assert HEX_COLOUR.match(mode.colour), f"{mode.id} has no colour"
     assert mode.colour != FAILURE_COLOUR, "red means a failure, never a mode"
-    assert inspect.iscoroutinefunction(mode.runner) == mode.is_async
     assert MODE_CODE[mode.id] == mode.code
     assert MODE_COLOURS[mode.id] == mode_colour(mode.id) == mode.colour
 
@@ -53,7 +52,7 @@ def test_homes_table_has_one_row_per_mode_in_registry_order() -> None:
 
 def test_a_mode_added_to_the_registry_alone_shows_up(monkeypatch: pytest.MonkeyPatch) -> None:
     """Home's table, the code view and the charts read the registry, not a list of their own."""
-    new = replace(MODES["batch"], id="teleport", code="answers = chain.teleport(topics)", colour="#123456")
+    new = replace(MODES["batch"], id="teleport", example="answers = chain.teleport(topics)", colour="#123456")
     monkeypatch.setitem(MODES, "teleport", new)
     assert modes_table().splitlines()[-1].startswith("| modes.teleport |")  # the row is there; its strings are not yet
     assert mode_colour("teleport") == "#123456"
