@@ -61,7 +61,7 @@ def test_async_page_streams_every_topic_into_its_own_container(monkeypatch: pyte
         assert len(shown) > len(topic) + 20, "the box holds the streamed answer, not just its title"
     shown = metrics(app)
     assert {"invoke", "ainvoke", "batch (3 at a time)", "abatch, unset (all 3 at once)", "abatch, max_concurrency=1"} <= set(shown)
-    assert {"stream (first topic)", "astream (3 topics at once)"} <= set(shown)
+    assert {"stream (first topic)", "astream (topics at once: 3)"} <= set(shown)
     # Which calls ran together, from the runs' own call intervals (never from their durations).
     runs = app.session_state["async_last_runs"]
     unbounded, one_at_a_time = (record for record in runs if record.mode == "abatch")

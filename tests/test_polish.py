@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import string
 
 import pytest
 
@@ -63,3 +65,31 @@ def test_korean_keep_all_only_for_the_korean_ui() -> None:
     assert "keep-all" in style_css("ko")
     assert "keep-all" not in style_css("en")
     assert "overflow-x: auto" in style_css("en"), "wide tables scroll in their own box"
+
+
+#: Strings whose count placeholders are configured caps, never 1 (a cap of 1 would make the app useless).
+CAP_PLACEHOLDERS = {"limit", "max_k", "max_repeats", "max_calls", "megabytes"}
+CAP_KEYS = {
+    "sidebar.host_key_remaining",  # "{remaining} of {total} calls left · at most {topics} topics per run": caps
+    "security.calls_left",
+    "share.import_help",  # "at most {runs} runs in one upload": a cap
+    "lab.estimate",  # a sweep is at least 2 runs (loop and batch) of 2 calls
+    "lab.stopped",  # "after {done} of {total} runs": total is at least 2
+}
+_COUNTED = re.compile(r"\b1 (calls|topics|runs|files|chunks|times|entries|waves|threads|tokens|answers|points)\b")
+
+
+def test_no_english_plural_reads_wrong_with_a_count_of_one() -> None:
+    """Issue 13: plurals are right, written as phrases. Every count placeholder is tried with 1."""
+    wrong = []
+    for key, text in load_strings("en").items():
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            filled = text.format(**{name: (99 if name in CAP_PLACEHOLDERS else 1) for name in names})
+        except (ValueError, KeyError, IndexError):
+            continue  # literal braces (code shown as text): never formatted with values
+        if not names or key in CAP_KEYS:
+            continue
+        if _COUNTED.search(filled):
+            wrong.append(f"{key}: {filled[:120]}")
+    assert not wrong, "\n".join(wrong)
