@@ -465,6 +465,8 @@ def show_import() -> None:
         key=IMPORT_KEY,
         on_change=_on_upload,
         help=t("share.import_help", megabytes=MAX_FILE_BYTES // 1_000_000, runs=MAX_RUNS_PER_IMPORT),
+        # The browser refuses a larger file at once and says the same limit; parse_runs checks it again.
+        max_upload_size=MAX_FILE_BYTES // 1_000_000,
     )
     outcome: ImportOutcome | None = st.session_state.get(_OUTCOME_KEY)
     if outcome is None:
