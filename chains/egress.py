@@ -28,7 +28,7 @@ from typing import Any
 import httpx2  # The HTTP library the installed OpenAI SDK is built on (``openai._base_client``).
 
 from chains.models import DEFAULT_TIMEOUT_S, EgressPolicy
-from chains.netguard import UnsafeURLError, check_base_url, origin_of
+from chains.netguard import UnsafeURLError, checked_address, origin_of
 from chains.quota import QuotaExceededError
 from chains.retries import anote_request, note_request
 
@@ -96,8 +96,13 @@ def _carried_keys(request: httpx2.Request, policy: EgressPolicy, bound: dict[str
     return [(key, origin) for key, origin in bound.items() if key and key in haystack]
 
 
-def _check_request(request: httpx2.Request, policy: EgressPolicy, bound: dict[str, str]) -> httpx2.Response | None:
-    """Decide whether ``request`` may go out; count it when it carries the host's key.
+def _admit(request: httpx2.Request, policy: EgressPolicy, bound: dict[str, str]) -> httpx2.Response | None:
+    """Decide whether ``request`` may go out, count it when it carries the host's key, and pin it.
+
+    On a public deployment, a visitor's endpoint is looked up once, here, and the
+    request is sent to the very address that passed the check (``_pin``): a DNS
+    answer that changes between the check and the connection (DNS rebinding)
+    cannot lead it to a private address.
 
     Returns:
         ``None`` to send it, or the local refusal to return instead.
@@ -105,7 +110,7 @@ def _check_request(request: httpx2.Request, policy: EgressPolicy, bound: dict[st
     url = str(request.url)
     try:
         origin = origin_of(url)
-        check_base_url(url, public=policy.public, allowed=policy.trusted_base_urls)
+        address = checked_address(url, public=policy.public, allowed=policy.trusted_base_urls, resolver=policy.resolver)
     except UnsafeURLError:
         return _refusal(request, "url_refused", "This deployment does not send requests to that address.")
     carried = _carried_keys(request, policy, bound)
@@ -119,7 +124,22 @@ def _check_request(request: httpx2.Request, policy: EgressPolicy, bound: dict[st
             policy.meter.before_request()
         except QuotaExceededError as exc:
             return _refusal(request, "budget", str(exc))
+    if address is not None:
+        _pin(request, address)
     return None
+
+
+def _pin(request: httpx2.Request, address: str) -> None:
+    """Send ``request`` to ``address`` while it still names its host (``Host`` header, TLS SNI and certificate check)."""
+    host = request.url.host
+    if host == address:
+        return
+    request.headers.setdefault("Host", request.url.netloc.decode("ascii"))
+    if request.url.scheme == "https":
+        # httpcore's documented ``sni_hostname`` extension: the TLS handshake and the
+        # certificate check use the host's name, not the address connected to.
+        request.extensions = {**request.extensions, "sni_hostname": host}
+    request.url = request.url.copy_with(host=address)
 
 
 def _sanitised_error(request: httpx2.Request, response: httpx2.Response, body: bytes) -> httpx2.Response:
@@ -166,7 +186,7 @@ class GuardedTransport(_Guard, httpx2.BaseTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Refuse, or send and (on a public deployment) sanitise an error reply."""
-        refusal = _check_request(request, self._policy, self._bound_keys())
+        refusal = _admit(request, self._policy, self._bound_keys())
         if refusal is not None:
             return refusal
         response = self._inner.handle_request(request)
@@ -188,7 +208,7 @@ class AsyncGuardedTransport(_Guard, httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Refuse, or send and (on a public deployment) sanitise an error reply."""
-        refusal = _check_request(request, self._policy, self._bound_keys())
+        refusal = _admit(request, self._policy, self._bound_keys())
         if refusal is not None:
             return refusal
         response = await self._inner.handle_async_request(request)

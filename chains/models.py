@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from chains.errors import AppGuardError
-from chains.netguard import DEFAULT_OPENAI_BASE_URL, origin_of
+from chains.netguard import DEFAULT_OPENAI_BASE_URL, Resolver, origin_of
 from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.providers import DEFAULT_PROVIDER_ID, REPLAY_ID, provider_for
 from chains.providers import PLACEHOLDER_KEY as PLACEHOLDER_KEY  # re-exported: other modules import these from here
@@ -120,6 +121,7 @@ class EgressPolicy:
         allowed_base_urls: Endpoints allowed even when private (``ALLOWED_BASE_URLS``).
         meter: Counts each request carrying the host's key; without one, such a
             request is refused.
+        resolver: How host names are looked up (``socket.getaddrinfo``; a double in tests).
     """
 
     host_key: str | None = field(default=None, repr=False)
@@ -128,6 +130,7 @@ class EgressPolicy:
     public: bool = False
     allowed_base_urls: tuple[str, ...] = ()
     meter: HostKeyMeter | None = None
+    resolver: Resolver = field(default=socket.getaddrinfo, repr=False, compare=False)
 
     @property
     def trusted_base_urls(self) -> tuple[str, ...]:

@@ -120,7 +120,18 @@ def check_base_url(
     allowed: Iterable[str] = (),
     resolver: Resolver = socket.getaddrinfo,
 ) -> None:
-    """Refuse a base URL that a public deployment must not call.
+    """Refuse a base URL that a public deployment must not call (see ``checked_address``)."""
+    checked_address(url, public=public, allowed=allowed, resolver=resolver)
+
+
+def checked_address(
+    url: str | None,
+    *,
+    public: bool,
+    allowed: Iterable[str] = (),
+    resolver: Resolver = socket.getaddrinfo,
+) -> str | None:
+    """Refuse a base URL that a public deployment must not call, and give the address that was checked.
 
     Always refused: a scheme other than http/https, and a user name or password
     in the URL. On a public deployment (``public=True``), a host that resolves
@@ -135,6 +146,12 @@ def check_base_url(
             ``ALLOWED_BASE_URLS``).
         resolver: ``socket.getaddrinfo`` or a test double.
 
+    Returns:
+        The address that the host name resolved to and that passed the check,
+        for the caller to connect to (so that a second lookup cannot answer
+        differently: DNS rebinding); ``None`` when no lookup was needed (not
+        public, or an allowed origin).
+
     Raises:
         UnsafeURLError: With the reason for the refusal.
     """
@@ -145,7 +162,7 @@ def check_base_url(
         raise UnsafeURLError("credentials")
     origin = origin_of(url)
     if not public:
-        return
+        return None
     allowed_origins = set()
     for entry in allowed:
         try:
@@ -153,7 +170,7 @@ def check_base_url(
         except UnsafeURLError:
             continue
     if origin in allowed_origins:
-        return
+        return None
     host = (parts.hostname or "").rstrip(".")
     try:
         infos = resolver(host, parts.port or _DEFAULT_PORTS[parts.scheme.lower()], proto=socket.IPPROTO_TCP)
@@ -169,3 +186,4 @@ def check_base_url(
         if isinstance(exc, UnsafeURLError):
             raise
         raise UnsafeURLError("unresolvable") from exc
+    return str(infos[0][4][0])  # the resolver's first choice; every address it gave passed
