@@ -108,6 +108,16 @@ def effective_concurrency(n: int, max_concurrency: int | None, *, is_async: bool
     return n if is_async else min(n, default_pool_size())
 
 
+def async_comparison_calls(topics: int, *, with_sync: bool) -> int:
+    """How many model calls the Async page's comparison makes for ``topics`` topics (for the budget).
+
+    ``ainvoke`` of the first topic, ``abatch`` unbounded and capped, and ``astream``
+    of every topic: 3n + 1; with the sync twins, ``invoke`` and ``stream`` of the
+    first topic and ``batch`` of all: n + 2 more.
+    """
+    return 3 * topics + 1 + (topics + 2 if with_sync else 0)
+
+
 class CallRecorder(BaseCallbackHandler):
     """Records the start, first token, end, usage and finish reason of one call.
 

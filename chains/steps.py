@@ -136,6 +136,10 @@ class StepTrace:
         """The step's duration as a fraction of the whole call (0 when the call took no time)."""
         return step.duration_s / self.total_s if self.total_s > 0 else 0.0
 
+    def seconds_before(self, step: Step) -> float:
+        """The time the sequence's steps that ended before ``step`` began took together (the map and the prompt before the model)."""
+        return sum(other.duration_s for other in self.top_level() if other.end_s <= step.start_s)
+
     def model_step(self) -> Step | None:
         """The model's step, or ``None`` when the chain has none."""
         return next((step for step in self.steps if step.kind == "model"), None)

@@ -1,11 +1,12 @@
 """Async: ainvoke, abatch and astream on an event loop in the script thread, next to their sync twins."""
 
 import asyncio
-import math
+from functools import partial
 
 import streamlit as st
 
 from chains.modes import (
+    async_comparison_calls,
     default_pool_size,
     find_record,
     run_abatch,
@@ -17,7 +18,6 @@ from chains.modes import (
 )
 from chains.safe_text import inert_markdown
 from chains.sweep import expected_batch_waves
-from chains.topics import parse_topics
 from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
@@ -67,11 +67,8 @@ status_area = st.container()
 results_area = st.container()
 
 if run_clicked:
-    # The async side makes 3n + 1 calls, the sync twins n + 2: tell the budget the real count.
-    count = max(1, len(parse_topics(text).topics))
-    calls = 3 * count + 1 + ((count + 2) if with_sync else 0)
     with status_area:
-        prepared = prepare_run(text, calls_per_topic=math.ceil(calls / count))
+        prepared = prepare_run(text, planned_calls=partial(async_comparison_calls, with_sync=with_sync))
     if prepared is not None:
         chain, meta, topics = prepared.chain, prepared.meta, prepared.topics
         first = topics[0]

@@ -96,8 +96,7 @@ if last is not None:
         with st.expander(t("inside.answer"), icon="💬"):
             st.markdown(inert_markdown(trace.output))
     if model is not None and trace.ok:
-        before_model_ms = sum(step.duration_s for step in trace.top_level() if step.end_s <= model.start_s) * 1000
-        st.info(t("inside.lesson", share=trace.share(model), before_ms=before_model_ms), icon="💡")
+        st.info(t("inside.lesson", share=trace.share(model), before_ms=trace.seconds_before(model) * 1000), icon="💡")
 
 with st.expander(t("inside.code_title"), icon="🧑‍💻"):
     st.code(TRACE_CODE, language="python")

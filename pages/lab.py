@@ -13,9 +13,9 @@ import streamlit as st
 from chains.sweep import (
     MAX_SWEEP_K,
     MAX_SWEEP_REPEATS,
-    SWEEP_MODES,
     estimate_sweep_calls,
     estimate_sweep_seconds,
+    plan_sweep,
     sweep_pool_size,
 )
 from ui.code import show_code
@@ -67,7 +67,7 @@ with settings_right:
     max_concurrency = st.slider("max_concurrency", 1, 32, key="sweep_max_concurrency", disabled=running) if capped else None
     pool = sweep_pool_size(max_concurrency)
     if max_concurrency is None:
-        st.caption(t("lab.pool_default", pool=pool, next=pool + 1))
+        st.caption(t("lab.pool_default", pool=pool))
     else:
         st.caption(t("lab.pool_capped", pool=pool))
 saved.update(sweep_k=k, sweep_repeats=repeats, sweep_capped=capped)
@@ -75,7 +75,7 @@ if max_concurrency is not None:
     saved["sweep_max_concurrency"] = max_concurrency
 
 calls = estimate_sweep_calls(k, repeats)
-estimate = t("lab.estimate", calls=calls, runs=len(SWEEP_MODES) * k * repeats, k=k, repeats=repeats)
+estimate = t("lab.estimate", calls=calls, runs=len(plan_sweep(k, repeats)), k=k, repeats=repeats)
 per_call = seconds_per_call()
 if per_call is not None:
     estimate += " " + t("lab.estimate_time", seconds=estimate_sweep_seconds(k, repeats, per_call, pool))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from chains.joke import build_joke_chain
-from chains.modes import RunMeta, run_batch, run_stream
+from chains.modes import RunMeta, async_comparison_calls, run_batch, run_stream
 from chains.simulator import SimulatedChatModel
 from chains.sweep import SweepPoint, SweepState, plan_sweep
 from chains.timing import CSV_COLUMNS, CallTiming, RunRecord
@@ -72,6 +72,7 @@ def test_async_page_streams_every_topic_into_its_own_container(monkeypatch: pyte
     assert waves(one_at_a_time.calls) == 3
     assert_all_overlap(astream.calls)
     assert len(app.get("plotly_chart")) == 2
+    assert sum(record.n for record in runs) == async_comparison_calls(3, with_sync=True), "the budget is told the calls that ran"
     assert "Traceback" not in texts(app)
 
 

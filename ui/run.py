@@ -9,6 +9,7 @@ too, marked stopped: see ``begin_page_run`` and ``PageRun``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -83,7 +84,7 @@ def prepare_run(
     calls_per_topic: int = 1,
     max_topics: int = MAX_TOPICS,
     simulator_overrides: dict[str, Any] | None = None,
-    planned_calls: int | None = None,
+    planned_calls: int | Callable[[int], int] | None = None,
     largest_run: int | None = None,
 ) -> PreparedRun | None:
     """Validate the topics, check the budget and build the chain.
@@ -94,7 +95,8 @@ def prepare_run(
         text: The topic box's value.
         calls_per_topic: How many model calls the page makes per topic (for the budget).
         planned_calls: The run's total model calls, when it is not topics x
-            ``calls_per_topic`` (the Lab's sweep); for the budget.
+            ``calls_per_topic`` (the Lab's sweep), or a function of the number of
+            topics that gives it (the Async page); for the budget.
         largest_run: The most topics one call of ``batch`` will get, when it is
             not the number of topics (the sweep's largest N); for the budget.
         max_topics: The cap for this page.
@@ -113,7 +115,11 @@ def prepare_run(
         settings = replace(settings, **simulator_overrides)
     topics = parsed.topics
     host = read_host_config()
-    if active.uses_host_key and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, planned_calls if planned_calls is not None else len(topics) * calls_per_topic):
+    if callable(planned_calls):
+        planned_calls = planned_calls(len(topics))
+    if planned_calls is None:
+        planned_calls = len(topics) * calls_per_topic
+    if active.uses_host_key and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, planned_calls):
         return None
     try:
         chain = build_joke_chain(make_model(settings, egress_policy(host, metered=active.uses_host_key)))
