@@ -103,16 +103,21 @@ def _go(page: Any, title: str, phone: bool) -> None:
         page.wait_for_timeout(300)
 
 
-def _sidebar_setup(page: Any, language: str, phone: bool) -> list[str]:
-    """Pick the language and the fast simulator profile in the sidebar; return what is cut in the open sidebar."""
+def _sidebar_setup(page: Any, language: str) -> None:
+    """Pick the language and the fast simulator profile in the sidebar (a desktop's sidebar is open)."""
     words = strings(language)
-    if phone:
-        page.get_by_test_id("stExpandSidebarButton").click()
     if language != "en":
         page.get_by_test_id("stSidebar").get_by_test_id("stRadioOption").filter(has_text="한국어").click()
         wait_for_idle(page)
     choose_in_sidebar_selectbox(page, words["sidebar"]["profile"], words["profiles"]["fast"])
     wait_for_idle(page)
+
+
+def _open_sidebar_problems(page: Any, phone: bool) -> list[str]:
+    """What is cut in the open sidebar (a phone's is opened for the check and closed again)."""
+    if phone:
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.wait_for_timeout(300)
     found = page.evaluate(OVERFLOW_JS)
     if phone:
         page.get_by_test_id("stSidebarCollapseButton").click()
@@ -135,40 +140,46 @@ def _lookup(words: dict[str, Any], dotted: str) -> str:
     return words[section][key]
 
 
-@pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("language", ["en", "ko"])
-def test_every_page_fits(browser: Any, warm_app: str, language: str, size: str) -> None:
+def test_every_page_fits(browser: Any, warm_app: str, language: str) -> None:
+    """One session per language: at the desktop size every mode page runs once; then the same session (its
+    results are kept) is looked at again at the phone size, so both sizes show pages with results and charts."""
     words = strings(language)
-    phone = size == "phone"
-    context = browser.new_context(viewport=SIZES[size], locale="ko-KR" if language == "ko" else "en-US")
+    context = browser.new_context(viewport=SIZES["desktop"], locale="ko-KR" if language == "ko" else "en-US")
     context.set_default_timeout(60_000)
     page = context.new_page()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: dict[str, list[str]] = {}
     try:
         open_page(page, f"{warm_app}/")
-        found = _sidebar_setup(page, language, phone)
-        if found:
-            problems["sidebar"] = found
-        for url_path, title_key, run_key in PAGES:
-            _go(page, _lookup(words, title_key), phone)
-            if run_key:
-                click_run(page, run_key)
-                page.wait_for_timeout(300)
-                wait_for_idle(page, timeout_ms=120_000)
-                page.wait_for_timeout(400)  # charts lay out after the run ends
-            assert_no_exception(page)
-            if url_path == "home":
-                breaking = page.evaluate(
-                    """() => getComputedStyle(document.querySelector('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p')).wordBreak"""
-                )
-                # Korean only: English keeps Streamlit's own rule (break-word).
-                assert (breaking == "keep-all") == (language == "ko"), f"word-break is {breaking} in {language}"
-            found = page.evaluate(OVERFLOW_JS)
+        _sidebar_setup(page, language)
+        for size, viewport in SIZES.items():
+            phone = size == "phone"
+            page.set_viewport_size(viewport)
+            page.wait_for_timeout(300)
+            found = _open_sidebar_problems(page, phone)
             if found:
-                problems[url_path] = found
-            name = f"{url_path}-{size}-{language}"
-            _screenshot_whole_page(page, SCREENSHOTS / f"{name}.png", SIZES[size])
+                problems[f"{size} sidebar"] = found
+            for url_path, title_key, run_key in PAGES:
+                _go(page, _lookup(words, title_key), phone)
+                if run_key and not phone:
+                    click_run(page, run_key)
+                    page.wait_for_timeout(300)
+                    wait_for_idle(page, timeout_ms=120_000)
+                    page.wait_for_timeout(400)  # charts lay out after the run ends
+                elif run_key:
+                    page.wait_for_timeout(400)  # the kept results' charts lay out at the new width
+                assert_no_exception(page)
+                if url_path == "home":
+                    breaking = page.evaluate(
+                        """() => getComputedStyle(document.querySelector('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p')).wordBreak"""
+                    )
+                    # Korean only: English keeps Streamlit's own rule (break-word).
+                    assert (breaking == "keep-all") == (language == "ko"), f"word-break is {breaking} in {language}"
+                found = page.evaluate(OVERFLOW_JS)
+                if found:
+                    problems[f"{size} {url_path}"] = found
+                _screenshot_whole_page(page, SCREENSHOTS / f"{url_path}-{size}-{language}.png", viewport)
     finally:
         context.close()
-    assert not problems, "\n".join(f"{url}: {problem}" for url, found in problems.items() for problem in found)
+    assert not problems, "\n".join(f"{where}: {problem}" for where, found in problems.items() for problem in found)
