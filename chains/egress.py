@@ -76,7 +76,7 @@ _GUARD_CODES = {
     "url_refused": 403,
     "budget": 429,
 }
-_KEPT_ERROR_HEADERS = ("retry-after", "x-should-retry", "content-type")
+_KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry", "content-type")  # the SDK paces retries by them
 _SHORT_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 

@@ -385,6 +385,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "The server had an error while processing your request. Sorry about that!",
                     "server_error",
                     None,
+                    headers=None if owner.retry_after_ms_on_500 is None else {"retry-after-ms": f"{owner.retry_after_ms_on_500:g}"},
                 )
             else:
                 prompt_tokens = len(_WORD.findall(prompt))
@@ -623,6 +624,10 @@ class OpenAICompatibleServer:
         #: service that answers with its own error page).
         self.error_body: str | None = None
         self.error_status = 404
+        #: When set, a ``500`` carries ``retry-after-ms`` with this value: the OpenAI SDK
+        #: then waits that long before a retry instead of its exponential backoff
+        #: (0.5 s, 1 s, ...), so tests that count retries do not spend seconds waiting.
+        self.retry_after_ms_on_500: float | None = None
         self._fault = "none"
         self.fault = fault
         self._lock = threading.Lock()

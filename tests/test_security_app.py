@@ -130,6 +130,7 @@ def test_reloads_and_new_tabs_never_get_past_the_visitors_budget(
     budget = {"async_modes": 7, "lab": 6}.get(page, 3)
     if failing:
         openai_server.fault = "500"
+        openai_server.retry_after_ms_on_500 = 10  # count the retries without the SDK's backoff
     env = deployment(openai_server, HOST_KEY_VISITOR_REQUESTS_PER_HOUR=str(budget), HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR=str(budget))
     for _ in range(4):  # four tabs, or four reloads: each a new session
         app = open_app(monkeypatch, PAGE_RUNS[page][0], env=env, state={"timeout_s": 5.0, "max_retries": 5})

@@ -127,6 +127,7 @@ def test_on_a_public_deployment_a_private_visitor_url_is_refused_before_and_at_t
 @pytest.mark.parametrize("mode", MODES)
 def test_every_retry_with_the_host_key_is_counted_and_the_limit_stops_sending(openai_server: OpenAICompatibleServer, mode: str) -> None:
     openai_server.fault = "500"
+    openai_server.retry_after_ms_on_500 = 10  # count the retries without the SDK's backoff
     policy = policy_for(openai_server, limit=4)
     chain = build_joke_chain(make_model(host_settings(openai_server, max_retries=5), policy))
     result = call(chain, mode)

@@ -262,3 +262,18 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_a_sanitised_error_keeps_the_headers_that_pace_the_sdks_retries() -> None:
+    """The body is cut to its type and code, but the retry hints stay: without them the SDK falls back to its backoff."""
+    import httpx2
+
+    from chains.egress import _sanitised_error
+
+    request = httpx2.Request("POST", "https://api.example.com/v1/chat/completions")
+    headers = {"retry-after": "2", "retry-after-ms": "1500", "x-should-retry": "true", "x-internal-secret": "s3cret"}
+    response = httpx2.Response(500, headers=headers, request=request)
+    cleaned = _sanitised_error(request, response, b'{"error": {"message": "db at 10.0.0.5 down", "type": "server_error"}}')
+    assert cleaned.headers["retry-after"] == "2" and cleaned.headers["retry-after-ms"] == "1500"
+    assert cleaned.headers["x-should-retry"] == "true"
+    assert "x-internal-secret" not in cleaned.headers and b"10.0.0.5" not in cleaned.content
