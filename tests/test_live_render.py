@@ -19,7 +19,9 @@ from chains.simulator import SimulatedChatModel
 from chains.tokens import split_tokens
 from ui import live as live_module
 from ui.live import (
+    BUSY_MAX_INTERVAL_S,
     MAX_INTERVAL_S,
+    QUIET_SERVER_VIEWS,
     STREAMING_CURSOR,
     ChunkView,
     LiveMarkdown,
@@ -289,11 +291,13 @@ def test_settled_split_keeps_a_fence_open() -> None:
 
 
 # ------------------------------------------------------- the adaptive interval
-def test_refresh_interval_grows_with_the_tail_and_the_load_but_never_past_a_quarter_second() -> None:
+def test_refresh_interval_grows_with_the_tail_and_the_load_but_stays_bounded() -> None:
     quiet = refresh_interval(100, open_views=1)
     assert refresh_interval(300, open_views=1) > quiet
     assert refresh_interval(100, open_views=80) > quiet
-    assert refresh_interval(10**6, open_views=10**4) == MAX_INTERVAL_S
+    assert refresh_interval(10**6, open_views=QUIET_SERVER_VIEWS) == MAX_INTERVAL_S  # one stream alone: >= 5 a second
+    assert MAX_INTERVAL_S < refresh_interval(100, open_views=80) <= BUSY_MAX_INTERVAL_S  # a class: backs off more
+    assert refresh_interval(10**6, open_views=10**4) == BUSY_MAX_INTERVAL_S
 
 
 def test_open_views_are_counted_until_closed() -> None:
