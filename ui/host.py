@@ -83,6 +83,7 @@ class HostConfig:
 
 @functools.cache
 def _secrets_paths() -> tuple[str, ...]:
+    """Where Streamlit looks for secrets (its config, read once per process)."""
     return tuple(str(path) for path in st.get_option("secrets.files"))
 
 
