@@ -11,6 +11,7 @@ database when the store is SQL (``chains.quota_sql``), so replicas that share
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -80,8 +81,27 @@ class HostConfig:
         return sorted(self.models)[0] if self.models else DEFAULT_OPENAI_MODEL
 
 
+@functools.cache
+def _secrets_paths() -> tuple[str, ...]:
+    """Where Streamlit looks for secrets (its config, read once per process)."""
+    return tuple(str(path) for path in st.get_option("secrets.files"))
+
+
+def secrets_present() -> bool:
+    """True when one of Streamlit's secrets files (or folders) exists, so that ``st.secrets`` is worth reading.
+
+    Without one, every ``st.secrets`` access re-reads the config and the disk under
+    Streamlit's secrets lock, then raises: 40 sessions pressing Run together
+    queued on that lock before their first token (an eighth of their threads'
+    samples). A file added while the server runs is seen at the next run.
+    """
+    return any(os.path.exists(path) for path in _secrets_paths())
+
+
 def _read_secrets() -> dict[str, Any]:
     """Read the known names from ``st.secrets``; no secrets file is not an error."""
+    if not secrets_present():
+        return {}
     try:
         return {name: st.secrets[name] for name in HOST_SETTING_NAMES if name in st.secrets}
     except Exception:  # noqa: BLE001 - StreamlitSecretNotFoundError, a malformed file...

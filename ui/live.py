@@ -23,7 +23,8 @@ element's own delta generator replaces it (one delta fewer per piece). Its
 refresh interval adapts: it grows with the tail's size (a bytes-per-second
 budget) and with the number of live views open in the server process (so a
 crowd of sessions sends fewer deltas each), and never exceeds
-``MAX_INTERVAL_S`` (at least 5 refreshes a second). ``close`` shows the last
+``MAX_INTERVAL_S`` (at least 5 refreshes a second) on a quiet server, nor
+``BUSY_MAX_INTERVAL_S`` (2.5 a second) on a busy one. ``close`` shows the last
 words at once, then replaces all the pieces with one canonical ``st.markdown``
 of the whole (inert) text, so the final rendering is exactly what
 ``st.markdown`` of the answer shows.
@@ -44,24 +45,32 @@ from typing import Any
 
 from chains.safe_text import inert_markdown
 
-#: The shortest refresh interval of an open tail (a small tail, a quiet server): 8 a second
-#: look smooth, and cost a third of the deltas of 40 ms. The first and the last chunk show at once.
-DEFAULT_MIN_INTERVAL_S = 0.125
-#: The longest: the tail refreshes at least 5 times a second (the goal is 4: this leaves room
-#: for a busy browser or server).
+#: The shortest refresh interval of an open tail (a small tail, a quiet server): 5 a second, the
+#: chunk view's pace too, so the Stream page's two views refresh on the same chunk (their deltas leave
+#: together) and a ≈300-token run alone sends 133 messages instead of 141 at 8 a second. The first
+#: and the last chunk show at once.
+DEFAULT_MIN_INTERVAL_S = 0.2
+#: The longest on a quiet server: the tail refreshes at least 5 times a second (the goal is 4: this
+#: leaves room for a busy browser or server).
 MAX_INTERVAL_S = 0.2
+#: A server with more live views than this is busy (a class pressing Run together): the refreshes back off
+#: past ``MAX_INTERVAL_S``, so each stream sends fewer deltas and the crowd's runs end sooner.
+QUIET_SERVER_VIEWS = 8
+#: The longest interval on a busy server: still 2.5 refreshes a second.
+BUSY_MAX_INTERVAL_S = 0.4
 #: Bytes per second one view may spend re-sending its open tail (the interval grows with the tail).
 TAIL_BYTES_PER_S = 2_000
 #: What one delta costs besides its text (protobuf metadata), counted in the budget above.
 DELTA_OVERHEAD_BYTES = 100
-#: Tail refreshes per second that the whole server process aims at, over all open views.
-SERVER_REFRESHES_PER_S = 400
+#: Tail refreshes per second that the whole server process aims at, over all open views (one delta
+#: costs the server about 1.5 ms of CPU under the GIL: 200 a second is about a third of a core).
+SERVER_REFRESHES_PER_S = 200
 #: An open piece longer than this is cut at its last safe boundary.
 SPLIT_AT_CHARS = 320
 #: Shown after the text while it is still streaming (tests and benches strip it).
 STREAMING_CURSOR = "▌"
-#: The chunk view is the second view of a stream: its open group refreshes 5 times a second.
-CHUNK_MIN_INTERVAL_S = 0.2
+#: The chunk view is the second view of a stream: its open group refreshes at the answer's pace.
+CHUNK_MIN_INTERVAL_S = DEFAULT_MIN_INTERVAL_S
 #: A chunk view's open group is written for good at this many chunks or bytes.
 CHUNKS_PER_GROUP = 64
 CHUNK_GROUP_BYTES = 300
@@ -99,12 +108,14 @@ def refresh_interval(tail_bytes: int, min_interval_s: float = DEFAULT_MIN_INTERV
 
     Returns:
         ``min_interval_s`` grown by the tail's bytes-per-second budget and by the
-        server's refresh budget, at most ``MAX_INTERVAL_S``.
+        server's refresh budget, at most ``MAX_INTERVAL_S`` on a quiet server
+        (``QUIET_SERVER_VIEWS`` live views or fewer) and ``BUSY_MAX_INTERVAL_S`` on a busy one.
     """
     views = open_view_count() if open_views is None else open_views
     by_bytes = (tail_bytes + DELTA_OVERHEAD_BYTES) / TAIL_BYTES_PER_S
     by_load = views / SERVER_REFRESHES_PER_S
-    return min(MAX_INTERVAL_S, max(min_interval_s, by_bytes, by_load))
+    longest = MAX_INTERVAL_S if views <= QUIET_SERVER_VIEWS else BUSY_MAX_INTERVAL_S
+    return min(longest, max(min_interval_s, by_bytes, by_load))
 
 
 # ------------------------------------------------------------- safe splits
@@ -294,8 +305,11 @@ class LiveMarkdown:
             self._end_line(newline + 1)
         now = self._clock()
         if self._last_render is not None:
+            waited = now - self._last_render
+            if waited < self._min_interval_s:  # most chunks: no need to size the tail or count the views
+                return
             tail_bytes = len(self._opener) + len(self._pending.encode())
-            if now - self._last_render < refresh_interval(tail_bytes, self._min_interval_s):
+            if waited < refresh_interval(tail_bytes, self._min_interval_s):
                 return
         self._cut_long_piece()
         self._render_tail(self._tail_text())
@@ -459,7 +473,8 @@ class ChunkView:
             self._close_group()
             return
         now = self._clock()
-        if self._last_render is None or now - self._last_render >= refresh_interval(self._group_bytes, self._min_interval_s):
+        waited = None if self._last_render is None else now - self._last_render
+        if waited is None or (waited >= self._min_interval_s and waited >= refresh_interval(self._group_bytes, self._min_interval_s)):
             self._last_render = now
             if self._group_bytes >= CHUNK_GROUP_BYTES:  # full: its last render is also its first
                 self._close_group()

@@ -36,6 +36,7 @@ from chains.store import (
     sqlite_url,
 )
 from chains.timing import RunRecord
+from ui.host import secrets_present
 from ui.i18n import t
 
 RUN_SET_PARAM = "run_set"
@@ -53,7 +54,7 @@ def store_url() -> str | None:
     if url:
         return url
     try:
-        if "runs" in st.secrets.get("connections", {}):
+        if secrets_present() and "runs" in st.secrets.get("connections", {}):
             return None
     except Exception:  # noqa: BLE001 - no secrets file (StreamlitSecretNotFoundError) or a broken one
         pass
