@@ -257,6 +257,7 @@ class LiveMarkdown:
         self._tail_slot: Any = None  # the open tail's element, once it is drawn
         self._shown = 0  # how much of ``_pending`` the tail's element shows
         self._last_render: float | None = None
+        self._tail_shows_text = False  # whether the last refresh showed any of the answer's words
         self._closed = False
         self.text = ""
         self.blocks_written = 0
@@ -304,7 +305,7 @@ class LiveMarkdown:
                 break
             self._end_line(newline + 1)
         now = self._clock()
-        if self._last_render is not None:
+        if self._last_render is not None and self._tail_shows_text:
             waited = now - self._last_render
             if waited < self._min_interval_s:  # most chunks: no need to size the tail or count the views
                 return
@@ -315,6 +316,18 @@ class LiveMarkdown:
         self._render_tail(self._tail_text())
         self._shown = len(self._pending)
         self._last_render = now
+        self._tail_shows_text = self._has_text_to_show()
+
+    def _has_text_to_show(self) -> bool:
+        """Whether the open tail holds any of the answer's words: until it does, a refresh is not throttled.
+
+        An answer that opens with a code block first shows only its fence line, an
+        empty code box; its first words must not then wait a whole interval.
+        """
+        body = self._pending.strip()
+        if self._fence is None and body.startswith(("```", "~~~")) and "\n" not in body:
+            return False  # a fence line still being written
+        return bool(body)
 
     def _end_line(self, end: int) -> None:
         """Account for the complete line ``_pending[_line_start:end]``."""
