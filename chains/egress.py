@@ -130,11 +130,14 @@ def _admit(request: httpx2.Request, policy: EgressPolicy, bound: dict[str, str])
 
 
 def _pin(request: httpx2.Request, address: str) -> None:
-    """Send ``request`` to ``address`` while it still names its host (``Host`` header, TLS SNI and certificate check)."""
+    """Send ``request`` to ``address`` while it still names its host (``Host`` header, TLS SNI and certificate check).
+
+    The ``Host`` header already holds the host's name: the HTTP library sets it
+    when the request is built, and rewriting the URL afterwards leaves it alone.
+    """
     host = request.url.host
     if host == address:
         return
-    request.headers.setdefault("Host", request.url.netloc.decode("ascii"))
     if request.url.scheme == "https":
         # httpcore's documented ``sni_hostname`` extension: the TLS handshake and the
         # certificate check use the host's name, not the address connected to.

@@ -208,7 +208,7 @@ class _Run:
         max_concurrency: int | None = None,
         pool_size: int | None = 1,
     ) -> None:
-        unknown = set(hooks) - set(accepts.__annotations__) - set(RunHooks.__annotations__)
+        unknown = set(hooks) - accepts.__optional_keys__  # a TypedDict's keys include its parents'
         if unknown:
             raise TypeError(f"run_{mode}() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
         self.mode = mode

@@ -456,7 +456,6 @@ def runs_timeline(records: list[RunRecord], labels: list[str]) -> go.Figure:
 
 def runs_token_arrival(records: list[RunRecord], labels: list[str]) -> go.Figure:
     """Cumulative chunks against time for every streamed call of several runs, in the runs' mode colours."""
-
     from chains.safe_text import plotly_text
 
     figure = _arrival_figure()

@@ -115,11 +115,10 @@ def prepare_run(
         settings = replace(settings, **simulator_overrides)
     topics = parsed.topics
     host = read_host_config()
-    if callable(planned_calls):
-        planned_calls = planned_calls(len(topics))
-    if planned_calls is None:
-        planned_calls = len(topics) * calls_per_topic
-    if active.uses_host_key and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, planned_calls):
+    calls = planned_calls(len(topics)) if callable(planned_calls) else planned_calls
+    if calls is None:
+        calls = len(topics) * calls_per_topic
+    if active.uses_host_key and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, calls):
         return None
     try:
         chain = build_joke_chain(make_model(settings, egress_policy(host, metered=active.uses_host_key)))
