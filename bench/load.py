@@ -315,7 +315,10 @@ class StreamlitSession:
     ``rerun_script`` ``ClientState`` starts a run: ``page_name`` is the page's url
     path on the first load (``st.navigation`` resolves it), ``page_script_hash``
     afterwards, and ``widget_states`` carries the widget values, a button's press
-    being ``trigger_value=True``. A run ends with ``script_finished``; status
+    being ``trigger_value=True``. Like a browser, the session keeps the URL's query
+    string that the app sets (``page_info_changed``) and sends it with every run, so
+    the app sees its own ``st.query_params`` as a browser tab shows them. A run ends
+    with ``script_finished``; status
     ``FINISHED_EARLY_FOR_RERUN`` means that the script called ``st.rerun`` and
     another run follows.
     """
@@ -328,6 +331,7 @@ class StreamlitSession:
         self._socket: Any = None
         self.scenario = SCENARIOS["stream"]
         self.page_script_hash = ""
+        self.query_string = ""
         self.run_button_id = ""
         self.length_radio: Any = None
         self.shape_radio: Any = None
@@ -410,6 +414,7 @@ class StreamlitSession:
         state = message.rerun_script
         state.page_script_hash = self.page_script_hash
         state.page_name = page_name
+        state.query_string = self.query_string
         state.context_info.locale = LOCALE
         if button_id:
             widget = state.widget_states.widgets.add()
@@ -445,6 +450,8 @@ class StreamlitSession:
                     marks.received_bytes += len(frame)
                     if kind == "delta":
                         on_delta(message, marks)
+                    elif kind == "page_info_changed":
+                        self.query_string = message.page_info_changed.query_string
                     elif kind == "navigation":
                         self.page_script_hash = message.navigation.page_script_hash
                     elif kind == "page_not_found":
