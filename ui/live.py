@@ -236,7 +236,6 @@ class LiveMarkdown:
         >>> live.close()  # doctest: +SKIP
 
     Attributes:
-        text: Everything appended so far.
         blocks_written: How many settled pieces were written for good.
     """
 
@@ -257,9 +256,11 @@ class LiveMarkdown:
         self._tail_slot: Any = None  # the open tail's element, once it is drawn
         self._shown = 0  # how much of ``_pending`` the tail's element shows
         self._last_render: float | None = None
+        self._next_look = 0.0  # no chunk before this time needs more than to be kept (see ``append``)
         self._tail_shows_text = False  # whether the last refresh showed any of the answer's words
         self._closed = False
-        self.text = ""
+        self._incoming: list[str] = []  # chunks kept since the last look, not parsed yet
+        self._text = ""
         self.blocks_written = 0
         # The open piece: ``_pending`` (text not written yet), of which ``_line_start`` begins
         # the incomplete last line; ``_fence`` is the open fence's marker and ``_opener`` its line.
@@ -291,32 +292,54 @@ class LiveMarkdown:
             self.blocks_written += 1
         self._shown = 0
         self._last_render = None  # show the new tail at once
+        self._next_look = 0.0
 
     # ------------------------------------------------------------- parsing
+    @property
+    def text(self) -> str:
+        """Everything appended so far."""
+        return self._text + "".join(self._incoming)
+
     def append(self, chunk: str) -> None:
-        """Add a chunk; write what it settled, and refresh the tail when the interval allows."""
+        """Add a chunk; at a refresh, write what the chunks settled and redraw the tail.
+
+        Between two refreshes a chunk is only kept: the chunks are parsed together
+        at the refresh. A stream wakes the server once per chunk, and on a quiet
+        machine the first work after each wake-up runs on cold caches, several times
+        slower than the same work done in a row.
+        """
         if not chunk or self._closed:
             return
-        self.text += chunk
-        self._pending += chunk
-        while True:
-            newline = self._pending.find("\n", self._line_start)
-            if newline < 0:
-                break
-            self._end_line(newline + 1)
+        self._incoming.append(chunk)
         now = self._clock()
+        if self._tail_shows_text and now < self._next_look:  # most chunks
+            return
+        self._absorb()
         if self._last_render is not None and self._tail_shows_text:
-            waited = now - self._last_render
-            if waited < self._min_interval_s:  # most chunks: no need to size the tail or count the views
-                return
-            tail_bytes = len(self._opener) + len(self._pending.encode())
-            if waited < refresh_interval(tail_bytes, self._min_interval_s):
+            interval = refresh_interval(len(self._opener) + len(self._pending.encode()), self._min_interval_s)
+            if now - self._last_render < interval:
+                self._next_look = self._last_render + interval
                 return
         self._cut_long_piece()
         self._render_tail(self._tail_text())
         self._shown = len(self._pending)
         self._last_render = now
+        self._next_look = now + self._min_interval_s
         self._tail_shows_text = self._has_text_to_show()
+
+    def _absorb(self) -> None:
+        """Parse the kept chunks: account for every line they complete."""
+        if not self._incoming:
+            return
+        chunks = "".join(self._incoming)
+        self._incoming.clear()
+        self._text += chunks
+        self._pending += chunks
+        while True:
+            newline = self._pending.find("\n", self._line_start)
+            if newline < 0:
+                break
+            self._end_line(newline + 1)
 
     def _has_text_to_show(self) -> bool:
         """Whether the open tail holds any of the answer's words: until it does, a refresh is not throttled.
@@ -401,6 +424,7 @@ class LiveMarkdown:
 
     def close(self, *, interrupted_note: str | None = None) -> None:
         """Replace the live pieces with one canonical render of the whole text, at once and without the cursor."""
+        self._absorb()
         self._closed = True
         _unregister(self)
         if self.blocks_written:
@@ -460,8 +484,11 @@ class ChunkView:
         self._slot: Any = None  # the open group's element, once it is drawn (it then replaces itself)
         self._group: list[str] = []
         self._group_bytes = 0
+        self._incoming: list[tuple[str, float]] = []  # chunks kept since the last look, not formatted yet
         self._last_render: float | None = None
+        self._next_look = 0.0
         self._dirty = False
+        self._formatted = 0
         self.count = 0
         if separator is None:
             container.html(CHUNK_STYLE)
@@ -476,23 +503,36 @@ class ChunkView:
         self._dirty = False
 
     def append(self, text: str, t_s: float) -> None:
-        """Add one chunk."""
-        piece = f"{self._separator}{text}" if self._separator is not None else chunk_html(self.count, text, t_s)
+        """Add one chunk; like ``LiveMarkdown.append``, it is only kept until the next refresh."""
+        self._incoming.append((text, t_s))
+        self.count += 1
+        now = self._clock()
+        if now < self._next_look and len(self._group) + len(self._incoming) < CHUNKS_PER_GROUP:  # most chunks
+            return
+        for kept_text, kept_t_s in self._incoming:
+            self._add(kept_text, kept_t_s)
+        self._incoming.clear()
+        waited = None if self._last_render is None else now - self._last_render
+        interval = refresh_interval(self._group_bytes, self._min_interval_s)
+        if waited is None or waited >= interval:
+            self._last_render = now
+            self._next_look = now + self._min_interval_s
+            if self._group_bytes >= CHUNK_GROUP_BYTES:  # full: its last render is also its first
+                self._close_group()
+            elif self._dirty:
+                self._render()
+        else:
+            self._next_look = self._last_render + interval
+
+    def _add(self, text: str, t_s: float) -> None:
+        """Format one kept chunk into the open group; a full group is written at once (a fast stream)."""
+        piece = f"{self._separator}{text}" if self._separator is not None else chunk_html(self._formatted, text, t_s)
+        self._formatted += 1
         self._group.append(piece)
         self._group_bytes += len(piece.encode())
         self._dirty = True
-        self.count += 1
-        if len(self._group) >= CHUNKS_PER_GROUP:  # a fast stream: close the group at once
+        if len(self._group) >= CHUNKS_PER_GROUP:
             self._close_group()
-            return
-        now = self._clock()
-        waited = None if self._last_render is None else now - self._last_render
-        if waited is None or (waited >= self._min_interval_s and waited >= refresh_interval(self._group_bytes, self._min_interval_s)):
-            self._last_render = now
-            if self._group_bytes >= CHUNK_GROUP_BYTES:  # full: its last render is also its first
-                self._close_group()
-            else:
-                self._render()
 
     def _close_group(self) -> None:
         """Write the open group for good, and open a new one (shown at the next refresh).
@@ -512,5 +552,8 @@ class ChunkView:
     def close(self) -> None:
         """Render the open group immediately."""
         _unregister(self)
+        for kept_text, kept_t_s in self._incoming:
+            self._add(kept_text, kept_t_s)
+        self._incoming.clear()
         if self._group and self._dirty:
             self._render()
