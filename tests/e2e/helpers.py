@@ -179,3 +179,22 @@ def set_topics(page: Any, text: str) -> None:
     box.fill(text)
     box.press("Control+Enter" if box.evaluate("el => el.tagName") == "TEXTAREA" else "Enter")
     wait_for_idle(page)
+
+
+def set_slider(page: Any, key: str, value: int, *, attempts: int = 40) -> None:
+    """Move the slider with widget key ``key`` to ``value`` by keyboard (Home/End for its ends), one key per rerun.
+
+    Keys pressed in a row while the rerun of an earlier key is still running can be lost
+    (the slider showed 3 after Home and three ArrowRights in CI), so each step waits for
+    its rerun to end and the value is read back before the next key.
+    """
+    slider = page.locator(f".st-key-{key} input[type=range]")
+    ends = {int(float(slider.get_attribute("min") or 0)): "Home", int(float(slider.get_attribute("max") or 0)): "End"}
+    for _ in range(attempts):
+        wait_for_idle(page)
+        current = int(float(slider.input_value()))
+        if current == value:
+            break
+        slider.focus()
+        slider.press(ends.get(value) or ("ArrowRight" if current < value else "ArrowLeft"))
+    playwright_expect()(slider).to_have_value(str(value))

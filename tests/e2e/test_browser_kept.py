@@ -22,6 +22,7 @@ from tests.e2e.helpers import (
     playwright_expect,
     screenshot,
     served_app,
+    set_slider,
     set_topics,
     strings,
     wait_for_idle,
@@ -81,10 +82,7 @@ def test_a_reload_keeps_the_runs_and_the_sweep(page: Any, warm_app: str) -> None
     go_to(page, EN["nav"]["lab"])
     assert run_set_of(page) == run_set, "run_set stays in the URL across page switches"
     for key in ("sweep_k", "sweep_repeats"):
-        slider = page.locator(f".st-key-{key} input[type=range]")
-        slider.focus()
-        slider.press("Home")
-        wait_for_idle(page)
+        set_slider(page, key, 1)
     page.locator(".st-key-run button").first.click()
     page.locator(".st-key-sweep_chart .js-plotly-plot").wait_for(state="attached", timeout=60_000)
     wait_for_idle(page)

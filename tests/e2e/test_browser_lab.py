@@ -40,6 +40,7 @@ from tests.e2e.helpers import (
     open_page,
     playwright_expect,
     screenshot,
+    set_slider,
     set_topics,
     strings,
     wait_for_idle,
@@ -137,16 +138,6 @@ def _growth(samples: list[tuple[int, str]], final: str) -> list[tuple[int, str]]
     return seen
 
 
-def _set_slider(page: Any, key: str, keys: list[str], expected: int) -> None:
-    """Move the slider with widget key ``key`` by keyboard and check its new value."""
-    slider = page.locator(f".st-key-{key} input[type=range]")
-    slider.focus()
-    for name in keys:
-        slider.press(name)
-    wait_for_idle(page)
-    playwright_expect()(slider).to_have_value(str(expected))
-
-
 def _use_fast_simulator(page: Any) -> None:
     choose_in_sidebar_selectbox(page, EN["sidebar"]["profile"], EN["profiles"]["fast"])
     playwright_expect()(page.get_by_test_id("stSidebar")).to_contain_text("0.05")
@@ -182,7 +173,7 @@ def test_async_astream_grows_several_boxes_at_the_same_time(page: Any, warm_app:
     page.locator(".st-key-async_with_sync label").first.click()
     wait_for_idle(page)
     playwright_expect()(page.locator(".st-key-async_with_sync input")).not_to_be_checked()
-    _set_slider(page, "abatch_max_concurrency", ["End"], 32)
+    set_slider(page, "abatch_max_concurrency", 32)
 
     _start_keyed_sampler(page, r"astream_\d+")
     page.locator(".st-key-run button").first.click()
@@ -301,8 +292,8 @@ def test_lab_sweep_draws_a_rising_loop_and_a_flat_batch(page: Any, warm_app: str
     start the N <= 4 threads of one batch, so the structure never depends on its speed.
     """
     open_page(page, f"{warm_app}/lab")
-    _set_slider(page, "sweep_k", ["Home"] + ["ArrowRight"] * (SWEEP_K - 1), SWEEP_K)
-    _set_slider(page, "sweep_repeats", ["Home"] + ["ArrowRight"] * (SWEEP_REPEATS - 1), SWEEP_REPEATS)
+    set_slider(page, "sweep_k", SWEEP_K)
+    set_slider(page, "sweep_repeats", SWEEP_REPEATS)
     stop_button = page.locator(".st-key-stop button").first
     playwright_expect()(stop_button).to_be_disabled()
 
