@@ -6,7 +6,8 @@ each visitor on their own machine. This starts the app with ``streamlit run`` on
 SESSIONS Streamlit sessions, and for each page in turn (Stream, with the answer
 length set, then Batch, with its example topics, the ``for`` loop and ``batch``):
 
-1. runs one session alone, as the baseline;
+1. runs one session alone, as the baseline (``--alone-runs`` times, 3 by default with the
+   websocket client: the baseline is each mark's median, since one run on a shared machine is noisy);
 2. presses Run in every session as close together as possible, and records in
    each one when the first result appeared and when the run ended;
 3. counts errors: a session that gets an exception or an error box, or that
@@ -268,8 +269,8 @@ class CrowdReport:
     Attributes:
         client: ``ws`` or ``browser``.
         page: The page the crowd ran (``Stream``, ``Batch``).
-        alone: The baseline run, one session alone.
-        alone_server_cpu_s: CPU time the server used for the baseline run.
+        alone: The baseline: one session alone (with several baseline runs, each mark's median).
+        alone_server_cpu_s: CPU time the server used for a baseline run (the median of them).
         crowd: Every session's run when all pressed Run together.
         rows: ``(label, field)`` pairs: the table's rows and the ``RunMarks`` field each shows.
         rss_before: Server RSS (MB) just before the crowd pressed Run.
@@ -532,7 +533,14 @@ class StreamlitSession:
 
 
 async def crowd_over_websockets(
-    base_url: str, server_pid: int, sessions: int, length: str, timeout_s: float, scenarios: Sequence[PageScenario], shape: str = REPLY_SHAPES[0]
+    base_url: str,
+    server_pid: int,
+    sessions: int,
+    length: str,
+    timeout_s: float,
+    scenarios: Sequence[PageScenario],
+    shape: str = REPLY_SHAPES[0],
+    alone_runs: int = 1,
 ) -> list[CrowdReport]:
     """Open the sessions; on each scenario's page, run the baseline, then press Run in every session at once.
 
@@ -544,6 +552,7 @@ async def crowd_over_websockets(
         timeout_s: Time limit for one run (and for connecting).
         scenarios: The pages, in order; every session visits each.
         shape: The Stream page's answer shape (``chains.joke_book.REPLY_SHAPES``).
+        alone_runs: Baseline runs of one session alone; the baseline is their median.
 
     Returns:
         The measurements, one report per page.
@@ -554,21 +563,52 @@ async def crowd_over_websockets(
         for scenario in scenarios:
             await asyncio.gather(*(visitor.open(scenario) for visitor in visitors))
             print(f"{sessions} sessions open on the {scenario.title} page (websocket client)", file=sys.stderr)
-            reports.append(await _crowd_on_page(visitors, server_pid, length, scenario, shape))
+            reports.append(await _crowd_on_page(visitors, server_pid, length, scenario, shape, alone_runs))
     finally:
         await asyncio.gather(*(visitor.close() for visitor in visitors), return_exceptions=True)
     return reports
 
 
-async def _crowd_on_page(visitors: list[StreamlitSession], server_pid: int, length: str, scenario: PageScenario, shape: str) -> CrowdReport:
-    """Warm up, run one session alone, then every session together, on the page they all show."""
+def median_marks(runs: Sequence[RunMarks]) -> RunMarks:
+    """One ``RunMarks`` whose times are the medians of ``runs`` (a failed run makes it failed)."""
+
+    def median_of(field: str) -> float | None:
+        values = [value for marks in runs if (value := getattr(marks, field)) is not None]
+        return statistics.median(values) if values else None
+
+    failed = next((marks for marks in runs if marks.failed), None)
+    return RunMarks(
+        clicked=runs[0].clicked,
+        first=median_of("first"),
+        metrics=median_of("metrics"),
+        done=median_of("done"),
+        finished=failed is None,
+        error=failed.error if failed is not None else None,
+        messages=round(statistics.median(marks.messages for marks in runs)),
+        received_bytes=round(statistics.median(marks.received_bytes for marks in runs)),
+    )
+
+
+async def _crowd_on_page(
+    visitors: list[StreamlitSession], server_pid: int, length: str, scenario: PageScenario, shape: str, alone_runs: int = 1
+) -> CrowdReport:
+    """Warm up, run one session alone (``alone_runs`` times), then every session together, on the page they all show."""
     first = visitors[0]
     warm_up = await first.wait_for_run(await first.press_run("short", shape))
     if warm_up.failed:
         raise RuntimeError(f"the warm-up run on {scenario.title} failed: {warm_up.error or 'not finished'}")
-    alone_cpu = ServerCpu(server_pid)
-    alone = await first.wait_for_run(await first.press_run(length, shape))
-    alone_cpu.stop()
+    baseline: list[RunMarks] = []
+    baseline_cpu: list[float] = []
+    for _ in range(alone_runs):
+        alone_cpu = ServerCpu(server_pid)
+        baseline.append(await first.wait_for_run(await first.press_run(length, shape)))
+        alone_cpu.stop()
+        baseline_cpu.append(alone_cpu.total_s)
+    alone = median_marks(baseline)
+    print(
+        f"Baseline, {alone_runs} run(s) alone: server CPU per run {', '.join(f'{cpu:.3f}' for cpu in baseline_cpu)} s",
+        file=sys.stderr,
+    )
 
     rss_before = rss_mb(server_pid)
     server_cpu, client_cpu_before = ServerCpu(server_pid), time.process_time()
@@ -584,7 +624,7 @@ async def _crowd_on_page(visitors: list[StreamlitSession], server_pid: int, leng
         client="ws",
         page=scenario.title,
         alone=alone,
-        alone_server_cpu_s=alone_cpu.total_s,
+        alone_server_cpu_s=statistics.median(baseline_cpu),
         crowd=list(crowd),
         rows=(
             ("first result", "first"),
@@ -716,7 +756,7 @@ def print_report(report: CrowdReport, sessions: int, length: str, timeout_s: flo
         f"\n### Load: {sessions} sessions press Run on the {report.page} page together "
         f"({what}, simulator, {report.client} client)\n"
     )
-    print("| | 1 session alone | p50 | p95 | max | p50 ÷ alone | p95 ÷ alone |")
+    print("| | 1 session alone (median) | p50 | p95 | max | p50 ÷ alone | p95 ÷ alone |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, field in report.rows:
         single = getattr(report.alone, field)
@@ -745,7 +785,7 @@ def print_report(report: CrowdReport, sessions: int, length: str, timeout_s: flo
         f"{client_name} {client_cpu:.1f} s ({client_cpu / report.wall_s:.0%})."
     )
     print(
-        f"Server CPU per run: {report.alone_server_cpu_s:.2f} s alone, "
+        f"Server CPU per run: {report.alone_server_cpu_s:.3f} s alone (median), "
         f"{report.server_cpu_s / len(report.crowd):.2f} s in the crowd (its total ÷ {len(report.crowd)})."
     )
     messages = sum(marks.messages for marks in report.crowd)
@@ -781,6 +821,12 @@ def main() -> None:
         default=list(SCENARIOS),
         help="the pages the crowd runs, in order (default: stream batch; the browser client runs stream only)",
     )
+    parser.add_argument(
+        "--alone-runs",
+        type=int,
+        default=3,
+        help="baseline runs of one session alone, ws client (default 3; the baseline is their median: one run is noisy)",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed for one run")
     parser.add_argument(
         "--client",
@@ -791,6 +837,8 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.sessions <= MAX_SESSIONS:
         parser.error(f"--sessions must be between 1 and {MAX_SESSIONS}")
+    if not 1 <= args.alone_runs <= 20:
+        parser.error("--alone-runs must be between 1 and 20")
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
 
@@ -799,7 +847,9 @@ def main() -> None:
         if args.client == "ws":
             scenarios = [SCENARIOS[name] for name in args.pages]
             reports = asyncio.run(
-                crowd_over_websockets(app.url, app.process.pid, args.sessions, args.length, args.timeout, scenarios, args.shape)
+                crowd_over_websockets(
+                    app.url, app.process.pid, args.sessions, args.length, args.timeout, scenarios, args.shape, args.alone_runs
+                )
             )
         else:
             reports = [crowd_in_browser(app.url, app.process.pid, args.sessions, args.length, args.timeout, args.shape)]
