@@ -57,3 +57,28 @@ def test_no_wait_before_any_warm_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(style, "_warm_up_started", False)
     monkeypatch.setattr(style, "_warm_up_done", threading.Event())  # never set
     style.wait_for_chart_warm_up()  # returns at once: nothing to wait for
+
+
+def test_the_warm_up_freezes_what_was_imported_and_later_garbage_is_still_collected(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import threading
+
+    import ui.style as style
+
+    monkeypatch.setattr(style, "_warm_up_started", False)
+    monkeypatch.setattr(style, "_warm_up_done", threading.Event())
+    gc.unfreeze()
+    try:
+        style.warm_up_charts()
+        assert style._warm_up_done.wait(60), "the warm-up thread finished"
+        assert gc.get_freeze_count() > 10_000, "the imported modules are out of the cyclic collector's sight"
+
+        class Node:
+            def __init__(self) -> None:
+                self.me = self
+
+        for _ in range(100):
+            Node()  # a cycle made after the freeze: only the cyclic collector frees it
+        assert gc.collect() >= 100, "garbage made after the freeze is still collected"
+    finally:
+        gc.unfreeze()
