@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.i18n import current_language
 from ui.navigation import app_pages, routed, sections
+from ui.run import read_history_ahead
 from ui.sidebar import render_sidebar
 from ui.store import keep_run_set_in_url, show_store_notice
 from ui.style import (
@@ -28,3 +29,4 @@ with routed(pages):
     navigation.run()
 warm_up_charts()  # after the first page is drawn: plotly's import, off the first chart's path
 warm_up_browser_charts(chart_warm_up_slot)  # the browser loads its chart code before a run, not after
+read_history_ahead()  # a session's runs are read after its first page, off the first Run's path

@@ -26,7 +26,7 @@ from typing import Any
 
 import streamlit as st
 
-from ui.i18n import t
+from ui.i18n import current_language, t
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,22 @@ DEFAULT_PAGE_PATH = "welcome"
 hidden alias that switches to it (see ``_home_alias``), so Home's own path must differ."""
 
 
+_PAGES_KEY = "_pages_by_language"
+
+
 def _make_pages() -> dict[str, Any]:
-    return {
+    """The ``st.Page`` of every page, made once per session and language.
+
+    ``st.Page`` resolves its file on the disk (a ``realpath`` and a ``stat`` for
+    each page). Reused from the session, every rerun after the first skips those
+    system calls: each one gives the GIL away, and when a study group presses Run
+    together, getting it back waits behind every other session's script.
+    """
+    language = current_language()
+    made = st.session_state.get(_PAGES_KEY)
+    if made is not None and made[0] == language:
+        return made[1]
+    pages = {
         spec.id: st.Page(
             spec.script,
             title=t(spec.title_key),
@@ -86,6 +100,8 @@ def _make_pages() -> dict[str, Any]:
         )
         for index, spec in enumerate(PAGE_SPECS)
     }
+    st.session_state[_PAGES_KEY] = (language, pages)
+    return pages
 
 
 def _home_alias(home: Any) -> Any:

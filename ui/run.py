@@ -188,6 +188,16 @@ def history() -> list[RunRecord]:
     return st.session_state[HISTORY_KEY]
 
 
+def read_history_ahead() -> None:
+    """Read the session's runs from the store after its first page is drawn, not when Run is pressed.
+
+    The first Run of a session otherwise waits for this query before its calls
+    start; when a study group presses Run together, each query gives the GIL
+    away and waits behind every other session's script to get it back.
+    """
+    history()
+
+
 def reload_history() -> list[RunRecord]:
     """Read this run set's runs from the store again (another tab may have added some)."""
     st.session_state[HISTORY_KEY] = load_runs()
