@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 MAX_TOPICS = 32
 MAX_TOPIC_CHARS = 200
+#: Characters that a topic never needs and that change how it, or what follows it, is shown:
+#: C0/C1 controls (a tab becomes a space first) and the bidirectional overrides, embeddings,
+#: isolates and marks (U+202E can show "cats" as "stac", or a label as someone else's).
+#: The joiners U+200C/U+200D stay: emoji sequences and some scripts need them.
+_INVISIBLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,9 @@ class TopicList:
 def parse_topics(text: str | None, *, max_topics: int = MAX_TOPICS, max_chars: int = MAX_TOPIC_CHARS) -> TopicList:
     """Split text into one topic per line, ignoring blank lines, within the limits.
 
+    Control characters and bidirectional controls are removed (see ``_INVISIBLE``):
+    a topic is shown on every page, in History, in charts and in a group's shared view.
+
     Args:
         text: What the user typed (``None`` counts as empty).
         max_topics: Keep at most this many topics.
@@ -39,7 +48,7 @@ def parse_topics(text: str | None, *, max_topics: int = MAX_TOPICS, max_chars: i
     Returns:
         The parsed topics.
     """
-    lines = [line.strip() for line in (text or "").splitlines()]
+    lines = [_INVISIBLE.sub("", line.replace("\t", " ")).strip() for line in (text or "").splitlines()]
     topics = [line for line in lines if line]
     dropped = max(0, len(topics) - max_topics)
     topics = topics[:max_topics]
