@@ -17,6 +17,7 @@ run store's database, so that every replica sharing it shares the budget.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -148,8 +149,24 @@ class HostKeyLimits:
 
 
 def visitor_bucket(visitor: str | None) -> str:
-    """The ledger key of a visitor (their IP address); visitors without one share ``visitor:unknown``."""
-    return f"visitor:{(visitor or '').strip() or UNKNOWN_VISITOR}"
+    """The ledger key of a visitor; visitors without an address share ``visitor:unknown``.
+
+    An IPv6 client is given a whole /64 network (2^64 addresses), so IPv6
+    addresses are counted by their /64; an IPv4-mapped address (``::ffff:1.2.3.4``)
+    counts as its IPv4 address. Anything else that is not an address is kept as it is.
+    """
+    text = (visitor or "").strip()
+    if not text:
+        return f"visitor:{UNKNOWN_VISITOR}"
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return f"visitor:{text}"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return f"visitor:{address.ipv4_mapped}"
+        return f"visitor:{ipaddress.IPv6Network((address, 64), strict=False)}"
+    return f"visitor:{address}"
 
 
 def read_limit(mapping: Mapping[str, Any] | Any, name: str, default: int) -> int:

@@ -1,0 +1,68 @@
+"""A visitor cannot get a fresh budget from their IPv6 block, and a redirect's target never reaches the page."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+
+from chains.egress import GuardedTransport
+from chains.models import EgressPolicy
+from chains.quota import HostKeyLimits, InMemoryLedger, QuotaExceededError, visitor_bucket
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe"),  # one client's /64
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4-mapped IPv6 is its IPv4 address
+        ("2001:DB8:1:2::1", "2001:db8:1:2:0:0:0:9"),  # spellings of the same network
+    ],
+)
+def test_addresses_of_one_client_share_one_budget(first: str, second: str) -> None:
+    assert visitor_bucket(first) == visitor_bucket(second)
+
+
+def test_other_networks_and_plain_ipv4_addresses_stay_apart() -> None:
+    assert visitor_bucket("2001:db8:1:2::1") != visitor_bucket("2001:db8:1:3::1")
+    assert visitor_bucket("203.0.113.7") != visitor_bucket("203.0.113.8")
+    assert visitor_bucket(None) == visitor_bucket("  ") == "visitor:unknown"
+    assert visitor_bucket("not an address") == "visitor:not an address"
+
+
+def test_rotating_through_a_64_does_not_reset_the_per_visitor_limit() -> None:
+    limits = HostKeyLimits(visitor_requests_per_hour=3)
+    ledger = InMemoryLedger()
+    for suffix in range(3):
+        ledger.reserve(limits.request_limits(f"2001:db8:5:6::{suffix + 1:x}"))
+    with pytest.raises(QuotaExceededError):
+        ledger.reserve(limits.request_limits("2001:db8:5:6::abcd"))
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308, 304, 101])
+def test_a_redirect_on_a_public_deployment_keeps_no_location_and_no_body(status: int) -> None:
+    def internal_redirect(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(
+            status,
+            headers={"location": "http://10.0.0.5/admin?token=s3cret", "x-internal": "s3cret"},
+            content=b'{"error": {"message": "moved to 10.0.0.5 s3cret", "type": "moved"}}',
+        )
+
+    policy = EgressPolicy(public=True, resolver=lambda *args, **kwargs: [(2, 1, 6, "", ("93.184.216.34", 443))])
+    transport = GuardedTransport(httpx2.MockTransport(internal_redirect), policy, dict)
+    with httpx2.Client(transport=transport, follow_redirects=False) as client:
+        response = client.post("https://models.example.com/v1/chat/completions", json={})
+    assert response.status_code == status
+    assert "location" not in response.headers and "x-internal" not in response.headers
+    assert b"s3cret" not in response.content and b"10.0.0.5" not in response.content
+    assert response.json()["error"]["type"] == "moved"
+
+
+def test_a_success_on_a_public_deployment_is_passed_through_untouched() -> None:
+    def ok(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers={"x-request-id": "abc"}, content=b'{"ok": true}')
+
+    policy = EgressPolicy(public=True, resolver=lambda *args, **kwargs: [(2, 1, 6, "", ("93.184.216.34", 443))])
+    transport = GuardedTransport(httpx2.MockTransport(ok), policy, dict)
+    with httpx2.Client(transport=transport) as client:
+        response = client.post("https://models.example.com/v1/chat/completions", json={})
+    assert response.json() == {"ok": True} and response.headers["x-request-id"] == "abc"
