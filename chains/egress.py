@@ -8,8 +8,8 @@ rules hold for every page and mode:
 - each such request is counted in the ledger *before* it is sent, and refused
   when a limit is reached (``chains.quota``);
 - on a public deployment, no request goes to a loopback, private, link-local
-  or metadata address unless allow-listed (``chains.netguard``), and a
-  provider's error body is reduced to its type and code;
+  or metadata address unless allow-listed (``chains.netguard``), and every
+  answer that is not a 2xx (errors and redirects) is reduced to its type and code;
 - no cookie is kept; redirects are not followed.
 
 A refusal is a response made up locally (403 or 429 with
@@ -146,10 +146,12 @@ def _pin(request: httpx2.Request, address: str) -> None:
 
 
 def _sanitised_error(request: httpx2.Request, response: httpx2.Response, body: bytes) -> httpx2.Response:
-    """On a public deployment, replace a provider's error body by its type and code only.
+    """On a public deployment, replace a provider's non-2xx body by its type and code only.
 
     An error body may quote anything the server knows (an internal service's
     configuration, a proxy's secrets); visitors see a classified message instead.
+    A redirect is never followed, and its ``Location`` and body are dropped too:
+    they may name an internal address.
     """
     error: dict[str, Any] = {"message": f"The provider answered with HTTP {response.status_code}."}
     try:
@@ -193,7 +195,7 @@ class GuardedTransport(_Guard, httpx2.BaseTransport):
         if refusal is not None:
             return refusal
         response = self._inner.handle_request(request)
-        if self._policy.public and response.status_code >= 400:
+        if self._policy.public and not response.is_success:
             try:
                 body = b"".join(response.stream)
             finally:
@@ -215,7 +217,7 @@ class AsyncGuardedTransport(_Guard, httpx2.AsyncBaseTransport):
         if refusal is not None:
             return refusal
         response = await self._inner.handle_async_request(request)
-        if self._policy.public and response.status_code >= 400:
+        if self._policy.public and not response.is_success:
             try:
                 body = b"".join([chunk async for chunk in response.stream])
             finally:
