@@ -10,6 +10,8 @@ rules hold for every page and mode:
 - on a public deployment, no request goes to a loopback, private, link-local
   or metadata address unless allow-listed (``chains.netguard``), and every
   answer that is not a 2xx (errors and redirects) is reduced to its type and code;
+- on a public deployment, a request without the host's key carries no
+  ``OpenAI-Organization`` or ``OpenAI-Project`` header (the host's ids);
 - no cookie is kept; redirects are not followed.
 
 A refusal is a response made up locally (403 or 429 with
@@ -77,6 +79,8 @@ _GUARD_CODES = {
     "budget": 429,
 }
 _KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry", "content-type")  # the SDK paces retries by them
+#: Headers that name the host's OpenAI organization and project; never sent without the host's key on a public deployment.
+_HOST_ACCOUNT_HEADERS = ("openai-organization", "openai-project")
 _SHORT_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
@@ -117,6 +121,10 @@ def _admit(request: httpx2.Request, policy: EgressPolicy, bound: dict[str, str])
     for _key, bound_origin in carried:
         if origin != bound_origin:
             return _refusal(request, "host_key_refused", "The deployment's key is only sent to the deployment's endpoint.")
+    if policy.public and not carried:
+        # The SDK adds these from the host's environment (OPENAI_ORG_ID, OPENAI_PROJECT_ID) to every client.
+        for name in _HOST_ACCOUNT_HEADERS:
+            request.headers.pop(name, None)
     if carried:
         if policy.meter is None:
             return _refusal(request, "host_key_refused", "The deployment's key is not metered for this run.")

@@ -66,3 +66,52 @@ def test_a_success_on_a_public_deployment_is_passed_through_untouched() -> None:
     with httpx2.Client(transport=transport) as client:
         response = client.post("https://models.example.com/v1/chat/completions", json={})
     assert response.json() == {"ok": True} and response.headers["x-request-id"] == "abc"
+
+
+@pytest.mark.parametrize("public", [True, False])
+def test_the_hosts_organization_and_project_ids_never_reach_a_visitors_endpoint(public: bool) -> None:
+    seen: list[httpx2.Headers] = []
+
+    def capture(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.headers)
+        return httpx2.Response(200, content=b"{}")
+
+    policy = EgressPolicy(public=public, resolver=lambda *args, **kwargs: [(2, 1, 6, "", ("93.184.216.34", 443))])
+    transport = GuardedTransport(httpx2.MockTransport(capture), policy, dict)
+    headers = {"OpenAI-Organization": "org-host", "OpenAI-Project": "proj_host", "Authorization": "Bearer visitor-key"}
+    with httpx2.Client(transport=transport) as client:
+        client.post("https://visitor.example.com/v1/chat/completions", json={}, headers=headers)
+    sent = seen[0]
+    assert sent["authorization"] == "Bearer visitor-key"
+    if public:
+        assert "openai-organization" not in sent and "openai-project" not in sent
+    else:  # a laptop: the owner's own settings, for the owner's own calls
+        assert sent["openai-organization"] == "org-host" and sent["openai-project"] == "proj_host"
+
+
+def test_the_host_key_keeps_the_hosts_organization_header() -> None:
+    seen: list[httpx2.Headers] = []
+
+    def capture(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.headers)
+        return httpx2.Response(200, content=b"{}")
+
+    class Meter:
+        def before_request(self) -> None:
+            return None
+
+    policy = EgressPolicy(
+        host_key="sk-host-test",
+        host_base_url="https://models.example.com/v1",
+        public=True,
+        meter=Meter(),  # type: ignore[arg-type]
+        resolver=lambda *args, **kwargs: [(2, 1, 6, "", ("93.184.216.34", 443))],
+    )
+    transport = GuardedTransport(httpx2.MockTransport(capture), policy, dict)
+    with httpx2.Client(transport=transport) as client:
+        client.post(
+            "https://models.example.com/v1/chat/completions",
+            json={},
+            headers={"Authorization": "Bearer sk-host-test", "OpenAI-Organization": "org-host"},
+        )
+    assert seen[0]["openai-organization"] == "org-host"
