@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx2
 import pytest
 
 from chains.egress import GuardedTransport
 from chains.models import EgressPolicy
 from chains.quota import HostKeyLimits, InMemoryLedger, QuotaExceededError, visitor_bucket
+from tests.test_security_units import resolver_to
+
+#: Every host name resolves to this public address (no DNS, no network: the transport is a mock).
+PUBLIC_DNS = resolver_to("93.184.216.34")
 
 
 @pytest.mark.parametrize(
@@ -38,6 +44,23 @@ def test_rotating_through_a_64_does_not_reset_the_per_visitor_limit() -> None:
         ledger.reserve(limits.request_limits("2001:db8:5:6::abcd"))
 
 
+def _send_through_guard(answer: Callable[[httpx2.Request], httpx2.Response], policy: EgressPolicy, url: str, headers: dict[str, str] | None = None) -> httpx2.Response:
+    """POST ``url`` through the guarding transport, with ``answer`` standing in for the server."""
+    transport = GuardedTransport(httpx2.MockTransport(answer), policy, dict)
+    with httpx2.Client(transport=transport, follow_redirects=False) as client:
+        return client.post(url, json={}, headers=headers)
+
+
+def _recording(seen: list[httpx2.Headers]) -> Callable[[httpx2.Request], httpx2.Response]:
+    """A server that keeps the headers of each request it gets and answers ``{}``."""
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.headers)
+        return httpx2.Response(200, content=b"{}")
+
+    return answer
+
+
 @pytest.mark.parametrize("status", [301, 302, 307, 308, 304, 101])
 def test_a_redirect_on_a_public_deployment_keeps_no_location_and_no_body(status: int) -> None:
     def internal_redirect(request: httpx2.Request) -> httpx2.Response:
@@ -47,10 +70,8 @@ def test_a_redirect_on_a_public_deployment_keeps_no_location_and_no_body(status:
             content=b'{"error": {"message": "moved to 10.0.0.5 s3cret", "type": "moved"}}',
         )
 
-    policy = EgressPolicy(public=True, resolver=lambda *args, **kwargs: [(2, 1, 6, "", ("93.184.216.34", 443))])
-    transport = GuardedTransport(httpx2.MockTransport(internal_redirect), policy, dict)
-    with httpx2.Client(transport=transport, follow_redirects=False) as client:
-        response = client.post("https://models.example.com/v1/chat/completions", json={})
+    policy = EgressPolicy(public=True, resolver=PUBLIC_DNS)
+    response = _send_through_guard(internal_redirect, policy, "https://models.example.com/v1/chat/completions")
     assert response.status_code == status
     assert "location" not in response.headers and "x-internal" not in response.headers
     assert b"s3cret" not in response.content and b"10.0.0.5" not in response.content
@@ -61,26 +82,16 @@ def test_a_success_on_a_public_deployment_is_passed_through_untouched() -> None:
     def ok(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(200, headers={"x-request-id": "abc"}, content=b'{"ok": true}')
 
-    policy = EgressPolicy(public=True, resolver=lambda *args, **kwargs: [(2, 1, 6, "", ("93.184.216.34", 443))])
-    transport = GuardedTransport(httpx2.MockTransport(ok), policy, dict)
-    with httpx2.Client(transport=transport) as client:
-        response = client.post("https://models.example.com/v1/chat/completions", json={})
+    response = _send_through_guard(ok, EgressPolicy(public=True, resolver=PUBLIC_DNS), "https://models.example.com/v1/chat/completions")
     assert response.json() == {"ok": True} and response.headers["x-request-id"] == "abc"
 
 
 @pytest.mark.parametrize("public", [True, False])
 def test_the_hosts_organization_and_project_ids_never_reach_a_visitors_endpoint(public: bool) -> None:
     seen: list[httpx2.Headers] = []
-
-    def capture(request: httpx2.Request) -> httpx2.Response:
-        seen.append(request.headers)
-        return httpx2.Response(200, content=b"{}")
-
-    policy = EgressPolicy(public=public, resolver=lambda *args, **kwargs: [(2, 1, 6, "", ("93.184.216.34", 443))])
-    transport = GuardedTransport(httpx2.MockTransport(capture), policy, dict)
     headers = {"OpenAI-Organization": "org-host", "OpenAI-Project": "proj_host", "Authorization": "Bearer visitor-key"}
-    with httpx2.Client(transport=transport) as client:
-        client.post("https://visitor.example.com/v1/chat/completions", json={}, headers=headers)
+    policy = EgressPolicy(public=public, resolver=PUBLIC_DNS)
+    _send_through_guard(_recording(seen), policy, "https://visitor.example.com/v1/chat/completions", headers)
     sent = seen[0]
     assert sent["authorization"] == "Bearer visitor-key"
     if public:
@@ -92,10 +103,6 @@ def test_the_hosts_organization_and_project_ids_never_reach_a_visitors_endpoint(
 def test_the_host_key_keeps_the_hosts_organization_header() -> None:
     seen: list[httpx2.Headers] = []
 
-    def capture(request: httpx2.Request) -> httpx2.Response:
-        seen.append(request.headers)
-        return httpx2.Response(200, content=b"{}")
-
     class Meter:
         def before_request(self) -> None:
             return None
@@ -105,13 +112,8 @@ def test_the_host_key_keeps_the_hosts_organization_header() -> None:
         host_base_url="https://models.example.com/v1",
         public=True,
         meter=Meter(),  # type: ignore[arg-type]
-        resolver=lambda *args, **kwargs: [(2, 1, 6, "", ("93.184.216.34", 443))],
+        resolver=PUBLIC_DNS,
     )
-    transport = GuardedTransport(httpx2.MockTransport(capture), policy, dict)
-    with httpx2.Client(transport=transport) as client:
-        client.post(
-            "https://models.example.com/v1/chat/completions",
-            json={},
-            headers={"Authorization": "Bearer sk-host-test", "OpenAI-Organization": "org-host"},
-        )
+    headers = {"Authorization": "Bearer sk-host-test", "OpenAI-Organization": "org-host"}
+    _send_through_guard(_recording(seen), policy, "https://models.example.com/v1/chat/completions", headers)
     assert seen[0]["openai-organization"] == "org-host"
