@@ -178,3 +178,25 @@ def test_a_public_deployment_never_passes_on_an_error_body(
     laptop = EgressPolicy()
     result = call(build_joke_chain(make_model(settings, laptop)), mode)
     assert "hunter2-LEAK" in str(result), "on a laptop the body still reaches the developer (the control case)"
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+def test_tokens_of_a_host_key_stream_stopped_halfway_are_counted(openai_server: OpenAICompatibleServer, mode: str) -> None:
+    openai_server.min_tokens = 200
+    policy = policy_for(openai_server)
+    model = make_model(host_settings(openai_server), policy)
+
+    async def stop_async() -> int:
+        stream = model.astream("Tell me a short joke about cats")
+        pieces = [await anext(stream) for _ in range(40)]
+        await stream.aclose()
+        return len(pieces)
+
+    if mode == "stream":
+        stream = model.stream("Tell me a short joke about cats")
+        received = len([next(stream) for _ in range(40)])
+        stream.close()
+    else:
+        received = asyncio.run(stop_async())
+    tokens = policy.meter.limits.token_limits()[0]
+    assert policy.meter.ledger.used(tokens) >= received, "a stopped stream spends the host's token caps too"
