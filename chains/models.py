@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from chains.errors import AppGuardError
-from chains.netguard import DEFAULT_OPENAI_BASE_URL, Resolver, origin_of
+from chains.netguard import DEFAULT_OPENAI_BASE_URL, Resolver, counts_for_the_host, origin_of
 from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.providers import DEFAULT_PROVIDER_ID, REPLAY_ID, provider_for
 from chains.providers import PLACEHOLDER_KEY as PLACEHOLDER_KEY  # re-exported: other modules import these from here
@@ -119,8 +119,10 @@ class EgressPolicy:
         host_models: Models the host's key may be used with.
         public: A public deployment: refuse private, loopback and metadata addresses.
         allowed_base_urls: Endpoints allowed even when private (``ALLOWED_BASE_URLS``).
-        meter: Counts each request carrying the host's key; without one, such a
-            request is refused.
+        meter: Counts each request carrying the host's key, and on a public
+            deployment whose endpoint is not OpenAI's, each request to that
+            endpoint whatever key it carries (``counts_for_the_host``); without
+            one, such a request is refused.
         resolver: How host names are looked up (``socket.getaddrinfo``; a double in tests).
     """
 
@@ -131,6 +133,10 @@ class EgressPolicy:
     allowed_base_urls: tuple[str, ...] = ()
     meter: HostKeyMeter | None = None
     resolver: Resolver = field(default=socket.getaddrinfo, repr=False, compare=False)
+
+    def counts_requests_to(self, base_url: str | None) -> bool:
+        """True when every request to ``base_url`` is the host's to pay, whatever key it carries (see ``counts_for_the_host``)."""
+        return counts_for_the_host(base_url, self.host_base_url, public=self.public)
 
     @property
     def trusted_base_urls(self) -> tuple[str, ...]:
