@@ -6,7 +6,9 @@ rules hold for every page and mode:
 
 - a request carrying the host's key goes only to the host's origin;
 - each such request is counted in the ledger *before* it is sent, and refused
-  when a limit is reached (``chains.quota``);
+  when a limit is reached (``chains.quota``); so is every request to the host's
+  endpoint when that is not OpenAI's, whatever key it carries
+  (``chains.netguard.counts_for_the_host``);
 - on a public deployment, no request goes to a loopback, private, link-local
   or metadata address unless allow-listed (``chains.netguard``), and every
   answer that is not a 2xx (errors and redirects) is reduced to its type and code;
@@ -125,7 +127,7 @@ def _admit(request: httpx2.Request, policy: EgressPolicy, bound: dict[str, str])
         # The SDK adds these from the host's environment (OPENAI_ORG_ID, OPENAI_PROJECT_ID) to every client.
         for name in _HOST_ACCOUNT_HEADERS:
             request.headers.pop(name, None)
-    if carried:
+    if carried or policy.counts_requests_to(url):
         if policy.meter is None:
             return _refusal(request, "host_key_refused", "The deployment's key is not metered for this run.")
         try:

@@ -22,6 +22,10 @@ DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 """Where the OpenAI SDK sends requests when no base URL is set."""
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+#: Endpoints that bill each request to the key it carries (OpenAI's own API): there, a
+#: visitor's own key pays for itself. Any other endpoint of the host's is paid by the host.
+KEY_BILLED_BASE_URLS: tuple[str, ...] = (DEFAULT_OPENAI_BASE_URL,)
 _METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(address) for address in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200")
 )
@@ -86,6 +90,34 @@ def same_endpoint(first: str | None, second: str | None) -> bool:
         return False
     path = lambda url: urlsplit((url or DEFAULT_OPENAI_BASE_URL).strip()).path.rstrip("/")  # noqa: E731
     return a == b and path(first) == path(second)
+
+
+def counts_for_the_host(base_url: str | None, host_base_url: str | None, *, public: bool) -> bool:
+    """True when requests to ``base_url`` count against the host's budget whatever key they carry.
+
+    That is, on a public deployment, when ``base_url`` (empty: the host's endpoint)
+    has the origin of the host's endpoint and that endpoint is not one of
+    ``KEY_BILLED_BASE_URLS``: a self-hosted server, a proxy that adds its own
+    credentials or a server that ignores keys is paid by the host, so a key a
+    visitor typed (any text) must not lift the host's limits there.
+
+    Args:
+        base_url: The run's base URL, or ``None`` for the host's.
+        host_base_url: The host's endpoint (``None``: OpenAI's default).
+        public: A public deployment (on a laptop, the host is the only visitor).
+
+    Returns:
+        Whether the host's meter must count these requests.
+    """
+    if not public:
+        return False
+    try:
+        host_origin = origin_of(host_base_url)
+        return host_origin == origin_of(base_url or host_base_url) and host_origin not in {
+            origin_of(url) for url in KEY_BILLED_BASE_URLS
+        }
+    except UnsafeURLError:
+        return False
 
 
 def parse_url_list(value: object) -> tuple[str, ...]:

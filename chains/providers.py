@@ -138,13 +138,14 @@ def build_chat_openai(settings: ModelSettings, policy: EgressPolicy) -> BaseChat
             raise MissingKeyError(settings.provider)
         key = PLACEHOLDER_KEY
     check_base_url(settings.base_url, public=policy.public, allowed=policy.trusted_base_urls)
-    if policy.host_key and key == policy.host_key:
-        if not same_endpoint(settings.base_url, policy.host_base_url) or settings.model not in policy.host_models:
-            raise HostKeyRefusedError("host_key_refused")
-        if policy.meter is None:
-            raise HostKeyRefusedError("host_key_unmetered")
+    uses_host_key = bool(policy.host_key) and key == policy.host_key
+    if uses_host_key and (not same_endpoint(settings.base_url, policy.host_base_url) or settings.model not in policy.host_models):
+        raise HostKeyRefusedError("host_key_refused")
+    host_pays = uses_host_key or policy.counts_requests_to(settings.base_url)
+    if host_pays and policy.meter is None:
+        raise HostKeyRefusedError("host_key_unmetered")
     sync_client, async_client = http_clients(policy, bound_host_keys)
-    callbacks = [usage_recorder(policy.meter)] if policy.meter is not None and key == policy.host_key else None
+    callbacks = [usage_recorder(policy.meter)] if host_pays and policy.meter is not None else None
     return ChatOpenAI(
         model=settings.model,
         temperature=settings.temperature,

@@ -153,15 +153,22 @@ def visitor_bucket(visitor: str | None) -> str:
 
     An IPv6 client is given a whole /64 network (2^64 addresses), so IPv6
     addresses are counted by their /64; an IPv4-mapped address (``::ffff:1.2.3.4``)
-    counts as its IPv4 address. Anything else that is not an address is kept as it is.
+    counts as its IPv4 address. A string that is not an address also goes to the
+    shared, stricter ``visitor:unknown`` bucket: a TCP peer is always an address,
+    so such a string came from elsewhere (a header a proxy passed on), and kept
+    as it is, every new string would be a fresh budget.
+
+    Args:
+        visitor: The client's IP address (``ui.host.visitor_id``), or ``None``.
+
+    Returns:
+        ``visitor:<address or /64 network>``, or ``visitor:unknown``.
     """
     text = (visitor or "").strip()
-    if not text:
-        return f"visitor:{UNKNOWN_VISITOR}"
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
-        return f"visitor:{text}"
+        return f"visitor:{UNKNOWN_VISITOR}"
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return f"visitor:{address.ipv4_mapped}"

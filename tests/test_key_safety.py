@@ -172,9 +172,13 @@ def test_the_host_key_is_used_within_its_budget_and_never_beyond(
     assert HOST_KEY not in page_dump(app) and app.session_state["api_key"] == "", "the host's key is never shown"
 
 
-def test_a_typed_key_lifts_the_host_budget_and_pays_for_its_own_calls(
+def test_a_typed_key_lifts_the_host_topic_cap_and_pays_for_its_own_calls(
     monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer, fake_api_key: str
 ) -> None:
+    """On OpenAI's own endpoint (played by the test server), each request is billed to the key it carries."""
+    import chains.netguard
+
+    monkeypatch.setattr(chains.netguard, "KEY_BILLED_BASE_URLS", (openai_server.base_url,))
     app = open_app(monkeypatch, "pages/batch.py", env=host_env(openai_server, max_calls=1, max_topics=1), state={"timeout_s": 5.0})
     run_batch(app, ["a", "b", "c"])
     assert openai_server.requests_total == 0
@@ -186,6 +190,23 @@ def test_a_typed_key_lifts_the_host_budget_and_pays_for_its_own_calls(
     assert keys_seen(openai_server) == fingerprints(fake_api_key) * 3
     assert not app.warning, [warning.value for warning in app.warning]
     assert EN["sidebar"]["using_host_key"] not in [caption.value for caption in app.sidebar.caption]
+
+
+def test_any_typed_key_on_the_hosts_own_endpoint_is_counted_and_capped(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer
+) -> None:
+    """A self-hosted server or a proxy that adds its own credentials is paid by the host whatever key is typed."""
+    app = open_app(monkeypatch, "pages/batch.py", env=host_env(openai_server, max_calls=1, max_topics=1), state={"timeout_s": 5.0})
+    app.session_state["api_key"] = "x"
+    run_batch(app, ["a", "b", "c"])
+    assert budget_message(remaining=1, topics=1) in [warning.value for warning in app.warning]
+    assert openai_server.requests_total == 0, "the host's topic cap holds for a typed key on the host's endpoint"
+
+    run_batch(app, ["cats"])
+    assert keys_seen(openai_server) == fingerprints("x")
+    run_batch(app, ["owls"])
+    assert openai_server.requests_total == 1, "the visitor's one request on the host's endpoint is spent"
+    assert budget_message(remaining=0, topics=1) in [warning.value for warning in app.warning]
 
 
 def test_budgets_are_per_visitor_and_a_new_session_does_not_reset_them(

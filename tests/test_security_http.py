@@ -178,3 +178,50 @@ def test_a_public_deployment_never_passes_on_an_error_body(
     laptop = EgressPolicy()
     result = call(build_joke_chain(make_model(settings, laptop)), mode)
     assert "hunter2-LEAK" in str(result), "on a laptop the body still reaches the developer (the control case)"
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+def test_tokens_of_a_host_key_stream_stopped_halfway_are_counted(openai_server: OpenAICompatibleServer, mode: str) -> None:
+    openai_server.min_tokens = 200
+    policy = policy_for(openai_server)
+    model = make_model(host_settings(openai_server), policy)
+
+    async def stop_async() -> int:
+        stream = model.astream("Tell me a short joke about cats")
+        pieces = [await anext(stream) for _ in range(40)]
+        await stream.aclose()
+        return len(pieces)
+
+    if mode == "stream":
+        stream = model.stream("Tell me a short joke about cats")
+        received = len([next(stream) for _ in range(40)])
+        stream.close()
+    else:
+        received = asyncio.run(stop_async())
+    tokens = policy.meter.limits.token_limits()[0]
+    assert policy.meter.ledger.used(tokens) >= received, "a stopped stream spends the host's token caps too"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_visitors_key_on_the_hosts_own_endpoint_is_counted_and_capped(openai_server: OpenAICompatibleServer, mode: str) -> None:
+    """The host's endpoint is not OpenAI's (a self-hosted server, a proxy with its own credentials): the host pays."""
+    policy = policy_for(openai_server, limit=1)
+    chain = build_joke_chain(make_model(host_settings(openai_server, api_key="x"), policy))
+    assert not isinstance(call(chain, mode), Exception)
+    result = call(chain, mode)
+    assert isinstance(result, Exception) and classify_error(result).kind == "budget"
+    assert openai_server.requests_total == 1
+    assert policy.meter.ledger.used(policy.meter.limits.token_limits()[0]) > 0, "its tokens are counted too"
+
+
+def test_a_visitors_key_on_an_endpoint_that_bills_it_is_not_counted(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer
+) -> None:
+    import chains.netguard
+
+    monkeypatch.setattr(chains.netguard, "KEY_BILLED_BASE_URLS", (openai_server.base_url,))  # it plays OpenAI's API
+    policy = policy_for(openai_server, limit=1)
+    chain = build_joke_chain(make_model(host_settings(openai_server, api_key=VISITOR_KEY), policy))
+    for _ in range(3):
+        assert not isinstance(call(chain, "stream"), Exception)
+    assert openai_server.requests_total == 3 and policy.meter.calls_left() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -277,3 +278,99 @@ def test_a_sanitised_error_keeps_the_headers_that_pace_the_sdks_retries() -> Non
     assert cleaned.headers["retry-after"] == "2" and cleaned.headers["retry-after-ms"] == "1500"
     assert cleaned.headers["x-should-retry"] == "true"
     assert "x-internal-secret" not in cleaned.headers and b"10.0.0.5" not in cleaned.content
+
+
+# ------------------------------------------------------ tokens of stopped and failed streams
+def _metered_simulator(**overrides: object) -> tuple[object, HostKeyMeter]:
+    """A fast simulator with ``usage_recorder`` attached, and the meter it counts into."""
+    from chains.models import usage_recorder
+    from chains.quota import InMemoryLedger
+    from chains.simulator import SimulatedChatModel
+
+    meter = HostKeyMeter(InMemoryLedger(), HostKeyLimits(), "192.0.2.44")
+    fields = {"ttft_s": 0.0, "tokens_per_s": 0.0, "jitter": 0.0, "min_output_tokens": 200, **overrides}
+    return SimulatedChatModel(callbacks=[usage_recorder(meter)], **fields), meter
+
+
+def _tokens_counted(meter: HostKeyMeter) -> int:
+    return meter.ledger.used(meter.limits.token_limits()[0])
+
+
+def _full_usage(model: object) -> int:
+    """The usage of a complete answer (counted with a meter of its own)."""
+    from langchain_core.messages import AIMessageChunk
+
+    whole: AIMessageChunk | None = None
+    for chunk in model.stream("Tell me a short joke about cats"):
+        whole = chunk if whole is None else whole + chunk
+    return whole.usage_metadata["total_tokens"]
+
+
+def test_a_stream_stopped_halfway_still_counts_its_tokens() -> None:
+    model, meter = _metered_simulator()
+    stream = model.stream("Tell me a short joke about cats")
+    seen = [next(stream).content for _ in range(60)]
+    stream.close()  # the visitor pressed Stop: GeneratorExit inside the model's stream
+    assert all(seen)
+    assert _tokens_counted(meter) >= 60, "the 60 tokens received (and the prompt) are counted"
+    assert _tokens_counted(meter) < _full_usage(_metered_simulator()[0])
+
+
+def test_an_async_stream_stopped_halfway_still_counts_its_tokens() -> None:
+    import asyncio
+
+    model, meter = _metered_simulator()
+
+    async def stop_halfway() -> None:
+        stream = model.astream("Tell me a short joke about cats")
+        for _ in range(60):
+            await anext(stream)
+        await stream.aclose()
+
+    asyncio.run(stop_halfway())
+    assert _tokens_counted(meter) >= 60
+
+
+def test_a_stream_cut_by_an_error_counts_what_came_and_a_whole_answer_is_counted_once() -> None:
+    from chains.simulator import SimulatedChatModel
+
+    class Dropping(SimulatedChatModel):
+        def _stream(self, messages: list, stop: list[str] | None = None, **kwargs: object) -> Iterator:
+            for position, chunk in enumerate(super()._stream(messages, stop, **kwargs)):
+                if position == 50:
+                    raise ConnectionError("the connection dropped")
+                yield chunk
+
+    from chains.models import usage_recorder
+    from chains.quota import InMemoryLedger
+
+    meter = HostKeyMeter(InMemoryLedger(), HostKeyLimits(), "192.0.2.45")
+    dropping = Dropping(ttft_s=0.0, tokens_per_s=0.0, jitter=0.0, min_output_tokens=200, callbacks=[usage_recorder(meter)])
+    with pytest.raises(ConnectionError):
+        for _ in dropping.stream("Tell me a short joke about cats"):
+            pass
+    assert _tokens_counted(meter) >= 50
+
+    whole, whole_meter = _metered_simulator()
+    expected = _full_usage(whole)
+    assert _tokens_counted(whole_meter) == expected, "on_llm_end alone, not again as an error"
+
+
+def test_a_run_stopped_from_the_page_counts_its_tokens() -> None:
+    from chains.joke import build_joke_chain
+    from chains.modes import run_stream
+
+    class Stop(BaseException):
+        pass
+
+    model, meter = _metered_simulator()
+
+    def stop_after_forty(index: int, text: str, t_s: float) -> None:
+        if stop_after_forty.seen == 40:
+            raise Stop
+        stop_after_forty.seen += 1
+
+    stop_after_forty.seen = 0
+    with pytest.raises(Stop):
+        run_stream(build_joke_chain(model), "cats", on_chunk=stop_after_forty)
+    assert _tokens_counted(meter) >= 40

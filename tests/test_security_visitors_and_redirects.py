@@ -32,7 +32,20 @@ def test_other_networks_and_plain_ipv4_addresses_stay_apart() -> None:
     assert visitor_bucket("2001:db8:1:2::1") != visitor_bucket("2001:db8:1:3::1")
     assert visitor_bucket("203.0.113.7") != visitor_bucket("203.0.113.8")
     assert visitor_bucket(None) == visitor_bucket("  ") == "visitor:unknown"
-    assert visitor_bucket("not an address") == "visitor:not an address"
+
+
+@pytest.mark.parametrize("text", ["not an address", "2001:db8::1::2", "203.0.113.7:443", "[2001:db8::1]", "unknown"])
+def test_a_string_that_is_no_address_counts_in_the_stricter_shared_bucket(text: str) -> None:
+    assert visitor_bucket(text) == visitor_bucket(None) == "visitor:unknown"
+
+
+def test_made_up_visitor_strings_do_not_each_get_a_fresh_budget() -> None:
+    limits = HostKeyLimits(visitor_requests_per_hour=30, unknown_requests_per_hour=2)
+    ledger = InMemoryLedger()
+    ledger.reserve(limits.request_limits("client-1"))
+    ledger.reserve(limits.request_limits("client-2"))
+    with pytest.raises(QuotaExceededError):
+        ledger.reserve(limits.request_limits("client-3"))
 
 
 def test_rotating_through_a_64_does_not_reset_the_per_visitor_limit() -> None:

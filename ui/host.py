@@ -14,13 +14,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from chains.models import DEFAULT_OPENAI_MODEL, EgressPolicy, bind_host_key
-from chains.netguard import parse_url_list
+from chains.netguard import counts_for_the_host, parse_url_list
 from chains.providers import env_names, host_provider
 from chains.quota import (
     LIMIT_NAMES,
@@ -189,6 +189,10 @@ def host_key_meter(host: HostConfig | None = None) -> HostKeyMeter:
 def egress_policy(host: HostConfig, *, metered: bool) -> EgressPolicy:
     """The rules a run's HTTP requests follow on this deployment.
 
+    A public deployment whose endpoint is not OpenAI's always gets a meter: the
+    transport counts every request to that endpoint, whatever key it carries
+    (``chains.netguard.counts_for_the_host``).
+
     Args:
         host: The deployment's configuration.
         metered: True when the run may use the host's key (its requests are counted).
@@ -196,11 +200,13 @@ def egress_policy(host: HostConfig, *, metered: bool) -> EgressPolicy:
     Returns:
         The policy for ``chains.models.make_model``.
     """
-    return EgressPolicy(
+    policy = EgressPolicy(
         host_key=host.api_key,
         host_base_url=host.base_url,
         host_models=host.models,
         public=host.public,
         allowed_base_urls=host.allowed_base_urls,
-        meter=host_key_meter(host) if metered and host.has_key else None,
     )
+    if (metered and host.has_key) or counts_for_the_host(None, host.base_url, public=host.public):
+        policy = replace(policy, meter=host_key_meter(host))
+    return policy

@@ -118,10 +118,10 @@ def prepare_run(
     calls = planned_calls(len(topics)) if callable(planned_calls) else planned_calls
     if calls is None:
         calls = len(topics) * calls_per_topic
-    if active.uses_host_key and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, calls):
+    if active.metered and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, calls):
         return None
     try:
-        chain = build_joke_chain(make_model(settings, egress_policy(host, metered=active.uses_host_key)))
+        chain = build_joke_chain(make_model(settings, egress_policy(host, metered=active.metered)))
     except UnsafeURLError as exc:
         st.warning(t(f"security.url_refused_{exc.reason}"), icon="🛡️")
         return None
@@ -155,7 +155,7 @@ def record_labels(settings: ModelSettings, host: Any) -> tuple[str, str]:
 
 
 def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int) -> bool:
-    """Pre-check a run paid by the host's key; show why when it cannot start.
+    """Pre-check a run the host pays for (its key, or its own endpoint); show why when it cannot start.
 
     The planned calls are checked against what this visitor (and the whole
     deployment) may still send; retries are not counted here. The HTTP

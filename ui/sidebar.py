@@ -16,7 +16,7 @@ from chains.models import (
     DEFAULT_TIMEOUT_S,
     ModelSettings,
 )
-from chains.netguard import same_endpoint
+from chains.netguard import counts_for_the_host, same_endpoint
 from chains.profiles import DEFAULT_PROFILE, PROFILES, TYPICAL_JOKE_TOKENS, typical_joke_seconds
 from chains.providers import Provider, default_provider, host_provider, provider_for, selectable_provider_ids
 from ui.host import HostConfig, host_key_meter, read_host_config
@@ -42,11 +42,20 @@ class ActiveSettings:
         uses_host_key: True when the deployment's key pays for the calls.
         host_key_refused: Why the deployment's key is not used although no key
             was typed: ``endpoint`` or ``model``; ``None`` otherwise.
+        on_host_endpoint: True when the run goes to the deployment's own endpoint
+            and that is not OpenAI's, so the host pays whatever key was typed
+            (``chains.netguard.counts_for_the_host``).
     """
 
     model: ModelSettings
     uses_host_key: bool
     host_key_refused: str | None = None
+    on_host_endpoint: bool = False
+
+    @property
+    def metered(self) -> bool:
+        """True when the run's requests count against the host's budget and its topic cap."""
+        return self.uses_host_key or self.on_host_endpoint
 
 
 def _apply_profile() -> None:
@@ -147,18 +156,25 @@ def _remote_controls(host: HostConfig, provider: Provider) -> None:
     if host.has_key and not st.session_state["api_key"].strip():
         reason = _host_key_refusal(host)
         if reason is None:
-            meter = host_key_meter(host)
-            left, allowance = meter.calls_left(), meter.visitor_allowance()
             st.caption(t("sidebar.using_host_key"))
-            st.progress(
-                min(1.0, left / allowance) if allowance else 0.0,
-                text=t("security.calls_left", remaining=left, total=allowance, topics=host.limits.max_topics),
-            )
+            _calls_left(host)
         else:
             st.warning(t(f"security.own_key_needed_{reason}"), icon="🔑")
+    elif counts_for_the_host(str(st.session_state.get("base_url", "")).strip() or None, host.base_url, public=host.public):
+        _calls_left(host)  # the deployment's own endpoint: its budget holds whatever key was typed
     st.slider(t("sidebar.temperature"), 0.0, 2.0, step=0.1, key="temperature")
     st.number_input(t("sidebar.timeout"), min_value=1.0, max_value=300.0, step=1.0, key="timeout_s")
     st.number_input(t("sidebar.max_retries"), min_value=0, max_value=5, step=1, key="max_retries", help=t("sidebar.max_retries_help"))
+
+
+def _calls_left(host: HostConfig) -> None:
+    """Show how many of the host's calls this visitor may still make, and the topic cap."""
+    meter = host_key_meter(host)
+    left, allowance = meter.calls_left(), meter.visitor_allowance()
+    st.progress(
+        min(1.0, left / allowance) if allowance else 0.0,
+        text=t("security.calls_left", remaining=left, total=allowance, topics=host.limits.max_topics),
+    )
 
 
 def _key_field() -> None:
@@ -259,7 +275,8 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
         timeout_s=float(state["timeout_s"]),
         max_retries=int(state["max_retries"]),
     )
-    return ActiveSettings(model=model, uses_host_key=uses_host_key, host_key_refused=refusal)
+    on_host_endpoint = counts_for_the_host(state["base_url"].strip() or None, host.base_url, public=host.public)
+    return ActiveSettings(model=model, uses_host_key=uses_host_key, host_key_refused=refusal, on_host_endpoint=on_host_endpoint)
 
 
 def active_settings() -> ActiveSettings:
