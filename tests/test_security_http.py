@@ -8,7 +8,10 @@ retries, and count what each server saw.
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -178,3 +181,62 @@ def test_a_public_deployment_never_passes_on_an_error_body(
     laptop = EgressPolicy()
     result = call(build_joke_chain(make_model(settings, laptop)), mode)
     assert "hunter2-LEAK" in str(result), "on a laptop the body still reaches the developer (the control case)"
+
+
+# ------------------------------------------------------- an allow-listed internal server
+@pytest.fixture
+def internal() -> Iterator[tuple[str, list[str]]]:
+    """An internal server on 127.0.0.1 that records the raw path of every request and answers 404."""
+    paths: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _record(self) -> None:
+            paths.append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.dumps({"error": {"message": "internal admin", "type": "invalid_request_error", "code": "not_found"}}).encode()
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._record()
+
+        def do_POST(self) -> None:
+            self._record()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", paths
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_allow_listed_private_endpoint_is_reachable_only_under_its_path(
+    openai_server: OpenAICompatibleServer, internal: tuple[str, list[str]], mode: str
+) -> None:
+    origin, paths = internal
+    policy = policy_for(openai_server, allowed=(f"{origin}/v1",))
+    outside = (f"{origin}/admin/", f"{origin}/v10", f"{origin}/v1/../internal", f"{origin}/v1/%2e%2e/internal", f"{origin}/v1/%2E%2e%2fadmin")
+    for url in outside:
+        settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=url, max_retries=0)
+        with pytest.raises(UnsafeURLError):
+            make_model(settings, policy)
+    for url in (f"{origin}/admin", f"{origin}/v1/%2e%2e/admin"):  # models built earlier: checked again per request
+        settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=url, max_retries=2)
+        laptop = make_model(settings, EgressPolicy(host_key=HOST_KEY, host_base_url=openai_server.base_url))
+        laptop.http_client._transport._policy = policy
+        laptop.http_async_client._transport._policy = policy
+        result = call(build_joke_chain(laptop), mode)
+        assert isinstance(result, Exception) and classify_error(result).kind == "url_refused"
+    assert paths == [], "nothing reached the internal server outside the allow-listed path"
+
+    settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=f"{origin}/v1", max_retries=0)
+    result = call(build_joke_chain(make_model(settings, policy)), mode)
+    assert classify_error(result).kind == "not_found" and paths == ["/v1/chat/completions"], "the allow-listed path still works"
