@@ -184,44 +184,71 @@ def test_a_public_deployment_never_passes_on_an_error_body(
 
 
 # ------------------------------------------------------- an allow-listed internal server
+class RecordingServer:
+    """A local server on 127.0.0.1 that records every request and gives one fixed answer (404 JSON unless changed).
+
+    Attributes:
+        origin: ``http://127.0.0.1:PORT``.
+        paths: The raw path of every request, in order.
+        headers: The headers of every request, in order.
+        status: The status of the answer.
+        answer_headers: Extra headers of the answer.
+        body: The body of the answer.
+    """
+
+    def __init__(self) -> None:
+        """Start serving in a daemon thread."""
+        self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
+        self.status = 404
+        self.answer_headers: dict[str, str] = {}
+        self.body = json.dumps({"error": {"message": "internal admin", "type": "invalid_request_error", "code": "not_found"}}).encode()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                owner.paths.append(self.path)
+                owner.headers.append({name.lower(): value for name, value in self.headers.items()})
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(owner.status)
+                for name, value in {"Content-Type": "application/json", **owner.answer_headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(owner.body)))
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+            def do_GET(self) -> None:
+                self._answer()
+
+            def do_POST(self) -> None:
+                self._answer()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
+
+
 @pytest.fixture
-def internal() -> Iterator[tuple[str, list[str]]]:
-    """An internal server on 127.0.0.1 that records the raw path of every request and answers 404."""
-    paths: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _record(self) -> None:
-            paths.append(self.path)
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            body = json.dumps({"error": {"message": "internal admin", "type": "invalid_request_error", "code": "not_found"}}).encode()
-            self.send_response(404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self) -> None:
-            self._record()
-
-        def do_POST(self) -> None:
-            self._record()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", paths
-    server.shutdown()
-    server.server_close()
+def internal() -> Iterator[RecordingServer]:
+    """An internal server on 127.0.0.1 that records every request."""
+    server = RecordingServer()
+    yield server
+    server.close()
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_an_allow_listed_private_endpoint_is_reachable_only_under_its_path(
-    openai_server: OpenAICompatibleServer, internal: tuple[str, list[str]], mode: str
+    openai_server: OpenAICompatibleServer, internal: RecordingServer, mode: str
 ) -> None:
-    origin, paths = internal
+    origin, paths = internal.origin, internal.paths
     policy = policy_for(openai_server, allowed=(f"{origin}/v1",))
     outside = (f"{origin}/admin/", f"{origin}/v10", f"{origin}/v1/../internal", f"{origin}/v1/%2e%2e/internal", f"{origin}/v1/%2E%2e%2fadmin")
     for url in outside:
@@ -240,3 +267,28 @@ def test_an_allow_listed_private_endpoint_is_reachable_only_under_its_path(
     settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=f"{origin}/v1", max_retries=0)
     result = call(build_joke_chain(make_model(settings, policy)), mode)
     assert classify_error(result).kind == "not_found" and paths == ["/v1/chat/completions"], "the allow-listed path still works"
+
+
+# ---------------------------------------------------------------- redirects and org ids
+LEAKY_REDIRECT_BODY = b'{"error": {"message": "moved to http://10.0.0.5/admin db_password=hunter2-LEAK", "type": "moved"}}'
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("status", [302, 307])
+def test_a_redirect_never_shows_its_location_or_body_on_a_public_deployment(
+    openai_server: OpenAICompatibleServer, internal: RecordingServer, mode: str, status: int
+) -> None:
+    internal.status = status
+    internal.answer_headers = {"Location": "http://10.0.0.5:8080/admin?token=tok-LEAK", "X-Backend": "10.0.0.5 tok-LEAK"}
+    internal.body = LEAKY_REDIRECT_BODY
+    settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=f"{internal.origin}/v1", max_retries=0)
+    policy = policy_for(openai_server, allowed=(f"{internal.origin}/v1",))
+    result = call(build_joke_chain(make_model(settings, policy)), mode)
+    assert isinstance(result, Exception) and internal.paths == ["/v1/chat/completions"], "not followed"
+    info = classify_error(result)
+    shown = " ".join([str(result), repr(result), info.detail, str(getattr(result, "body", "")), str(getattr(getattr(result, "response", None), "headers", ""))])
+    for hidden in ("LEAK", "10.0.0.5", "admin"):
+        assert hidden not in shown, hidden
+
+    result = call(build_joke_chain(make_model(settings, EgressPolicy())), mode)
+    assert "LEAK" in str(result) + str(getattr(result, "body", "")), "on a laptop the redirect reaches the developer (the control case)"
