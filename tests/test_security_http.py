@@ -292,3 +292,29 @@ def test_a_redirect_never_shows_its_location_or_body_on_a_public_deployment(
 
     result = call(build_joke_chain(make_model(settings, EgressPolicy())), mode)
     assert "LEAK" in str(result) + str(getattr(result, "body", "")), "on a laptop the redirect reaches the developer (the control case)"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_hosts_organization_and_project_ids_go_only_with_the_hosts_key(
+    monkeypatch: pytest.MonkeyPatch, internal: RecordingServer, mode: str
+) -> None:
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-HOSTLEAK")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_HOSTLEAK")
+    host = RecordingServer()  # the deployment's own endpoint, recording headers too
+    try:
+        host.base_url = f"{host.origin}/v1"  # type: ignore[attr-defined]
+        policy = policy_for(host, allowed=(f"{internal.origin}/v1",))  # type: ignore[arg-type]
+        visitor = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=f"{internal.origin}/v1", max_retries=0)
+        call(build_joke_chain(make_model(visitor, policy)), mode)
+        call(build_joke_chain(make_model(host_settings(host), policy)), mode)  # type: ignore[arg-type]
+    finally:
+        host.close()
+    (seen,) = internal.headers
+    assert seen["authorization"] == f"Bearer {VISITOR_KEY}"
+    assert "openai-organization" not in seen and "openai-project" not in seen, "the visitor's endpoint gets no host ids"
+    assert not any("HOSTLEAK" in value for value in seen.values())
+    (own,) = host.headers
+    assert (own["openai-organization"], own["openai-project"]) == ("org-HOSTLEAK", "proj_HOSTLEAK"), "the host's own calls keep them"
+
+    call(build_joke_chain(make_model(visitor, EgressPolicy())), mode)  # a laptop: the owner's settings for the owner's calls
+    assert internal.headers[-1]["openai-organization"] == "org-HOSTLEAK", "the SDK does add them from the environment"
