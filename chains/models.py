@@ -118,7 +118,7 @@ class EgressPolicy:
         host_base_url: The deployment's endpoint (``None``: OpenAI's default).
         host_models: Models the host's key may be used with.
         public: A public deployment: refuse private, loopback and metadata addresses.
-        allowed_base_urls: Endpoints allowed even when private (``ALLOWED_BASE_URLS``).
+        allowed_base_urls: Endpoints allowed even when private, under their own path only (``ALLOWED_BASE_URLS``).
         meter: Counts each request carrying the host's key, and on a public
             deployment whose endpoint is not OpenAI's, each request to that
             endpoint whatever key it carries (``counts_for_the_host``); without

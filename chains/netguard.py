@@ -6,7 +6,9 @@ own loopback, the private network it sits in, or a cloud metadata service
 host with ``socket.getaddrinfo`` and checks every address it resolves to with
 ``ipaddress``; it also refuses non-http(s) schemes and URLs carrying
 credentials. Endpoints in an allow-list (the deployment's own, and
-``ALLOWED_BASE_URLS``) are accepted even when they are private.
+``ALLOWED_BASE_URLS``) are accepted even when they are private, but only under
+their own path: a private server is trusted for its API, not for every path
+it serves (``/admin``, ``/v1/../internal``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from chains.errors import AppGuardError
 
@@ -120,6 +122,48 @@ def counts_for_the_host(base_url: str | None, host_base_url: str | None, *, publ
         return False
 
 
+def path_segments(path: str) -> tuple[str, ...] | None:
+    """The decoded segments of a URL path, or ``None`` when the path could lead elsewhere than it reads.
+
+    A server (or a proxy in front of it) resolves ``.`` and ``..`` segments, and
+    many decode ``%2e``, ``%2f`` and ``%5c`` first, some twice, and some drop
+    ``;`` parameters (``..;``), so such a path is never taken at its word.
+
+    Args:
+        path: The path of a URL as it is sent (``/v1/chat/completions``).
+
+    Returns:
+        The segments after the leading ``/``, percent-decoded (``/v1/`` gives
+        ``("v1", "")``, an empty path ``()``), or ``None`` when a segment is
+        ``.`` or ``..`` (plain, percent-encoded, or before a ``;``) or holds a
+        slash, a backslash or a ``%`` once decoded.
+    """
+    segments = []
+    for raw in path.split("/")[1:]:
+        decoded = unquote(raw)
+        if decoded.split(";", 1)[0] in (".", "..") or any(char in decoded for char in "/\\%"):
+            return None
+        segments.append(decoded)
+    return tuple(segments)
+
+
+def _trusted_by_allow_list(parts: SplitResult, origin: str, allowed: Iterable[str]) -> bool:
+    """True when the URL is under the path of an allowed base URL with its origin (segment-wise: ``/v1`` is not ``/v10``)."""
+    segments = path_segments(parts.path)
+    if segments is None:
+        return False
+    for entry in allowed:
+        try:
+            if origin_of(entry) != origin:
+                continue
+        except UnsafeURLError:
+            continue
+        prefix = path_segments(urlsplit(entry.strip()).path.rstrip("/"))
+        if prefix is not None and segments[: len(prefix)] == prefix:
+            return True
+    return False
+
+
 def parse_url_list(value: object) -> tuple[str, ...]:
     """Split a comma-separated setting (or a TOML list) into trimmed, non-empty URLs."""
     if value is None:
@@ -168,21 +212,25 @@ def checked_address(
     Always refused: a scheme other than http/https, and a user name or password
     in the URL. On a public deployment (``public=True``), a host that resolves
     to any forbidden address (see ``is_forbidden_address``) or does not resolve
-    is refused too, unless its origin is in ``allowed``. With ``public=False``
-    (a laptop), localhost servers such as Ollama keep working.
+    is refused too, unless the URL is under an ``allowed`` base URL: same
+    origin, and its path starts with the allowed path, segment by segment, with
+    no ``.``/``..`` segment, plain or percent-encoded (see ``path_segments``).
+    A URL outside that path is checked like any other, so on a private address
+    it is refused, and on a public one it is not. With ``public=False`` (a
+    laptop), localhost servers such as Ollama keep working.
 
     Args:
         url: The base URL the visitor typed (empty: OpenAI's default).
         public: Whether this is a public deployment.
         allowed: Base URLs allowed even when private (the host's own endpoint,
-            ``ALLOWED_BASE_URLS``).
+            ``ALLOWED_BASE_URLS``), and only under their paths.
         resolver: ``socket.getaddrinfo`` or a test double.
 
     Returns:
         The address that the host name resolved to and that passed the check,
         for the caller to connect to (so that a second lookup cannot answer
         differently: DNS rebinding); ``None`` when no lookup was needed (not
-        public, or an allowed origin).
+        public, or under an allowed base URL).
 
     Raises:
         UnsafeURLError: With the reason for the refusal.
@@ -195,13 +243,7 @@ def checked_address(
     origin = origin_of(url)
     if not public:
         return None
-    allowed_origins = set()
-    for entry in allowed:
-        try:
-            allowed_origins.add(origin_of(entry))
-        except UnsafeURLError:
-            continue
-    if origin in allowed_origins:
+    if _trusted_by_allow_list(parts, origin, allowed):
         return None
     host = (parts.hostname or "").rstrip(".")
     try:

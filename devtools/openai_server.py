@@ -207,6 +207,12 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # The default (5) drops SYNs under batch(32).
     owner: OpenAICompatibleServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client hangs up (an idle keep-alive connection reset); report anything else."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     """Serves one connection (HTTP/1.1, keep-alive)."""

@@ -144,9 +144,14 @@ def host_env(server: OpenAICompatibleServer, *, max_calls: int, max_topics: int)
     }
 
 
-def budget_message(remaining: int, topics: int) -> str:
-    """The localized message shown when a run would go over the budget."""
-    return EN["budget"]["exceeded"].format(remaining=remaining, topics=topics)
+def budget_message(remaining: int, topics: int, *, own_key_helps: bool = False) -> str:
+    """The localized message shown when a run would go over the budget.
+
+    The test server is not OpenAI's endpoint, so by default the message is the
+    one for the host's own endpoint, where a typed key does not lift the limits.
+    """
+    name = "exceeded" if own_key_helps else "exceeded_host_endpoint"
+    return EN["budget"][name].format(remaining=remaining, topics=topics)
 
 
 def test_the_host_key_is_used_within_its_budget_and_never_beyond(
@@ -182,6 +187,7 @@ def test_a_typed_key_lifts_the_host_topic_cap_and_pays_for_its_own_calls(
     app = open_app(monkeypatch, "pages/batch.py", env=host_env(openai_server, max_calls=1, max_topics=1), state={"timeout_s": 5.0})
     run_batch(app, ["a", "b", "c"])
     assert openai_server.requests_total == 0
+    assert budget_message(remaining=1, topics=1, own_key_helps=True) in [warning.value for warning in app.warning]
 
     app.session_state["api_key"] = fake_api_key
     run_batch(app, ["cats", "owls", "dogs"])

@@ -152,7 +152,7 @@ def test_the_whole_deployment_has_one_budget_across_visitors(
         app = open_app(monkeypatch, "pages/batch.py", env=env, state={"batch_with_loop": False})
         apps.append(start_run(app, "batch", "run", "a\nb"))
     assert openai_server.requests_total == 4, "two visitors spent 4 of the deployment's 5; the third run (2 calls) is refused"
-    assert EN["budget"]["exceeded"].format(remaining=1, topics=8) in warnings(apps[-1])
+    assert EN["budget"]["exceeded_host_endpoint"].format(remaining=1, topics=8) in warnings(apps[-1])
 
 
 # ------------------------------------------------------------------- what visitors see
@@ -168,6 +168,33 @@ def test_visitors_see_neither_the_hosts_url_nor_its_model_nor_a_raw_error_body(
     dump = page_dump(app)
     for hidden in ("hunter2-LEAK", "tok-LEAK", str(openai_server.port), "secret-model-name", HOST_KEY):
         assert hidden not in dump, hidden
+
+
+def test_a_redirect_shows_neither_its_location_nor_its_body(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer, isolated_run_store: Path
+) -> None:
+    """Neither on the page nor in the stored run (History, shared views and exports read it)."""
+    from tests.test_security_http import LEAKY_REDIRECT_BODY, RecordingServer
+
+    internal = RecordingServer()
+    try:
+        internal.status = 302
+        internal.answer_headers = {"Location": "http://10.0.0.5:8080/admin?token=tok-LEAK"}
+        internal.body = LEAKY_REDIRECT_BODY
+        env = deployment(openai_server, ALLOWED_BASE_URLS=f"{internal.origin}/v1")
+        state = {"provider": "compatible", "base_url": f"{internal.origin}/v1", "model_name": "test-model", "api_key": "sk-visitor-own-1234"}
+        app = open_app(monkeypatch, "pages/invoke.py", env=env, state=state)
+        start_run(app, "invoke", "run", "cats")
+    finally:
+        internal.close()
+    assert internal.paths == ["/v1/chat/completions"] and not app.exception
+    assert warnings(app), "the run failed visibly"
+    dump = page_dump(app)
+    stored = b"".join(path.read_bytes() for path in isolated_run_store.rglob("*") if path.is_file())
+    assert b"cats" in stored, "the failed run was stored"
+    for hidden in ("LEAK", "10.0.0.5", "/admin"):
+        assert hidden not in dump, hidden
+        assert hidden.encode() not in stored, hidden
 
 
 def test_a_typed_key_survives_a_hidden_provider_switch(monkeypatch: pytest.MonkeyPatch, capture: OpenAICompatibleServer) -> None:

@@ -8,7 +8,10 @@ retries, and count what each server saw.
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -225,3 +228,146 @@ def test_a_visitors_key_on_an_endpoint_that_bills_it_is_not_counted(
     for _ in range(3):
         assert not isinstance(call(chain, "stream"), Exception)
     assert openai_server.requests_total == 3 and policy.meter.calls_left() == 1
+
+
+# ------------------------------------------------------- an allow-listed internal server
+class RecordingServer:
+    """A local server on 127.0.0.1 that records every request and gives one fixed answer (404 JSON unless changed).
+
+    Attributes:
+        origin: ``http://127.0.0.1:PORT``.
+        paths: The raw path of every request, in order.
+        headers: The headers of every request, in order.
+        status: The status of the answer.
+        answer_headers: Extra headers of the answer.
+        body: The body of the answer.
+    """
+
+    def __init__(self) -> None:
+        """Start serving in a daemon thread."""
+        self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
+        self.status = 404
+        self.answer_headers: dict[str, str] = {}
+        self.body = json.dumps({"error": {"message": "internal admin", "type": "invalid_request_error", "code": "not_found"}}).encode()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                owner.paths.append(self.path)
+                owner.headers.append({name.lower(): value for name, value in self.headers.items()})
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(owner.status)
+                for name, value in {"Content-Type": "application/json", **owner.answer_headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(owner.body)))
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+            def do_GET(self) -> None:
+                self._answer()
+
+            def do_POST(self) -> None:
+                self._answer()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client that hangs up an idle connection is not a failure here
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def internal() -> Iterator[RecordingServer]:
+    """An internal server on 127.0.0.1 that records every request."""
+    server = RecordingServer()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_allow_listed_private_endpoint_is_reachable_only_under_its_path(
+    openai_server: OpenAICompatibleServer, internal: RecordingServer, mode: str
+) -> None:
+    origin, paths = internal.origin, internal.paths
+    policy = policy_for(openai_server, allowed=(f"{origin}/v1",))
+    outside = (f"{origin}/admin/", f"{origin}/v10", f"{origin}/v1/../internal", f"{origin}/v1/%2e%2e/internal", f"{origin}/v1/%2E%2e%2fadmin")
+    for url in outside:
+        settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=url, max_retries=0)
+        with pytest.raises(UnsafeURLError):
+            make_model(settings, policy)
+    for url in (f"{origin}/admin", f"{origin}/v1/%2e%2e/admin"):  # models built earlier: checked again per request
+        settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=url, max_retries=2)
+        laptop = make_model(settings, EgressPolicy(host_key=HOST_KEY, host_base_url=openai_server.base_url))
+        laptop.http_client._transport._policy = policy
+        laptop.http_async_client._transport._policy = policy
+        result = call(build_joke_chain(laptop), mode)
+        assert isinstance(result, Exception) and classify_error(result).kind == "url_refused"
+    assert paths == [], "nothing reached the internal server outside the allow-listed path"
+
+    settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=f"{origin}/v1", max_retries=0)
+    result = call(build_joke_chain(make_model(settings, policy)), mode)
+    assert classify_error(result).kind == "not_found" and paths == ["/v1/chat/completions"], "the allow-listed path still works"
+
+
+# ---------------------------------------------------------------- redirects and org ids
+LEAKY_REDIRECT_BODY = b'{"error": {"message": "moved to http://10.0.0.5/admin db_password=hunter2-LEAK", "type": "moved"}}'
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("status", [302, 307])
+def test_a_redirect_never_shows_its_location_or_body_on_a_public_deployment(
+    openai_server: OpenAICompatibleServer, internal: RecordingServer, mode: str, status: int
+) -> None:
+    internal.status = status
+    internal.answer_headers = {"Location": "http://10.0.0.5:8080/admin?token=tok-LEAK", "X-Backend": "10.0.0.5 tok-LEAK"}
+    internal.body = LEAKY_REDIRECT_BODY
+    settings = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=f"{internal.origin}/v1", max_retries=0)
+    policy = policy_for(openai_server, allowed=(f"{internal.origin}/v1",))
+    result = call(build_joke_chain(make_model(settings, policy)), mode)
+    assert isinstance(result, Exception) and internal.paths == ["/v1/chat/completions"], "not followed"
+    info = classify_error(result)
+    shown = " ".join([str(result), repr(result), info.detail, str(getattr(result, "body", "")), str(getattr(getattr(result, "response", None), "headers", ""))])
+    for hidden in ("LEAK", "10.0.0.5", "admin"):
+        assert hidden not in shown, hidden
+
+    result = call(build_joke_chain(make_model(settings, EgressPolicy())), mode)
+    assert "LEAK" in str(result) + str(getattr(result, "body", "")), "on a laptop the redirect reaches the developer (the control case)"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_hosts_organization_and_project_ids_go_only_with_the_hosts_key(
+    monkeypatch: pytest.MonkeyPatch, internal: RecordingServer, mode: str
+) -> None:
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-HOSTLEAK")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_HOSTLEAK")
+    host = RecordingServer()  # the deployment's own endpoint, recording headers too
+    try:
+        host.base_url = f"{host.origin}/v1"  # type: ignore[attr-defined]
+        policy = policy_for(host, allowed=(f"{internal.origin}/v1",))  # type: ignore[arg-type]
+        visitor = ModelSettings(provider="compatible", model="test-model", api_key=VISITOR_KEY, base_url=f"{internal.origin}/v1", max_retries=0)
+        call(build_joke_chain(make_model(visitor, policy)), mode)
+        call(build_joke_chain(make_model(host_settings(host), policy)), mode)  # type: ignore[arg-type]
+    finally:
+        host.close()
+    (seen,) = internal.headers
+    assert seen["authorization"] == f"Bearer {VISITOR_KEY}"
+    assert "openai-organization" not in seen and "openai-project" not in seen, "the visitor's endpoint gets no host ids"
+    assert not any("HOSTLEAK" in value for value in seen.values())
+    (own,) = host.headers
+    assert (own["openai-organization"], own["openai-project"]) == ("org-HOSTLEAK", "proj_HOSTLEAK"), "the host's own calls keep them"
+
+    call(build_joke_chain(make_model(visitor, EgressPolicy())), mode)  # a laptop: the owner's settings for the owner's calls
+    assert internal.headers[-1]["openai-organization"] == "org-HOSTLEAK", "the SDK does add them from the environment"

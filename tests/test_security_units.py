@@ -11,6 +11,7 @@ from chains.errors import classify_error
 from chains.netguard import (
     UnsafeURLError,
     check_base_url,
+    checked_address,
     is_forbidden_address,
     origin_of,
     same_endpoint,
@@ -83,6 +84,69 @@ def test_allowed_base_urls_pass_even_when_private() -> None:
     check_base_url("http://10.0.0.5:8000/v1", public=True, allowed=["http://10.0.0.5:8000/v1"], resolver=resolver_to("10.0.0.5"))
     with pytest.raises(UnsafeURLError):
         check_base_url("http://10.0.0.5:8001/v1", public=True, allowed=["http://10.0.0.5:8000/v1"], resolver=resolver_to("10.0.0.5"))
+
+
+ALLOWED_PRIVATE = "http://10.0.0.5:8000/v1"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.5:8000/v1",
+        "http://10.0.0.5:8000/v1/",
+        "http://10.0.0.5:8000/v1/chat/completions",
+        "http://10.0.0.5:8000/v1//chat/completions?api-version=1",
+    ],
+)
+def test_an_allow_listed_private_endpoint_is_trusted_under_its_path(url: str) -> None:
+    assert checked_address(url, public=True, allowed=[ALLOWED_PRIVATE], resolver=no_dns) is None, "trusted: no lookup"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.5:8000/admin/",
+        "http://10.0.0.5:8000",
+        "http://10.0.0.5:8000/",
+        "http://10.0.0.5:8000/v10",  # a string prefix, not a segment prefix
+        "http://10.0.0.5:8000/v1-internal/x",
+        "http://10.0.0.5:8000/V1/chat/completions",
+        "http://10.0.0.5:8000/v1/../internal",
+        "http://10.0.0.5:8000/v1/./chat/completions",
+        "http://10.0.0.5:8000/v1/..",
+        "http://10.0.0.5:8000/v1/%2e%2e/internal",
+        "http://10.0.0.5:8000/v1/%2E%2e/internal",
+        "http://10.0.0.5:8000/v1/.%2E/internal",
+        "http://10.0.0.5:8000/v1/%2e/chat",
+        "http://10.0.0.5:8000/v1/..%2fadmin",
+        "http://10.0.0.5:8000/v1/x%2F..%2F..%2Fadmin",
+        "http://10.0.0.5:8000/v1/%252e%252e/admin",  # decoded twice by some proxies
+        "http://10.0.0.5:8000/v1/..;/admin",  # a path parameter that Tomcat-like servers drop
+        "http://10.0.0.5:8000/v1\\..\\admin",
+        "http://10.0.0.5:8000/v1/..%5cadmin",
+    ],
+)
+def test_an_allow_listed_private_endpoint_is_not_trusted_outside_its_path(url: str) -> None:
+    with pytest.raises(UnsafeURLError) as refused:
+        check_base_url(url, public=True, allowed=[ALLOWED_PRIVATE], resolver=resolver_to("10.0.0.5"))
+    assert refused.value.reason == "private"
+
+
+def test_the_hosts_own_private_endpoint_is_trusted_only_under_its_path_too() -> None:
+    from chains.models import EgressPolicy
+
+    policy = EgressPolicy(host_base_url="http://10.0.0.7:9000/openai/v1", public=True)
+    check_base_url("http://10.0.0.7:9000/openai/v1/chat/completions", public=True, allowed=policy.trusted_base_urls, resolver=no_dns)
+    for url in ("http://10.0.0.7:9000/openai/admin", "http://10.0.0.7:9000/openai/v1/%2e%2e/%2e%2e/metrics"):
+        with pytest.raises(UnsafeURLError):
+            check_base_url(url, public=True, allowed=policy.trusted_base_urls, resolver=resolver_to("10.0.0.7"))
+
+
+@pytest.mark.parametrize("url", ["https://llm.example.com/admin", "https://llm.example.com/v1/%2e%2e/x", "https://llm.example.com/v1/../x"])
+def test_paths_on_public_addresses_are_unaffected(url: str) -> None:
+    check_base_url(url, public=True, allowed=["https://llm.example.com/v1"], resolver=resolver_to("93.184.216.34"))
+    check_base_url(url, public=True, resolver=resolver_to("93.184.216.34"))
+    check_base_url("http://10.0.0.5:8000/admin/../x", public=False, resolver=no_dns)  # a laptop checks no path
 
 
 def test_origins_and_endpoints_are_compared_normalised() -> None:

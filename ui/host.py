@@ -56,7 +56,7 @@ class HostConfig:
         model: The host's default model, or ``None``. Never shown to visitors.
         models: Models the host's key may be used with (``HOST_KEY_MODELS`` and the provider's model, ``OPENAI_MODEL``).
         public: A public deployment: a host key is set, or ``PUBLIC_DEPLOYMENT=true``.
-        allowed_base_urls: ``ALLOWED_BASE_URLS``: endpoints allowed even when private.
+        allowed_base_urls: ``ALLOWED_BASE_URLS``: endpoints allowed even when private (under their own path only).
         limits: The host key's limits.
     """
 

@@ -118,7 +118,7 @@ def prepare_run(
     calls = planned_calls(len(topics)) if callable(planned_calls) else planned_calls
     if calls is None:
         calls = len(topics) * calls_per_topic
-    if active.metered and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, calls):
+    if active.metered and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, calls, own_key_helps=not active.on_host_endpoint):
         return None
     try:
         chain = build_joke_chain(make_model(settings, egress_policy(host, metered=active.metered)))
@@ -154,7 +154,7 @@ def record_labels(settings: ModelSettings, host: Any) -> tuple[str, str]:
     return settings.record_provider, DEPLOYMENT_MODEL_LABEL if on_host_model else settings.model
 
 
-def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int) -> bool:
+def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int, *, own_key_helps: bool = True) -> bool:
     """Pre-check a run the host pays for (its key, or its own endpoint); show why when it cannot start.
 
     The planned calls are checked against what this visitor (and the whole
@@ -166,6 +166,8 @@ def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int) -> boo
         host: The deployment's configuration.
         topics_per_run: Topics in the largest single run.
         planned_calls: Model calls the run plans to make.
+        own_key_helps: False on the host's own non-OpenAI endpoint, where the
+            host pays whatever key is typed, so the message does not offer that way out.
 
     Returns:
         True when the run may start.
@@ -176,7 +178,8 @@ def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int) -> boo
         st.warning(t("sql_ledger.unavailable"), icon="💳")
         return False
     if topics_per_run > host.limits.max_topics or planned_calls > left:
-        st.warning(t("budget.exceeded", remaining=left, topics=host.limits.max_topics), icon="💳")
+        message = "budget.exceeded" if own_key_helps else "budget.exceeded_host_endpoint"
+        st.warning(t(message, remaining=left, topics=host.limits.max_topics), icon="💳")
         return False
     return True
 
