@@ -28,6 +28,7 @@ from ui.live import (
     refresh_interval,
     safe_cut,
     settled_split,
+    shows_words,
 )
 
 #: What one delta costs on the websocket besides its text (protobuf metadata, measured ≈ 60–90 bytes).
@@ -217,17 +218,37 @@ def test_tail_refreshes_at_least_four_times_a_second_and_first_at_once(tokens_pe
     assert max(gaps) <= MAX_INTERVAL_S + 1 / tokens_per_s + 1e-9
 
 
-@pytest.mark.parametrize("opening", [["```", "python", "\n"], ["```python\n"], ["\n", "\n"]])
+@pytest.mark.parametrize(
+    "opening",
+    [
+        ["```", "python", "\n"],
+        ["```python\n"],
+        ["\n", "\n"],
+        ["-"],  # the simulator's list answers open with a bare bullet: an empty list item, no words
+        ["1."],
+        ["* "],
+        ["#", "#"],
+        [">", " -"],
+    ],
+)
 def test_the_first_words_show_at_once_even_after_a_fence_line_or_blank_lines(opening: list[str]) -> None:
-    """Until the tail shows a word, no refresh waits: a code block's first line shows with its own chunk."""
+    """Until the tail shows a word, no refresh waits: a code block's first line, or a list's first item, shows with its own chunk."""
     recorder = Recorder()
     view = LiveMarkdown(FakeContainer(recorder), clock=recorder.clock)
-    for piece in [*opening, "print", "(1)"]:
+    for piece in [*opening, " print", "(1)"]:
         recorder.now += 0.01  # 100 tokens a second: far inside the refresh interval
         view.append(piece)
     shown = [update.body for update in recorder.updates if "print" in update.body]
     assert shown and shown[0].replace(STREAMING_CURSOR, "").rstrip().endswith("print"), "the first word waited for the interval"
     assert not any("(1)" in update.body for update in recorder.updates), "once a word shows, refreshes are throttled again"
+
+
+@pytest.mark.parametrize(
+    ("tail", "words"),
+    [("-", False), ("1.", False), ("> - ", False), ("##", False), ("-\n*", False), ("- Why", True), ("42", True), ("#hashtag", True), ("---", True)],
+)
+def test_a_tail_of_bare_block_markers_shows_no_words(tail: str, words: bool) -> None:
+    assert shows_words(tail) is words
 
 
 def test_close_shows_the_last_chunk_at_once() -> None:

@@ -226,6 +226,31 @@ def _next_fence_state(fence: str | None, line: str) -> str | None:
     return fence
 
 
+#: The markers that open a Markdown block and draw no words: a bullet, an item's number, a heading's ``#``, a quote's ``>``.
+_BLOCK_MARKER = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)]|#{1,6}|>)(?=[ \t]|$)[ \t]*")
+
+
+def shows_words(markdown: str) -> bool:
+    """Whether ``markdown`` draws any text once its block markers are set aside.
+
+    ``"-"``, ``"1."`` or ``"> -"`` render as an empty list item, heading or quote:
+    nothing a reader can read yet.
+
+    Args:
+        markdown: The open tail of a stream.
+
+    Returns:
+        True when some line holds more than its block markers and spaces.
+    """
+    for line in markdown.splitlines():
+        rest = line
+        while (marker := _BLOCK_MARKER.match(rest)) and marker.end():
+            rest = rest[marker.end() :]
+        if rest.strip():
+            return True
+    return False
+
+
 class LiveMarkdown:
     """Append-only, adaptively throttled live markdown inside a container.
 
@@ -345,12 +370,13 @@ class LiveMarkdown:
         """Whether the open tail holds any of the answer's words: until it does, a refresh is not throttled.
 
         An answer that opens with a code block first shows only its fence line, an
-        empty code box; its first words must not then wait a whole interval.
+        empty code box, and one that opens with a list first shows a bare bullet;
+        its first words must not then wait a whole interval.
         """
         body = self._pending.strip()
         if self._fence is None and body.startswith(("```", "~~~")) and "\n" not in body:
             return False  # a fence line still being written
-        return bool(body)
+        return shows_words(body)
 
     def _end_line(self, end: int) -> None:
         """Account for the complete line ``_pending[_line_start:end]``."""
