@@ -137,11 +137,14 @@ def build_chat_openai(settings: ModelSettings, policy: EgressPolicy) -> BaseChat
         if provider_for(settings.provider).needs_key:
             raise MissingKeyError(settings.provider)
         key = PLACEHOLDER_KEY
-    check_base_url(settings.base_url, public=policy.public, allowed=policy.trusted_base_urls)
+    # Where the requests go: an empty base URL is the deployment's endpoint, else OpenAI's. Every check is
+    # of this URL (checking OpenAI's default while sending to the host's endpoint refused air-gapped deployments).
+    base_url = settings.base_url or policy.host_base_url or DEFAULT_OPENAI_BASE_URL
+    check_base_url(base_url, public=policy.public, allowed=policy.trusted_base_urls)
     uses_host_key = bool(policy.host_key) and key == policy.host_key
-    if uses_host_key and (not same_endpoint(settings.base_url, policy.host_base_url) or settings.model not in policy.host_models):
+    if uses_host_key and (not same_endpoint(base_url, policy.host_base_url) or settings.model not in policy.host_models):
         raise HostKeyRefusedError("host_key_refused")
-    host_pays = uses_host_key or policy.counts_requests_to(settings.base_url)
+    host_pays = uses_host_key or policy.counts_requests_to(base_url)
     if host_pays and policy.meter is None:
         raise HostKeyRefusedError("host_key_unmetered")
     sync_client, async_client = http_clients(policy, bound_host_keys)
@@ -150,8 +153,7 @@ def build_chat_openai(settings: ModelSettings, policy: EgressPolicy) -> BaseChat
         model=settings.model,
         temperature=settings.temperature,
         api_key=key,
-        # Always explicit: with None, ChatOpenAI would read OPENAI_BASE_URL from the environment.
-        base_url=settings.base_url or policy.host_base_url or DEFAULT_OPENAI_BASE_URL,
+        base_url=base_url,  # always explicit: with None, ChatOpenAI would read OPENAI_BASE_URL from the environment
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
         stream_usage=True,

@@ -215,6 +215,32 @@ def test_any_typed_key_on_the_hosts_own_endpoint_is_counted_and_capped(
     assert budget_message(remaining=0, topics=1) in [warning.value for warning in app.warning]
 
 
+def test_a_public_deployment_without_a_key_sends_visitors_to_its_own_endpoint_and_counts_them(
+    monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer
+) -> None:
+    """``PUBLIC_DEPLOYMENT`` with only ``OPENAI_BASE_URL`` (a self-hosted model, no key): an empty base URL is that endpoint.
+
+    The model was built for it, but the URL check looked at OpenAI's default instead, so
+    every run failed with "could not be resolved" where OpenAI is not reachable.
+    """
+    env = {
+        "PUBLIC_DEPLOYMENT": "true",
+        "OPENAI_BASE_URL": openai_server.base_url,
+        "HOST_KEY_VISITOR_REQUESTS_PER_HOUR": "1",
+        "HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR": "1",
+        "HOST_KEY_MAX_TOPICS": "2",
+    }
+    app = open_app(monkeypatch, "pages/batch.py", env=env, state={"timeout_s": 5.0, "provider": "openai", "model_name": "test-model"})
+    app.session_state["api_key"] = "x"
+    run_batch(app, ["cats"])
+    assert not app.warning, [warning.value for warning in app.warning]
+    assert openai_server.requests_total == 1 and keys_seen(openai_server) == fingerprints("x")
+    run_batch(app, ["owls"])
+    assert budget_message(remaining=0, topics=2) in [warning.value for warning in app.warning]
+    assert openai_server.requests_total == 1, "the host pays for its endpoint: the visitor's one request is spent"
+    assert_clean(app)
+
+
 def test_budgets_are_per_visitor_and_a_new_session_does_not_reset_them(
     monkeypatch: pytest.MonkeyPatch, openai_server: OpenAICompatibleServer
 ) -> None:
