@@ -231,6 +231,9 @@ def test_a_public_deployment_without_a_key_sends_visitors_to_its_own_endpoint_an
         "HOST_KEY_MAX_TOPICS": "2",
     }
     app = open_app(monkeypatch, "pages/batch.py", env=env, state={"timeout_s": 5.0, "provider": "openai", "model_name": "test-model"})
+    base_url_field = next(field for field in app.sidebar.text_input if field.key == "base_url")
+    assert base_url_field.placeholder == EN["security"]["deployment_endpoint"], "an empty field is the deployment's endpoint"
+    assert openai_server.base_url not in page_dump(app), "and its URL is not shown"
     app.session_state["api_key"] = "x"
     run_batch(app, ["cats"])
     assert not app.warning, [warning.value for warning in app.warning]

@@ -146,7 +146,7 @@ def _remote_controls(host: HostConfig, provider: Provider) -> None:
         st.text_input(
             t("sidebar.base_url"),
             key="base_url",
-            placeholder=t("security.deployment_endpoint") if host.has_key else provider.base_url_hint,
+            placeholder=t("security.deployment_endpoint") if host.has_key or host.base_url else provider.base_url_hint,
             help=t("sidebar.base_url_help"),
         )
     if provider.takes_key:
@@ -265,7 +265,7 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
     refusal = _host_key_refusal(host) if host.has_key and not typed_key else None
     uses_host_key = not typed_key and host.has_key and refusal is None
     model_name = state["model_name"].strip() or (host.default_model if host.has_key else DEFAULT_OPENAI_MODEL)
-    base_url = state["base_url"].strip() or (host.base_url if host.has_key else None) or None
+    base_url = state["base_url"].strip() or host.base_url or None  # empty: the deployment's endpoint, as the model is built
     model = ModelSettings(
         provider=provider,
         model=model_name,
