@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -200,13 +200,12 @@ def egress_policy(host: HostConfig, *, metered: bool) -> EgressPolicy:
     Returns:
         The policy for ``chains.models.make_model``.
     """
-    policy = EgressPolicy(
+    host_pays = (metered and host.has_key) or counts_for_the_host(None, host.base_url, public=host.public)
+    return EgressPolicy(
         host_key=host.api_key,
         host_base_url=host.base_url,
         host_models=host.models,
         public=host.public,
         allowed_base_urls=host.allowed_base_urls,
+        meter=host_key_meter(host) if host_pays else None,
     )
-    if (metered and host.has_key) or counts_for_the_host(None, host.base_url, public=host.public):
-        policy = replace(policy, meter=host_key_meter(host))
-    return policy

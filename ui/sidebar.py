@@ -160,11 +160,16 @@ def _remote_controls(host: HostConfig, provider: Provider) -> None:
             _calls_left(host)
         else:
             st.warning(t(f"security.own_key_needed_{reason}"), icon="🔑")
-    elif counts_for_the_host(str(st.session_state.get("base_url", "")).strip() or None, host.base_url, public=host.public):
+    elif _on_host_endpoint(host):
         _calls_left(host)  # the deployment's own endpoint: its budget holds whatever key was typed
     st.slider(t("sidebar.temperature"), 0.0, 2.0, step=0.1, key="temperature")
     st.number_input(t("sidebar.timeout"), min_value=1.0, max_value=300.0, step=1.0, key="timeout_s")
     st.number_input(t("sidebar.max_retries"), min_value=0, max_value=5, step=1, key="max_retries", help=t("sidebar.max_retries_help"))
+
+
+def _on_host_endpoint(host: HostConfig) -> bool:
+    """True when the typed base URL (empty: the deployment's) is the deployment's own endpoint and the host pays for it."""
+    return counts_for_the_host(str(st.session_state.get("base_url", "")).strip() or None, host.base_url, public=host.public)
 
 
 def _calls_left(host: HostConfig) -> None:
@@ -275,8 +280,7 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
         timeout_s=float(state["timeout_s"]),
         max_retries=int(state["max_retries"]),
     )
-    on_host_endpoint = counts_for_the_host(state["base_url"].strip() or None, host.base_url, public=host.public)
-    return ActiveSettings(model=model, uses_host_key=uses_host_key, host_key_refused=refusal, on_host_endpoint=on_host_endpoint)
+    return ActiveSettings(model=model, uses_host_key=uses_host_key, host_key_refused=refusal, on_host_endpoint=_on_host_endpoint(host))
 
 
 def active_settings() -> ActiveSettings:
