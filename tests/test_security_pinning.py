@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx2
 import pytest
 
 from chains.egress import AsyncGuardedTransport, GuardedTransport, _pin
 from chains.models import EgressPolicy
+from tests.test_security_http import RecordingServer
 
 PUBLIC_ADDRESS = "93.184.216.34"
 
@@ -97,34 +96,21 @@ def test_no_lookup_and_no_pin_where_nothing_is_checked(policy: EgressPolicy) -> 
 
 
 @pytest.fixture
-def host_header_server() -> Iterator[tuple[int, list[str]]]:
-    """A local HTTP server that records the Host header of each request."""
-    hosts: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hosts.append(self.headers.get("Host", ""))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1], hosts
-    server.shutdown()
-    server.server_close()
+def host_header_server() -> Iterator[RecordingServer]:
+    """A local HTTP server that records each request (its Host header among them) and answers 204."""
+    server = RecordingServer()
+    server.status, server.body = 204, b""
+    yield server
+    server.close()
 
 
-def test_a_pinned_request_really_connects_to_the_address_and_names_the_host(host_header_server: tuple[int, list[str]]) -> None:
+def test_a_pinned_request_really_connects_to_the_address_and_names_the_host(host_header_server: RecordingServer) -> None:
     """Through the real HTTP transport: the name does not resolve at all, so only the pinned address can answer."""
-    port, hosts = host_header_server
+    port = int(host_header_server.origin.rsplit(":", 1)[1])
     request = httpx2.Request("GET", f"http://never-resolves.invalid:{port}/v1/models")
     _pin(request, "127.0.0.1")
     with httpx2.HTTPTransport() as transport:
         response = transport.handle_request(request)
         response.read()
     assert response.status_code == 204
-    assert hosts == [f"never-resolves.invalid:{port}"]
+    assert [headers["host"] for headers in host_header_server.headers] == [f"never-resolves.invalid:{port}"]
