@@ -5,7 +5,9 @@ Starts ``bench/stream_render_app.py`` under ``streamlit run`` (with the project'
 ``/usr/bin/chromium``) and streams the simulator (TTFT 0.3 s, no jitter) at 500 and
 at 60 tokens/s, with its answer laid out in each shape of ``chains.joke_book.REPLY_SHAPES``
 (many short paragraphs, one long paragraph, one long list, one long fenced code
-block), into each renderer: ``ui.live.LiveMarkdown`` and ``ui.live.ChunkView`` by
+block), and three answers with no sentence end that a space follows
+(``devtools.answer_shapes``: one paragraph of words, CJK text ending its
+sentences with ``。``, one long markdown table), into each renderer: ``ui.live.LiveMarkdown`` and ``ui.live.ChunkView`` by
 default; ``--renderer`` adds ``st.write_stream``, a throttled ``st.empty()`` or a
 naive one re-rendered on every token. For each run it measures:
 
@@ -27,7 +29,7 @@ each) to show what the garbage collection after a run can cost the final frame.
 
 Usage::
 
-    python -m bench.stream_render                  # 4 shapes × 60 and 500 tokens/s × 250 and 2,000 tokens: ≈ 12 minutes
+    python -m bench.stream_render                  # 7 shapes × 60 and 500 tokens/s × 250 and 2,000 tokens: ≈ 20 minutes
     python -m bench.stream_render --quick          # one paragraph and a code block, 500 tokens/s
     python -m bench.stream_render --shape paragraph --tps 60 --renderer live --renderer empty_throttled
     python -m bench.stream_render --gc             # add the postScriptGC comparison
@@ -48,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from chains.joke_book import REPLY_SHAPES
+from devtools.answer_shapes import TEXT_SHAPES
 from devtools.browser import (
     ROOT,
     VIEWPORT,
@@ -61,6 +64,9 @@ from devtools.browser import (
 
 APP = ROOT / "bench" / "stream_render_app.py"
 
+#: The simulator's shapes, then answers with no sentence end that a space follows (issue 30).
+SHAPES = (*REPLY_SHAPES, *TEXT_SHAPES)
+
 RENDERERS = ("live", "chunks", "write_stream", "empty_throttled", "empty_every_token")
 DEFAULT_RENDERERS = ("live", "chunks")
 LABELS = {
@@ -71,6 +77,8 @@ LABELS = {
     "empty_every_token": "st.empty per token",
 }
 TTFT_S = 0.3
+#: Markup that markdown draws as no character (table pipes and separator rows, code fences, emphasis).
+MARKUP_CHARS = str.maketrans("", "", "|-:`*#")
 SPEEDS = (500.0, 60.0)
 
 #: Records, on every DOM change, the time and the output's text (without the
@@ -173,7 +181,8 @@ def measure(
     complete = [
         event for event in visible if event["n"] == visible[-1]["n"] and event["tail"] == visible[-1]["tail"]
     ] if visible else []
-    if not complete or visible[-1]["n"] < 0.8 * len(final):
+    shown_chars = len(final.translate(MARKUP_CHARS))  # a table's pipes and dashes, a fence's backticks are not shown
+    if not complete or visible[-1]["n"] < 0.8 * shown_chars:
         raise RuntimeError(f"{run_id}: the whole answer never showed ({len(final)} chars, saw {visible[-1:] if visible else None})")
     streaming = [event["t"] for event in visible if first_chunk_ms <= event["t"] <= last_chunk_ms]
     gaps = [later - earlier for earlier, later in zip(streaming, streaming[1:], strict=False)]
@@ -252,7 +261,7 @@ def run_server_suite(
                                 results.setdefault((renderer, shape, speed, tokens), []).append(run)
                                 time.sleep(0.5)  # let the closed session's clean-up pass before the next run
                                 print(
-                                    f"  [{tag}] {renderer:17} {shape:10} {speed:3.0f}/s {tokens:5} tokens: "
+                                    f"  [{tag}] {renderer:17} {shape:15} {speed:3.0f}/s {tokens:5} tokens: "
                                     f"click→first {run.first_from_click_ms:4.0f} ms, last +{run.last_lag_ms:5.0f} ms, "
                                     f"gap {run.longest_gap_ms:4.0f} ms, {run.bytes / 1000:8.1f} kB ({run.bytes / run.chunks:.0f} B/token)",
                                     file=sys.stderr,
@@ -269,7 +278,7 @@ def verdict(ok: bool) -> str:
 def print_tables(results: dict[Key, Run], sizes: list[int], repeats: int) -> None:
     goal_first = TTFT_S * 1000 + 100
     small, large = min(sizes), max(sizes)
-    keys = sorted({(renderer, shape, speed) for renderer, shape, speed, _ in results}, key=lambda k: (RENDERERS.index(k[0]), -k[2], REPLY_SHAPES.index(k[1])))
+    keys = sorted({(renderer, shape, speed) for renderer, shape, speed, _ in results}, key=lambda k: (RENDERERS.index(k[0]), -k[2], SHAPES.index(k[1])))
     print(f"\n### Stream rendering in Chromium, TTFT {TTFT_S:.1f} s (median of {repeats})\n")
     sizes_header = " | ".join(f"{size:,} tokens" for size in sorted(sizes))
     print(
@@ -292,7 +301,7 @@ def print_tables(results: dict[Key, Run], sizes: list[int], repeats: int) -> Non
         gap_p95 = max(run.p95_gap_ms for run in runs)
         gap_goal = 250 + 1000 / speed + 50  # a token's gap, and 50 ms for the browser's own frames
         print(
-            f"| {LABELS[renderer]} | {shape} | {speed:.0f} | {cells} | {per_token:.0f} {verdict(per_token <= 100)} | "
+            f"| {LABELS[renderer]} | {TEXT_SHAPES.get(shape, shape)} | {speed:.0f} | {cells} | {per_token:.0f} {verdict(per_token <= 100)} | "
             f"{slope:.2f} {verdict(slope <= 1.2)} | {first:.0f} ms {verdict(first <= goal_first)} | {first_lag:.0f} ms | "
             f"{last:.0f} ms {verdict(last <= 150)} | {gap_p95:.0f} ms {verdict(gap_p95 <= gap_goal)} / {gap:.0f} ms {verdict(gap <= gap_goal)} |"
         )
@@ -303,13 +312,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one paragraph and a code block, 500 tokens/s, one repeat")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--tokens", type=int, action="append", help="answer sizes (repeatable); default 250 and 2000")
-    parser.add_argument("--shape", action="append", choices=REPLY_SHAPES, help="answer shapes (repeatable); default all")
+    parser.add_argument("--shape", action="append", choices=SHAPES, help="answer shapes (repeatable); default all")
     parser.add_argument("--tps", type=float, action="append", help="tokens per second (repeatable); default 500 and 60")
     parser.add_argument("--renderer", action="append", choices=RENDERERS, help=f"renderers (repeatable); default {', '.join(DEFAULT_RENDERERS)}")
     parser.add_argument("--gc", action="store_true", help="also run LiveMarkdown with runner.postScriptGC = true")
     args = parser.parse_args()
     sizes = args.tokens or [250, 2000]
-    shapes = tuple(args.shape or (("paragraph", "code") if args.quick else REPLY_SHAPES))
+    shapes = tuple(args.shape or (("paragraph", "code") if args.quick else SHAPES))
     speeds = tuple(args.tps or ((500.0,) if args.quick else SPEEDS))
     renderers = tuple(args.renderer or DEFAULT_RENDERERS)
     repeats = 1 if args.quick else args.repeats

@@ -30,7 +30,9 @@ import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
 from chains.joke import build_joke_chain
+from chains.replay import ReplayCall, ReplayProfile
 from chains.simulator import SimulatedChatModel
+from devtools.answer_shapes import TEXT_SHAPES, shaped_tokens
 from ui.live import ChunkView, LiveMarkdown
 
 RENDERERS = ("live", "chunks", "write_stream", "empty_throttled", "empty_every_token")
@@ -54,7 +56,12 @@ if renderer not in RENDERERS:
     st.error(f"renderer must be one of {RENDERERS}")
 elif st.button("start", key="start"):
     script_start = time.time()
-    model = SimulatedChatModel(ttft_s=ttft_s, tokens_per_s=tokens_per_s, jitter=0.0, min_output_tokens=tokens, output_shape=shape)
+    if shape in TEXT_SHAPES:  # an answer with no sentence end (devtools.answer_shapes), replayed at the same pace
+        words = shaped_tokens(shape, tokens)
+        call = ReplayCall(topic="ice cream", ttft_s=ttft_s, gaps_s=(1 / tokens_per_s,) * (len(words) - 1), tokens=tuple(words))
+        model = SimulatedChatModel(jitter=0.0, replay=ReplayProfile(name="bench", calls=(call,)))
+    else:
+        model = SimulatedChatModel(ttft_s=ttft_s, tokens_per_s=tokens_per_s, jitter=0.0, min_output_tokens=tokens, output_shape=shape)
     chain = build_joke_chain(model)
     box = st.container(key="bench_output", border=True)
     chunk_times: list[float] = []
