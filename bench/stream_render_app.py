@@ -34,6 +34,7 @@ from chains.replay import ReplayCall, ReplayProfile
 from chains.simulator import SimulatedChatModel
 from devtools.answer_shapes import TEXT_SHAPES, shaped_tokens
 from ui.live import ChunkView, LiveMarkdown
+from ui.style import inject_style
 
 RENDERERS = ("live", "chunks", "write_stream", "empty_throttled", "empty_every_token")
 
@@ -45,6 +46,7 @@ ttft_s = float(params.get("ttft", "0.3"))
 shape = params.get("shape", "paragraphs")
 run_id = "".join(c for c in params.get("run", "manual") if c.isalnum() or c in "-_") or "manual"
 
+inject_style("en")  # the app's CSS, as streamlit_app.py adds it to every page
 st.title("Stream render bench")
 st.caption(f"renderer={renderer} · shape={shape} · {tokens} tokens · {tokens_per_s:.0f} tokens/s · TTFT {ttft_s:.2f} s")
 # Like every page of the lab, a collapsed "show the code" expander: the browser loads its code

@@ -9,10 +9,22 @@ latest safe point, and the head is written for good:
 * at a blank line outside a code fence (the end of a block; short paragraphs
   are written a few at a time, not one element each);
 * inside a long paragraph, at a sentence or line end where the inline markup
-  (code spans, emphasis, links, math) is balanced;
+  (code spans, emphasis, links, math) is balanced; ``。！？`` end a sentence
+  with no space after them. A paragraph with neither (one-line JSON, a long URL,
+  CJK text) is cut anyway at its last space, or else at a letter, still outside
+  any open span;
 * inside a long list or block quote, before a new item or quoted line;
+* inside a long table, between rows: each later piece repeats the header and
+  delimiter rows;
 * inside a long fenced code block, after complete lines: the piece is closed
   with the fence and the next piece reopens it with the same info string.
+
+The pieces of one block share a keyed flow container, which the app's CSS
+(``LIVE_FLOW_CSS``, added by ``ui.style``) lays out as one markdown text: a
+paragraph cut in three shows as one paragraph while it streams, not three.
+(A space at a cut, which markdown drops at a paragraph's end, is kept as
+``&#32;``.) Separate elements in one container, rather than one element
+re-rendered, keep every piece written once.
 
 So the open tail stays short (about ``SPLIT_AT_CHARS``) for any shape. Cuts
 are made at a refresh, and only after everything the tail's element already
@@ -36,6 +48,7 @@ Model text is untrusted: every path that renders it as markdown goes through
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import threading
 import time
@@ -76,6 +89,25 @@ CHUNKS_PER_GROUP = 64
 CHUNK_GROUP_BYTES = 300
 
 Clock = Callable[[], float]
+
+#: The key prefix of a live view's flow containers: the pieces of one open block (a paragraph, a
+#: table, a code block) in one keyed container, which ``LIVE_FLOW_CSS`` lays out as one text.
+LIVE_FLOW_KEY = "live_flow"
+_FLOW = f'.stVerticalBlock[class*="st-key-{LIVE_FLOW_KEY}_"]'
+_FLOW_MARKDOWN = f'{_FLOW} > .stElementContainer [data-testid="stMarkdownContainer"]'
+#: The app's CSS for flow containers (``ui.style`` adds it to every page). Their elements are laid out
+#: as the contents of one markdown element (no flex gap between them), and where one piece ends inside
+#: a paragraph that the next goes on with, the two ends of it are inline: one paragraph on the screen,
+#: not two. The pieces stay separate elements, so each is still written once and never resent.
+LIVE_FLOW_CSS = f"""
+{_FLOW} {{ display: block; }}
+{_FLOW} > .stElementContainer, {_FLOW} > .stElementContainer > .stMarkdown,
+{_FLOW} > .stElementContainer > .stMarkdown > div, {_FLOW_MARKDOWN} {{ display: contents; }}
+{_FLOW} > .stElementContainer:not(:last-child) [data-testid="stMarkdownContainer"] > p:last-child,
+{_FLOW} > .stElementContainer:not(:first-child) [data-testid="stMarkdownContainer"] > p:first-child {{ display: inline; }}
+{_FLOW} > .stElementContainer:not(:first-child) [data-testid="stMarkdownContainer"] > p:first-child + * {{ margin-top: 1rem; }}
+"""
+_view_ids = itertools.count(1)
 
 # ------------------------------------------------------------------ the load
 _open_views: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -121,7 +153,16 @@ def refresh_interval(tail_bytes: int, min_interval_s: float = DEFAULT_MIN_INTERV
 # ------------------------------------------------------------- safe splits
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^(?:[-*+]|\d{1,9}[.)])(?: |$)")
-_SENTENCE_END = re.compile(r"[.!?。！？](?:[\"'”’)\]]*) +")
+#: A sentence end: ``.!?`` and a space, or ``。！？`` with or without one (Chinese and Japanese write none).
+_SENTENCE_END = re.compile(r"[.!?](?:[\"'”’)\]]*) +|[。！？](?:[\"'”’)\]」』）]*) *")
+#: A table's delimiter row (``|---|:--:|``): the line after its header.
+_TABLE_DELIMITER = re.compile(r" {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*\n")
+#: The characters that open or close an inline span (``_inline_balanced``).
+_INLINE_MARK = re.compile(r"[`*$\[\]()~_]")
+#: An unfinished character reference (``&am``) at the end of a head: it must not be cut in two.
+_OPEN_ENTITY = re.compile(r"&#?[0-9A-Za-z]{0,31}$")
+#: Blocks that are no paragraph, though no sentence or line cut says so: a heading, indented code, HTML.
+_NOT_A_PARAGRAPH = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|<)| {4}|\t")
 _WORD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
 
@@ -145,26 +186,91 @@ MAX_CUT_CANDIDATES = 8
 #: A block with no balanced cut is cut anyway (at a sentence or line end) beyond this: a stray ``*``
 #: must not make the tail, and its bytes, grow for ever. The final render shows it right.
 FORCE_CUT_CHARS = 4 * SPLIT_AT_CHARS
+#: A paragraph with no sentence or line end is cut at a space or a letter only once it is this long
+#: (a short one waits for its block's end, a blank line).
+FALLBACK_CUT_CHARS = SPLIT_AT_CHARS
+#: How many stretches between markup characters, from the end, a paragraph with no sentence or line
+#: end tries for its cut (each checks the head's inline spans: an open span stays open for all of them).
+MAX_FALLBACK_CANDIDATES = 64
 
 
-def safe_cut(block: str, min_chars: int = SPLIT_AT_CHARS // 2, *, force: bool = False) -> int:
+def table_header(block: str) -> str:
+    """The header and delimiter rows a block starts with when it is a table (``""`` when it is not, or not yet)."""
+    header_end = block.find("\n") + 1
+    if not header_end or "|" not in block[:header_end]:
+        return ""
+    delimiter = _TABLE_DELIMITER.match(block, header_end)
+    return block[: delimiter.end()] if delimiter and "|" in delimiter.group() else ""
+
+
+def _row_cut(rows: str, min_chars: int, start: int) -> int:
+    """The last cut at a row's end in ``rows`` (from ``start``, at least ``min_chars``), before another row."""
+    cut = rows.rfind("\n", start, len(rows) - 1) + 1
+    while cut > start and cut >= min_chars:
+        if rows[cut:].lstrip(" ").startswith("|") or rows[cut:cut + 1].isalnum():
+            return cut
+        cut = rows.rfind("\n", start, cut - 1) + 1
+    return 0
+
+
+def _fallback_cut(block: str, min_chars: int, force: bool) -> int:
+    """A paragraph's cut where it has no sentence or line end: the last space, else the last letter.
+
+    The rest starts with a letter (no block marker), the head leaves no inline
+    span open (unless ``force``) and splits no backslash escape or character
+    reference. Between two markup characters the head's spans stay as they are,
+    so one balance check answers for a whole stretch of the block.
+    """
+    marks = [match.start() for match in _INLINE_MARK.finditer(block)]
+    stretches = list(zip([0, *(mark + 1 for mark in marks)], [*marks, len(block)], strict=True))[::-1]
+    stretches = stretches[:MAX_FALLBACK_CANDIDATES] if not force else [(0, len(block))]
+    for at_space in (True, False):
+        for start, end in stretches:
+            low, high = max(start, min_chars, 1), min(end, len(block) - 1)
+            if low > high:
+                if end < min_chars:
+                    break
+                continue
+            if not force and not _inline_balanced(block[:start]):
+                continue
+            for cut in range(high, low - 1, -1):
+                if at_space:
+                    fits = block[cut - 1] in " \t" and _starts_plainly(block[cut:])
+                else:
+                    fits = block[cut].isalpha() and block[cut - 1] not in "\\\n" and not _OPEN_ENTITY.search(block, max(0, cut - 33), cut)
+                if fits and (force or _inline_balanced(block[:cut])):
+                    return cut
+    return 0
+
+
+def safe_cut(block: str, min_chars: int = SPLIT_AT_CHARS // 2, *, force: bool = False, in_table: bool = False) -> int:
     """Where an open block (no blank line, not in a code fence) can be cut for good.
 
     The head ``block[:cut]`` and the rest render, as two markdown elements, the
     same words with the same inline formatting as the whole: the cut is at a
     sentence or line end, the head leaves no inline span open, and the rest
     starts as plain text (or, in a list or a quote, with a new item or quoted line).
-    Tables are never cut.
+    A paragraph with no such end (one-line JSON, a long URL, CJK text with no
+    ``。``) is cut anyway at its last space, or failing that at any letter, still
+    outside any open inline span: ``LiveMarkdown`` shows its pieces as one paragraph.
+    A table is cut between rows, after its header and delimiter rows: each later
+    piece repeats them (``table_header``).
 
     Args:
         block: The open block.
         min_chars: The shortest head worth its own element.
         force: Cut even where an inline span may be open (only the live view can
             differ; the final render is of the whole text).
+        in_table: ``block`` holds the further rows of a table whose header an earlier piece had.
 
     Returns:
         The cut position, or 0 when there is no safe cut.
     """
+    if in_table:
+        return _row_cut(block, min_chars, 0)
+    header = table_header(block)
+    if header:
+        return _row_cut(block, max(min_chars, len(header) + 1), len(header))
     first_line = block.lstrip(" ")
     if first_line.startswith("|"):
         return 0
@@ -188,7 +294,9 @@ def safe_cut(block: str, min_chars: int = SPLIT_AT_CHARS // 2, *, force: bool = 
             continue  # a hard line break: keep it inside one element
         if force or _inline_balanced(block[:cut]):
             return cut
-    return 0
+    if in_list or in_quote or len(block) < max(min_chars, FALLBACK_CUT_CHARS) or _NOT_A_PARAGRAPH.match(block):
+        return 0
+    return _fallback_cut(block, min_chars, force)
 
 
 def settled_split(text: str) -> tuple[str, str]:
@@ -278,6 +386,9 @@ class LiveMarkdown:
         self._clock = clock
         self._root = container.empty()
         self._box: Any = None
+        self._flow: Any = None  # the keyed container of the open block's pieces (``LIVE_FLOW_CSS``)
+        self._flows = 0
+        self._view_id = next(_view_ids)
         self._tail_slot: Any = None  # the open tail's element, once it is drawn
         self._shown = 0  # how much of ``_pending`` the tail's element shows
         self._last_render: float | None = None
@@ -293,6 +404,7 @@ class LiveMarkdown:
         self._line_start = 0
         self._fence: str | None = None
         self._opener = ""
+        self._table_header = ""  # an open table's header and delimiter rows, once a piece of it was written
         self._settled_code = 0  # complete code lines at the start of _pending (in a fence)
         self._block_start = 0  # where the open block starts in _pending (after its last blank line)
         self._next_cut_try = SPLIT_AT_CHARS
@@ -303,18 +415,33 @@ class LiveMarkdown:
         """Draw ``body`` in the tail's element: a new element at the end of the view, or the same one again.
 
         An element's own delta generator replaces that element, so the tail needs
-        no ``st.empty`` placeholder (one delta fewer for every piece).
+        no ``st.empty`` placeholder (one delta fewer for every piece). A new element
+        goes into the open block's flow container, or opens a new one.
         """
         if self._box is None:
             self._box = self._root.container()
-        self._tail_slot = (self._tail_slot if self._tail_slot is not None else self._box).markdown(body)
+        if self._tail_slot is None and self._flow is None:
+            self._flows += 1
+            self._flow = self._box.container(key=f"{LIVE_FLOW_KEY}_{self._view_id}_{self._flows}")
+        self._tail_slot = (self._tail_slot if self._tail_slot is not None else self._flow).markdown(body)
 
-    def _write(self, piece: str) -> None:
-        """Write a settled piece for good in the tail's element; the next tail gets a new element."""
+    def _write(self, piece: str, *, continues: bool = False, joiner: str = "") -> None:
+        """Write a settled piece for good in the tail's element; the next tail gets a new element.
+
+        Args:
+            piece: The piece's markdown.
+            continues: The piece ends inside a block that the next piece goes on
+                with: that one goes into the same flow container, which shows them as
+                one paragraph (``LIVE_FLOW_CSS``), or one code block or table.
+            joiner: Added after the piece (inert): ``&#32;`` keeps the space at a cut that
+                markdown would drop at a paragraph's end.
+        """
         if piece.strip():
-            self._show(inert_markdown(piece))
+            self._show(inert_markdown(piece) + joiner)
             self._tail_slot = None
             self.blocks_written += 1
+        if not continues:
+            self._flow = None
         self._shown = 0
         self._last_render = None  # show the new tail at once
         self._next_look = 0.0
@@ -392,9 +519,9 @@ class LiveMarkdown:
             return
         fence = _next_fence_state(None, line)
         if fence is not None:  # a fence opens: the text before it is settled
-            self._write(self._pending[: self._line_start])
+            self._write(self._table_header + self._pending[: self._line_start])
             self._pending = self._pending[end:]
-            self._fence, self._opener = fence, line
+            self._fence, self._opener, self._table_header = fence, line, ""
             self._line_start = self._settled_code = self._block_start = 0
             self._next_cut_try = SPLIT_AT_CHARS
         elif not line.strip():  # a blank line ends the block: a safe cut, taken once the tail is long
@@ -405,6 +532,7 @@ class LiveMarkdown:
 
     def _reset_pending(self, end: int) -> None:
         self._pending = self._pending[end:]
+        self._table_header = ""
         self._line_start = self._settled_code = self._block_start = 0
         self._next_cut_try = SPLIT_AT_CHARS
 
@@ -418,7 +546,7 @@ class LiveMarkdown:
         """
         if self._fence is not None:
             if self._settled_code >= max(SPLIT_AT_CHARS, self._shown):
-                self._write(f"{self._opener}{self._pending[: self._settled_code]}{self._fence}\n")
+                self._write(f"{self._opener}{self._pending[: self._settled_code]}{self._fence}\n", continues=True)
                 self._pending = self._pending[self._settled_code :]
                 self._line_start -= self._settled_code
                 self._settled_code = 0
@@ -427,11 +555,16 @@ class LiveMarkdown:
             return
         # The latest safe cut: inside the open block, else at its start (the last blank line).
         block = self._pending[self._block_start :]
+        in_table = bool(self._table_header) and not self._block_start  # the rows of a table cut before
         shortest = max(SPLIT_AT_CHARS // 2 if not self._block_start else 1, self._shown - self._block_start)
-        inside = safe_cut(block, shortest, force=len(block) > FORCE_CUT_CHARS)
+        inside = safe_cut(block, shortest, force=len(block) > FORCE_CUT_CHARS, in_table=in_table)
         cut = self._block_start + inside if inside or self._block_start >= self._shown else 0
         if cut:
-            self._write(self._pending[:cut])
+            header = self._table_header if in_table else table_header(block) if inside else ""
+            in_paragraph = bool(inside) and not header and not _LIST_ITEM.match(block.lstrip(" ")) and not block.lstrip(" ").startswith(">")
+            joiner = "&#32;" if in_paragraph and self._pending[cut - 1] in " \t\n" else ""
+            self._write(self._table_header + self._pending[:cut], continues=bool(inside), joiner=joiner)
+            self._table_header = header
             self._pending = self._pending[cut:]
             self._line_start = max(0, self._line_start - cut)
             self._block_start = 0
@@ -441,7 +574,7 @@ class LiveMarkdown:
 
     # ----------------------------------------------------------- rendering
     def _tail_text(self) -> str:
-        body = self._opener + self._pending if self._fence is not None else self._pending
+        body = self._opener + self._pending if self._fence is not None else self._table_header + self._pending
         return inert_markdown(body) + self._cursor if body.strip() else ""
 
     def _render_tail(self, text: str) -> None:
@@ -476,11 +609,18 @@ def chunk_html(index: int, text: str, t_s: float) -> str:
     return f'<span title="#{index} · {t_s * 1000:.0f} ms">{shown}</span>'
 
 
-CHUNK_STYLE = """
+#: The key prefix of a chunk view's flow container: its groups show as one run of chunks (``CHUNK_STYLE``).
+CHUNK_FLOW_KEY = "chunk_flow"
+_CHUNK_FLOW = f'.stVerticalBlock[class*="st-key-{CHUNK_FLOW_KEY}_"]'
+
+CHUNK_STYLE = f"""
 <style>
-.chunks{overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:0.9em;line-height:1.9}
-.chunks span{white-space:pre-wrap;border-radius:3px;padding:0 1px;margin:0 1px 0 0;background:rgba(255,189,69,.35)}
-.chunks span:nth-child(even){background:rgba(61,157,243,.30)}
+{_CHUNK_FLOW}{{display:block}}
+{_CHUNK_FLOW} > .stElementContainer, {_CHUNK_FLOW} > .stElementContainer > .stHtml{{display:contents}}
+{_CHUNK_FLOW} .chunks{{display:inline}}
+.chunks{{overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:0.9em;line-height:1.9}}
+.chunks span{{white-space:pre-wrap;border-radius:3px;padding:0 1px;margin:0 1px 0 0;background:rgba(255,189,69,.35)}}
+.chunks span:nth-child(even){{background:rgba(61,157,243,.30)}}
 </style>
 """
 
@@ -491,7 +631,10 @@ class ChunkView:
     Chunks are grouped: a full group (``CHUNKS_PER_GROUP`` chunks or
     ``CHUNK_GROUP_BYTES``, always an even number so the colours keep alternating)
     is written once, at a refresh, and never touched again; only the open group is re-rendered,
-    with the same adaptive interval as ``LiveMarkdown``, so the bytes sent stay O(n).
+    with the same adaptive interval as ``LiveMarkdown``, so the bytes sent stay O(n)
+    whatever the text (groups never wait for a sentence end). The coloured groups
+    share one keyed flow container, which ``CHUNK_STYLE`` shows as one run of
+    text: a new group goes on the same line, not on a line of its own.
     """
 
     def __init__(
@@ -518,6 +661,7 @@ class ChunkView:
         self.count = 0
         if separator is None:
             container.html(CHUNK_STYLE)
+            self._container = container.container(key=f"{CHUNK_FLOW_KEY}_{next(_view_ids)}")
         _register(self)
 
     def _render(self) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import streamlit as st
 
+from ui.live import LIVE_FLOW_CSS
+
 #: For every language: a wide table (markdown) scrolls inside its own box, and the page never scrolls sideways.
 _BASE_CSS = """
 [data-testid="stMarkdownContainer"] table {
@@ -41,8 +43,8 @@ _KOREAN_CSS = """
 
 
 def style_css(language: str) -> str:
-    """The CSS for a UI in ``language`` (``en`` or ``ko``)."""
-    return _BASE_CSS + (_KOREAN_CSS if language == "ko" else "")
+    """The CSS for a UI in ``language`` (``en`` or ``ko``), with the live answers' flow containers (``ui.live``)."""
+    return _BASE_CSS + LIVE_FLOW_CSS + (_KOREAN_CSS if language == "ko" else "")
 
 
 def inject_style(language: str) -> None:
