@@ -83,12 +83,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -271,6 +273,8 @@ class RunMarks:
         error: What went wrong (an exception, an error box, a closed connection), or ``None``.
         messages: ForwardMsgs received for this run (websocket client only).
         received_bytes: Their protobuf size, after websocket decompression (websocket client only).
+        messages_before_first: Of those, how many came before the first text, that one included:
+            each is one more wake-up of the server's event loop (websocket client only).
     """
 
     clicked: float
@@ -281,6 +285,7 @@ class RunMarks:
     error: str | None = None
     messages: int = 0
     received_bytes: int = 0
+    messages_before_first: int = 0
 
     @property
     def failed(self) -> bool:
@@ -547,6 +552,7 @@ class StreamlitSession:
         now = time.perf_counter() - marks.clicked
         if marks.first is None and kind == "markdown" and self._is_first_result(element.markdown.body, message):
             marks.first = now
+            marks.messages_before_first = marks.messages
         elif marks.metrics is None and kind == "metric" and element.metric.label == self.scenario.end_metric:
             marks.metrics = now
 
@@ -642,6 +648,7 @@ async def app_against_bare(
     shape: str,
     alone_runs: int,
     rounds: int,
+    profile_dir: Path | None = None,
 ) -> dict[str, list[CrowdReport]]:
     """The Stream page's crowd and the bare page's crowd, in alternating turns (ABBA...) on their own servers.
 
@@ -660,6 +667,7 @@ async def app_against_bare(
         shape: The answer shape.
         alone_runs: Baseline runs per turn.
         rounds: How many app-and-bare pairs.
+        profile_dir: Where py-spy writes a profile of each crowd's run (``<target>-<round>.json``), or ``None``.
 
     Returns:
         Each target's reports (``app``, ``bare``), one per round.
@@ -677,8 +685,9 @@ async def app_against_bare(
             for target in targets if round_index % 2 == 0 else targets[::-1]:
                 await asyncio.sleep(SETTLE_S)
                 print(f"Round {round_index + 1}: {target.name} (load average {os.getloadavg()[0]:.2f})", file=sys.stderr)
+                profile = None if profile_dir is None else profile_dir / f"{target.name}-{round_index + 1}.json"
                 report = await _crowd_on_page(
-                    target.visitors, target.pid, length, target.scenario, shape, alone_runs, warm_up=round_index == 0
+                    target.visitors, target.pid, length, target.scenario, shape, alone_runs, warm_up=round_index == 0, profile=profile
                 )
                 reports[target.name].append(report)
     finally:
@@ -769,7 +778,32 @@ def median_marks(runs: Sequence[RunMarks]) -> RunMarks:
         error=failed.error if failed is not None else None,
         messages=round(statistics.median(marks.messages for marks in runs)),
         received_bytes=round(statistics.median(marks.received_bytes for marks in runs)),
+        messages_before_first=round(statistics.median(marks.messages_before_first for marks in runs)),
     )
+
+
+@contextmanager
+def py_spy(pid: int, output: Path | None) -> Iterator[None]:
+    """Sample process ``pid`` with py-spy while the block runs (nothing when ``output`` is ``None``).
+
+    ``py-spy record --gil --idle --format chrometrace``: every sample of a thread
+    that holds the GIL, with its time, so that the seconds before the crowd's
+    first text can be told from the rest (open the file in Perfetto or
+    ``chrome://tracing``, or sum its stacks by time window). py-spy pauses the
+    process for each sample, so a profiled run's times are not the bench's figures.
+    """
+    if output is None:
+        yield
+        return
+    command = ["py-spy", "record", "--gil", "--idle", "--rate", "200", "--format", "chrometrace", "--pid", str(pid), "--output", str(output)]
+    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # py-spy attaches
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        spy.wait(timeout=60)
+        print(f"py-spy: {output}", file=sys.stderr)
 
 
 async def _crowd_on_page(
@@ -781,8 +815,12 @@ async def _crowd_on_page(
     alone_runs: int = 1,
     *,
     warm_up: bool = True,
+    profile: Path | None = None,
 ) -> CrowdReport:
-    """Warm up (unless ``warm_up`` is false: done before), run one session alone (``alone_runs`` times), then every session together."""
+    """Warm up (unless ``warm_up`` is false: done before), run one session alone (``alone_runs`` times), then every session together.
+
+    With ``profile``, py-spy samples the server during the crowd's run (see ``py_spy``).
+    """
     first = visitors[0]
     if warm_up:
         warm_up_run = await first.wait_for_run(await first.press_run("short", shape))
@@ -802,14 +840,15 @@ async def _crowd_on_page(
     )
 
     rss_before = rss_mb(server_pid)
-    server_cpu, client_cpu_before = ServerCpu(server_pid), time.process_time()
-    started = time.perf_counter()
-    with PeakMemory(server_pid) as memory:
-        # Every click goes out before any answer is read, so the runs start together.
-        pressed = [await visitor.press_run(length, shape) for visitor in visitors]
-        crowd = await asyncio.gather(*(visitor.wait_for_run(marks) for visitor, marks in zip(visitors, pressed, strict=True)))
-    wall = time.perf_counter() - started
-    server_cpu.stop()
+    with py_spy(server_pid, profile):
+        server_cpu, client_cpu_before = ServerCpu(server_pid), time.process_time()
+        started = time.perf_counter()
+        with PeakMemory(server_pid) as memory:
+            # Every click goes out before any answer is read, so the runs start together.
+            pressed = [await visitor.press_run(length, shape) for visitor in visitors]
+            crowd = await asyncio.gather(*(visitor.wait_for_run(marks) for visitor, marks in zip(visitors, pressed, strict=True)))
+        wall = time.perf_counter() - started
+        server_cpu.stop()
     client_cpu = time.process_time() - client_cpu_before
     return CrowdReport(
         client="ws",
@@ -989,7 +1028,8 @@ def print_report(report: CrowdReport, sessions: int, length: str, timeout_s: flo
         print(
             f"Traffic: {messages} ForwardMsgs, {megabytes:.1f} MB of protobuf, to {sessions} sessions "
             f"({messages / report.wall_s:.0f} messages/s; {report.server_cpu_s / messages * 1e6:.0f} µs of server CPU per message); "
-            f"the run alone got {report.alone.messages} messages ({report.alone.received_bytes / 1e6:.2f} MB)."
+            f"the run alone got {report.alone.messages} messages ({report.alone.received_bytes / 1e6:.2f} MB), "
+            f"{report.alone.messages_before_first} of them up to its first text."
         )
     per_crowd = len(report.crowd) // report.rounds
     for start in range(0, len(report.crowd), per_crowd):
@@ -1036,6 +1076,12 @@ def main() -> None:
         default=2,
         help="with --bare: app-and-bare pairs of turns, ABBA... (default 2); each turn has its own baseline and crowd",
     )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="DIR",
+        help="with --bare: profile each crowd's run with py-spy (--gil --idle, chrometrace) into DIR; the times are then not figures",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed for one run")
     parser.add_argument(
         "--client",
@@ -1053,6 +1099,8 @@ def main() -> None:
 
     if not 1 <= args.rounds <= 10:
         parser.error("--rounds must be between 1 and 10")
+    if args.py_spy is not None:
+        args.py_spy.mkdir(parents=True, exist_ok=True)
 
     bench_started = time.perf_counter()
     load_at_start = os.getloadavg()[0]
@@ -1064,7 +1112,9 @@ def main() -> None:
             names = [name for name in args.pages if not (with_bare and name == "stream")]
             if with_bare:
                 against_bare = asyncio.run(
-                    app_against_bare(app, bare, args.sessions, args.length, args.timeout, args.shape, args.alone_runs, args.rounds)
+                    app_against_bare(
+                        app, bare, args.sessions, args.length, args.timeout, args.shape, args.alone_runs, args.rounds, args.py_spy
+                    )
                 )
             reports = [pooled(against_bare["app"]), pooled(against_bare["bare"])] if with_bare else []
             if names:
