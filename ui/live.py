@@ -516,11 +516,15 @@ class ChunkView:
         self._dirty = False
         self._formatted = 0
         self.count = 0
-        if separator is None:
-            container.html(CHUNK_STYLE)
+        # The colours' style goes out with the first group, not here: written here, it was one more
+        # message (one more wake-up of the server's event loop) before the answer's first words.
+        self._style_pending = separator is None
         _register(self)
 
     def _render(self) -> None:
+        if self._style_pending:
+            self._container.html(CHUNK_STYLE)
+            self._style_pending = False
         target = self._slot if self._slot is not None else self._container
         if self._separator is not None:
             self._slot = target.code("".join(self._group), language=None, wrap_lines=True)
