@@ -20,11 +20,12 @@ no callbacks on the model call (``chain.stream``, not ``chains.modes.run_stream`
 and it keeps nothing between runs. Everything the app draws around the stream
 is what ``bench.load`` measures against this page.
 
-One server setting the app also has: ``gc.freeze()`` once, after the first run's
-imports (see ``ui.style.freeze_startup_objects``), so that Python's full
-collections do not walk LangChain's modules in the middle of a crowd. Without
-it the floor would be raised by the collector, and the app's ratio to it would
-look better than it is. ``.streamlit/config.toml`` (``postScriptGC = false``) is
+Two server settings the app also has, made once after the first run's
+imports: ``gc.freeze()`` (see ``ui.style.freeze_startup_objects``), so that
+Python's full collections do not walk LangChain's modules in the middle of a
+crowd, and the app's GIL switch interval (``ui.style.shorten_gil_switch_interval``).
+Without them the floor would be raised by the interpreter's settings, and the
+app's ratio to it would look better than it is. ``.streamlit/config.toml`` (``postScriptGC = false``) is
 read from the working directory, the checkout, as for the app.
 """
 
@@ -40,6 +41,7 @@ from chains.models import ModelSettings, make_model
 from chains.profiles import DEFAULT_PROFILE
 from ui.i18n import load_strings
 from ui.live import LiveMarkdown
+from ui.style import shorten_gil_switch_interval
 
 #: The Stream page's answer lengths (``pages/stream.py``, ``ANSWER_LENGTHS``): minimum output tokens.
 ANSWER_LENGTHS = {"short": None, "medium": 300, "long": 1000}
@@ -47,9 +49,10 @@ ANSWER_LENGTHS = {"short": None, "medium": 300, "long": 1000}
 
 @st.cache_resource
 def _freeze_imports_once() -> bool:
-    """Leave the imported modules out of later full collections, once per server (as the app does)."""
+    """Leave the imported modules out of later full collections, and shorten the GIL's switch interval, once per server (as the app does)."""
     gc.collect()
     gc.freeze()
+    shorten_gil_switch_interval()
     return True
 
 
