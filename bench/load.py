@@ -380,6 +380,7 @@ class StreamlitSession:
         self.page_script_hash = ""
         self.query_string = ""
         self.run_button_id = ""
+        self.run_fragment_id = ""
         self.length_radio: Any = None
         self.shape_radio: Any = None
         self.output_path: tuple[int, ...] | None = None
@@ -408,6 +409,7 @@ class StreamlitSession:
             await self.connect()
         self.scenario = scenario
         self.page_script_hash, self.run_button_id, self.length_radio, self.output_path = "", "", None, None
+        self.run_fragment_id = ""
         self.shape_radio = None
         marks = RunMarks(clicked=time.perf_counter())
         await self._send_rerun(page_name=scenario.page)
@@ -448,7 +450,7 @@ class StreamlitSession:
         if self.scenario.length_in_query:
             self.query_string = urlencode({"length": length, "shape": shape})
         clicked = time.perf_counter()
-        await self._send_rerun(button_id=self.run_button_id, radios=radios)
+        await self._send_rerun(button_id=self.run_button_id, radios=radios, fragment_id=self.run_fragment_id)
         return RunMarks(clicked=clicked)
 
     async def wait_for_run(self, marks: RunMarks) -> RunMarks:
@@ -456,12 +458,16 @@ class StreamlitSession:
         await self._read_run(marks, on_delta=self._watch_answer)
         return marks
 
-    async def _send_rerun(self, *, page_name: str = "", button_id: str = "", radios: Sequence[tuple[str, str]] = ()) -> None:
+    async def _send_rerun(
+        self, *, page_name: str = "", button_id: str = "", radios: Sequence[tuple[str, str]] = (), fragment_id: str = ""
+    ) -> None:
+        """Ask for a script run, as the browser does: the whole page, or only ``fragment_id``'s fragment when a widget inside it was used."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
         message = BackMsg()
         state = message.rerun_script
         state.page_script_hash = self.page_script_hash
+        state.fragment_id = fragment_id
         state.page_name = page_name
         state.query_string = self.query_string
         state.context_info.locale = LOCALE
@@ -531,6 +537,7 @@ class StreamlitSession:
             kind = element.WhichOneof("type")
             if kind == "button" and widget_key(element.button.id) == RUN_KEY:
                 self.run_button_id = element.button.id
+                self.run_fragment_id = delta.fragment_id  # a Run inside st.fragment reruns only its fragment
             elif kind == "radio" and widget_key(element.radio.id) == LENGTH_KEY:
                 self.length_radio = element.radio
             elif kind == "radio" and widget_key(element.radio.id) == SHAPE_KEY:

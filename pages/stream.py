@@ -1,5 +1,7 @@
 """Stream: tokens render live, chunk boundaries show, and invoke races stream."""
 
+from typing import Any
+
 import streamlit as st
 
 from chains.joke_book import REPLY_SHAPES
@@ -10,7 +12,7 @@ from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
 from ui.format import seconds
 from ui.i18n import option_labels, t
-from ui.inputs import topics_input
+from ui.inputs import TOPICS_KEY, topics_input
 from ui.live import ChunkView, LiveMarkdown
 from ui.navigation import route_through_entrypoint
 from ui.results import show_stream_metrics, show_usage
@@ -43,7 +45,25 @@ overrides = {"sim_min_output_tokens": ANSWER_LENGTHS[length], "sim_shape": shape
 
 stream_tab, race_tab = st.tabs([t("stream.tab_stream"), t("stream.tab_race")])
 
-with stream_tab:
+
+@st.fragment
+def stream_section(text: str | None, chunk_style: str, overrides: dict[str, Any]) -> None:
+    """Run, the live answer, its chunks and its results: a Run press reruns only this part of the page.
+
+    When a study group presses Run together, every element a script draws before
+    the answer's first words waits behind the other scripts for the GIL (each one
+    also wakes the server's event loop). As a fragment, a Run press no longer
+    redraws the sidebar, the page's CSS, title, topic box and radios above the
+    answer: they are unchanged, since a change to any of them is a full run of
+    its own. Whatever a run changes outside this part (the sidebar's host-key
+    calls left) is drawn by the full run that follows a metered run.
+
+    Args:
+        text: The topic box's value in the last full run (the fragment reads the box's current one).
+        chunk_style: The chunk view's style, ``colour`` or ``bang``.
+        overrides: The simulator's settings for this page (answer length and shape).
+    """
+    text = st.session_state.get(TOPICS_KEY, text)
     run_clicked = st.button(t("common.run"), key="run", type="primary", icon="▶️")
     answer_column, chunk_column = st.columns(2)
     answer_column.subheader(t("stream.answer"))
@@ -68,6 +88,8 @@ with stream_tab:
             live.close(interrupted_note=t("stream.interrupted_note") if call.interrupted else None)
             chunks.close()
             finish_page_run(LAST_RUN, record)
+            if active_settings().metered:
+                st.rerun()  # the whole app, so that the sidebar shows the host's calls left
     else:
         last = last_result(LAST_RUN)
         if last is not None:
@@ -90,6 +112,10 @@ with stream_tab:
         if call.chunks:
             show_chart(token_arrival([record]), key="stream_arrival")
         st.info(t("stream.lesson"), icon="💡")
+
+
+with stream_tab:
+    stream_section(text, chunk_style, overrides)
 
 with race_tab:
     st.markdown(t("stream.race_intro"))
