@@ -25,6 +25,12 @@ LAST_RUN = "stream_last_run"
 LAST_RACE = "stream_last_race"
 ANSWER_LENGTHS = {"short": None, "medium": 300, "long": 1000}
 
+
+def simulator_overrides(length: str, shape: str) -> dict[str, Any]:
+    """The simulator's settings for this page's answers: at least the length's tokens, laid out in ``shape``."""
+    return {"sim_min_output_tokens": ANSWER_LENGTHS[length], "sim_shape": shape}
+
+
 st.title(t("stream.title"))
 st.markdown(t("stream.intro"))
 text = topics_input("stream", one_topic=True, height=100, help_text=t("stream.topic_help"))
@@ -41,13 +47,13 @@ if active_settings().model.is_simulated:
     shape = options[1].radio(
         t("shapes.shape"), REPLY_SHAPES, key="answer_shape", horizontal=True, format_func=option_labels("shapes.shape_"), help=t("shapes.shape_help")
     )
-overrides = {"sim_min_output_tokens": ANSWER_LENGTHS[length], "sim_shape": shape}
+overrides = simulator_overrides(length, shape)
 
 stream_tab, race_tab = st.tabs([t("stream.tab_stream"), t("stream.tab_race")])
 
 
 @st.fragment
-def stream_section(text: str | None, chunk_style: str, overrides: dict[str, Any]) -> None:
+def stream_section(text: str | None, chunk_style: str, length: str, shape: str) -> None:
     """Run, the live answer, its chunks and its results: a Run press reruns only this part of the page.
 
     When a study group presses Run together, every element a script draws before
@@ -58,12 +64,19 @@ def stream_section(text: str | None, chunk_style: str, overrides: dict[str, Any]
     its own. Whatever a run changes outside this part (the sidebar's host-key
     calls left) is drawn by the full run that follows a metered run.
 
+    The arguments are the widgets' values in the last full run. A fragment run
+    reads their current values instead: a Run pressed while a change's own full
+    run was still going (and so cut short) then runs with what the widgets show.
+
     Args:
-        text: The topic box's value in the last full run (the fragment reads the box's current one).
+        text: The topic box's value.
         chunk_style: The chunk view's style, ``colour`` or ``bang``.
-        overrides: The simulator's settings for this page (answer length and shape).
+        length: The simulator's answer length (``ANSWER_LENGTHS``).
+        shape: The simulator's answer shape (``REPLY_SHAPES``).
     """
-    text = st.session_state.get(TOPICS_KEY, text)
+    state = st.session_state
+    text, chunk_style = state.get(TOPICS_KEY, text), state.get("chunk_style", chunk_style)
+    overrides = simulator_overrides(state.get("answer_length", length), state.get("answer_shape", shape))
     run_clicked = st.button(t("common.run"), key="run", type="primary", icon="▶️")
     answer_column, chunk_column = st.columns(2)
     answer_column.subheader(t("stream.answer"))
@@ -115,7 +128,7 @@ def stream_section(text: str | None, chunk_style: str, overrides: dict[str, Any]
 
 
 with stream_tab:
-    stream_section(text, chunk_style, overrides)
+    stream_section(text, chunk_style, length, shape)
 
 with race_tab:
     st.markdown(t("stream.race_intro"))
