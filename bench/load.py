@@ -13,6 +13,22 @@ length set, then Batch, with its example topics, the ``for`` loop and ``batch``)
 3. counts errors: a session that gets an exception or an error box, or that
    never finishes within the time limit.
 
+On Stream (websocket client, unless ``--no-bare``) the same client also drives a
+bare Streamlit page, ``bench/bare_stream_app.py`` (a Run button and the same
+simulated stream, same model, profile, seed and chain, into one container with the
+same renderer; its docstring says what it leaves out), on its own server started
+beside the app's, with as many sessions. Turns alternate, ABBA over ``--rounds``
+(default 2): the app's baseline and crowd, then the bare page's, then the bare
+page's again and the app's; the idle server meanwhile waits. Alternating whole
+turns, rather than running both crowds at once, keeps each crowd the only load
+on its server and on the cores (two crowds at once would each be the other's
+noise), and the ABBA order gives a load that rises or falls over the bench to
+both alike. It then prints, for the first text p95, the run's end p95 and the
+server CPU per run: the app ÷ its alone, the bare page ÷ its alone, and app ÷
+bare, per round and pooled, with the load average at the start and the end, and
+one line for the README's table. A ratio is only worth its baseline: the bare
+page tells how much of the app's ratio is the machine's and Streamlit's own.
+
 It prints, per page, p50/p95/max of the time to the first result and to the end,
 their ratio to the single session measured in the same run, the server's
 resident memory (RSS) before, at its peak and after, and the CPU time the server
@@ -55,6 +71,8 @@ browser itself, on the same machine).
 Usage::
 
     python -m bench.load                     # 20 sessions, Stream (≈300-token answers) then Batch
+    python -m bench.load --sessions 40 --pages stream   # the app against the bare page, ABBA, 2 rounds
+    python -m bench.load --sessions 40 --pages stream --no-bare --rounds 1   # the app alone, as before
     python -m bench.load --sessions 10 --length short --pages stream
     python -m bench.load --sessions 40 --pages stream --shape paragraph   # one long paragraph (or list, code)
     python -m bench.load --client browser --sessions 10   # end-to-end, in headless Chromium
@@ -65,14 +83,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from chains.joke_book import REPLY_SHAPES
 from devtools.browser import (
@@ -108,6 +130,8 @@ class PageScenario:
         output_key: A container whose first markdown marks the first result, or ``None``.
         first_text: Text whose first markdown marks the first result, or ``None``.
         length_radio: True when the page has the simulator's answer-length and answer-shape radios.
+        length_in_query: True when the page reads the answer's length and shape from its query
+            string instead (``bench/bare_stream_app.py``: ``?length=medium&shape=paragraphs``).
     """
 
     page: str
@@ -116,12 +140,16 @@ class PageScenario:
     output_key: str | None = None
     first_text: str | None = None
     length_radio: bool = False
+    length_in_query: bool = False
 
 
 SCENARIOS = {
-    "stream": PageScenario(STREAM_PAGE, "Stream", EN["metrics"]["ttft"], output_key=OUTPUT_KEY, length_radio=True),
-    "batch": PageScenario("batch", "Batch", EN["batch"]["batch_total"], first_text=EN["batch"]["finished_nth"].format(nth=1)),
+    "stream": PageScenario(STREAM_PAGE, "Stream page", EN["metrics"]["ttft"], output_key=OUTPUT_KEY, length_radio=True),
+    "batch": PageScenario("batch", "Batch page", EN["batch"]["batch_total"], first_text=EN["batch"]["finished_nth"].format(nth=1)),
 }
+#: The same-run baseline: a bare Streamlit page with only Run and the same stream (``bench/bare_stream_app.py``).
+BARE_SCRIPT = "bench/bare_stream_app.py"
+BARE = PageScenario("", "bare page", end_metric="", output_key=OUTPUT_KEY, length_in_query=True)
 #: The browser locale the websocket client reports, so the app speaks English.
 LOCALE = "en-US"
 
@@ -245,6 +273,8 @@ class RunMarks:
         error: What went wrong (an exception, an error box, a closed connection), or ``None``.
         messages: ForwardMsgs received for this run (websocket client only).
         received_bytes: Their protobuf size, after websocket decompression (websocket client only).
+        messages_before_first: Of those, how many came before the first text, that one included:
+            each is one more wake-up of the server's event loop (websocket client only).
     """
 
     clicked: float
@@ -255,6 +285,7 @@ class RunMarks:
     error: str | None = None
     messages: int = 0
     received_bytes: int = 0
+    messages_before_first: int = 0
 
     @property
     def failed(self) -> bool:
@@ -280,6 +311,9 @@ class CrowdReport:
         server_cpu_s: CPU time the server used in that time.
         server_main_thread_cpu_s: The part of it used by the server's main thread (its event loop).
         client_cpu: ``(name, seconds)``: the CPU time the client side used in that time.
+        alone_runs: Every baseline run (``alone`` is their median).
+        alone_cpu_runs: The server's CPU time for each of them.
+        rounds: How many crowds ``crowd`` holds, one after the other (see ``pooled``).
     """
 
     client: str
@@ -295,6 +329,18 @@ class CrowdReport:
     server_cpu_s: float
     server_main_thread_cpu_s: float
     client_cpu: tuple[str, float]
+    alone_runs: Sequence[RunMarks] = ()
+    alone_cpu_runs: Sequence[float] = ()
+    rounds: int = 1
+
+    @property
+    def crowd_cpu_per_run_s(self) -> float:
+        """The server's CPU time in the crowd's run, divided by its sessions."""
+        return self.server_cpu_s / len(self.crowd)
+
+    def p95(self, field: str) -> float:
+        """The crowd's 95th percentile of one ``RunMarks`` field (seconds after the click)."""
+        return percentile([value for marks in self.crowd if (value := getattr(marks, field)) is not None], 0.95)
 
 
 # --- websocket client: Streamlit's own protocol, no browser -------------------------------------
@@ -334,6 +380,7 @@ class StreamlitSession:
         self.page_script_hash = ""
         self.query_string = ""
         self.run_button_id = ""
+        self.run_fragment_id = ""
         self.length_radio: Any = None
         self.shape_radio: Any = None
         self.output_path: tuple[int, ...] | None = None
@@ -362,12 +409,13 @@ class StreamlitSession:
             await self.connect()
         self.scenario = scenario
         self.page_script_hash, self.run_button_id, self.length_radio, self.output_path = "", "", None, None
+        self.run_fragment_id = ""
         self.shape_radio = None
         marks = RunMarks(clicked=time.perf_counter())
         await self._send_rerun(page_name=scenario.page)
         await self._read_run(marks, on_delta=self._learn_page)
         if marks.failed:
-            raise RuntimeError(f"the {scenario.title} page did not load: {marks.error or 'timed out'}")
+            raise RuntimeError(f"the {scenario.title} did not load: {marks.error or 'timed out'}")
         missing = [
             name
             for name, absent in (
@@ -379,7 +427,7 @@ class StreamlitSession:
             if absent
         ]
         if missing:
-            raise RuntimeError(f"the {scenario.title} page has no {', '.join(missing)}")
+            raise RuntimeError(f"the {scenario.title} has no {', '.join(missing)}")
 
     async def close(self) -> None:
         """Close the websocket (the server then ends the session)."""
@@ -399,8 +447,10 @@ class StreamlitSession:
                 if wanted not in options:
                     raise RuntimeError(f"no option {wanted!r} in {options}")
                 radios.append((radio.id, wanted))
+        if self.scenario.length_in_query:
+            self.query_string = urlencode({"length": length, "shape": shape})
         clicked = time.perf_counter()
-        await self._send_rerun(button_id=self.run_button_id, radios=radios)
+        await self._send_rerun(button_id=self.run_button_id, radios=radios, fragment_id=self.run_fragment_id)
         return RunMarks(clicked=clicked)
 
     async def wait_for_run(self, marks: RunMarks) -> RunMarks:
@@ -408,12 +458,16 @@ class StreamlitSession:
         await self._read_run(marks, on_delta=self._watch_answer)
         return marks
 
-    async def _send_rerun(self, *, page_name: str = "", button_id: str = "", radios: Sequence[tuple[str, str]] = ()) -> None:
+    async def _send_rerun(
+        self, *, page_name: str = "", button_id: str = "", radios: Sequence[tuple[str, str]] = (), fragment_id: str = ""
+    ) -> None:
+        """Ask for a script run, as the browser does: the whole page, or only ``fragment_id``'s fragment when a widget inside it was used."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
         message = BackMsg()
         state = message.rerun_script
         state.page_script_hash = self.page_script_hash
+        state.fragment_id = fragment_id
         state.page_name = page_name
         state.query_string = self.query_string
         state.context_info.locale = LOCALE
@@ -483,6 +537,7 @@ class StreamlitSession:
             kind = element.WhichOneof("type")
             if kind == "button" and widget_key(element.button.id) == RUN_KEY:
                 self.run_button_id = element.button.id
+                self.run_fragment_id = delta.fragment_id  # a Run inside st.fragment reruns only its fragment
             elif kind == "radio" and widget_key(element.radio.id) == LENGTH_KEY:
                 self.length_radio = element.radio
             elif kind == "radio" and widget_key(element.radio.id) == SHAPE_KEY:
@@ -504,6 +559,7 @@ class StreamlitSession:
         now = time.perf_counter() - marks.clicked
         if marks.first is None and kind == "markdown" and self._is_first_result(element.markdown.body, message):
             marks.first = now
+            marks.messages_before_first = marks.messages
         elif marks.metrics is None and kind == "metric" and element.metric.label == self.scenario.end_metric:
             marks.metrics = now
 
@@ -562,11 +618,154 @@ async def crowd_over_websockets(
     try:
         for scenario in scenarios:
             await asyncio.gather(*(visitor.open(scenario) for visitor in visitors))
-            print(f"{sessions} sessions open on the {scenario.title} page (websocket client)", file=sys.stderr)
+            print(f"{sessions} sessions open on the {scenario.title} (websocket client)", file=sys.stderr)
             reports.append(await _crowd_on_page(visitors, server_pid, length, scenario, shape, alone_runs))
     finally:
         await asyncio.gather(*(visitor.close() for visitor in visitors), return_exceptions=True)
     return reports
+
+
+@dataclass(frozen=True)
+class Target:
+    """One server the crowd visits, with the sessions open on it.
+
+    Attributes:
+        name: ``app`` or ``bare``.
+        scenario: The page the sessions run.
+        pid: The server's process id.
+        visitors: The sessions, open on that page.
+    """
+
+    name: str
+    scenario: PageScenario
+    pid: int
+    visitors: list[StreamlitSession]
+
+
+#: Seconds between two turns, so that one server's last deltas and session clean-up are not the next turn's load.
+SETTLE_S = 1.0
+
+
+async def app_against_bare(
+    app: Any,
+    bare: Any,
+    sessions: int,
+    length: str,
+    timeout_s: float,
+    shape: str,
+    alone_runs: int,
+    rounds: int,
+    profile_dir: Path | None = None,
+) -> dict[str, list[CrowdReport]]:
+    """The Stream page's crowd and the bare page's crowd, in alternating turns (ABBA...) on their own servers.
+
+    Each turn is one server's baseline (``alone_runs`` runs of one session) and
+    then its crowd; the other server idles meanwhile. Round ``r`` runs the app
+    first when ``r`` is even and the bare page first when it is odd, so that a
+    load that rises or falls over the bench touches both alike; running the two
+    crowds at the same moment instead would make each one the other's load.
+
+    Args:
+        app: The app's server (``devtools.browser.AppServer``).
+        bare: The bare page's server.
+        sessions: Sessions per server.
+        length: The answer length.
+        timeout_s: Time limit for one run.
+        shape: The answer shape.
+        alone_runs: Baseline runs per turn.
+        rounds: How many app-and-bare pairs.
+        profile_dir: Where py-spy writes a profile of each crowd's run (``<target>-<round>.json``), or ``None``.
+
+    Returns:
+        Each target's reports (``app``, ``bare``), one per round.
+    """
+    targets = [
+        Target("app", SCENARIOS["stream"], app.process.pid, [StreamlitSession(app.url, timeout_s) for _ in range(sessions)]),
+        Target("bare", BARE, bare.process.pid, [StreamlitSession(bare.url, timeout_s) for _ in range(sessions)]),
+    ]
+    reports: dict[str, list[CrowdReport]] = {target.name: [] for target in targets}
+    try:
+        for target in targets:
+            await asyncio.gather(*(visitor.open(target.scenario) for visitor in target.visitors))
+            print(f"{sessions} sessions open on the {target.scenario.title} (pid {target.pid}, websocket client)", file=sys.stderr)
+        for round_index in range(rounds):
+            for target in targets if round_index % 2 == 0 else targets[::-1]:
+                await asyncio.sleep(SETTLE_S)
+                print(f"Round {round_index + 1}: {target.name} (load average {os.getloadavg()[0]:.2f})", file=sys.stderr)
+                profile = None if profile_dir is None else profile_dir / f"{target.name}-{round_index + 1}.json"
+                report = await _crowd_on_page(
+                    target.visitors, target.pid, length, target.scenario, shape, alone_runs, warm_up=round_index == 0, profile=profile
+                )
+                reports[target.name].append(report)
+    finally:
+        await asyncio.gather(*(visitor.close() for target in targets for visitor in target.visitors), return_exceptions=True)
+    return reports
+
+
+def pooled(reports: Sequence[CrowdReport]) -> CrowdReport:
+    """One target's rounds as one report: every crowd's runs together, the baseline the median of every run alone."""
+    first = reports[0]
+    alone_runs = [marks for report in reports for marks in report.alone_runs]
+    alone_cpu = [cpu for report in reports for cpu in report.alone_cpu_runs]
+    return CrowdReport(
+        client=first.client,
+        page=first.page,
+        alone=median_marks(alone_runs),
+        alone_server_cpu_s=statistics.median(alone_cpu),
+        crowd=[marks for report in reports for marks in report.crowd],
+        rows=first.rows,
+        rss_before=min(report.rss_before for report in reports),
+        rss_peak=max(report.rss_peak for report in reports),
+        rss_after=reports[-1].rss_after,
+        wall_s=sum(report.wall_s for report in reports),
+        server_cpu_s=sum(report.server_cpu_s for report in reports),
+        server_main_thread_cpu_s=sum(report.server_main_thread_cpu_s for report in reports),
+        client_cpu=(first.client_cpu[0], sum(report.client_cpu[1] for report in reports)),
+        alone_runs=alone_runs,
+        alone_cpu_runs=alone_cpu,
+        rounds=len(reports),
+    )
+
+
+def baseline_ratios(app: CrowdReport, bare: CrowdReport) -> list[tuple[str, float, float, float, float, float, float]]:
+    """Per measure: app alone, app crowd, bare alone, bare crowd (seconds), app ÷ alone, bare ÷ alone, app ÷ bare."""
+    rows = []
+    for label, field in (("first text p95", "first"), ("run end p95", "done")):
+        app_alone, bare_alone = getattr(app.alone, field), getattr(bare.alone, field)
+        app_crowd, bare_crowd = app.p95(field), bare.p95(field)
+        rows.append((label, app_alone, app_crowd, bare_alone, bare_crowd, app_crowd / app_alone, bare_crowd / bare_alone))
+    app_cpu, bare_cpu = app.crowd_cpu_per_run_s, bare.crowd_cpu_per_run_s
+    cpu_row = ("server CPU per run", app.alone_server_cpu_s, app_cpu, bare.alone_server_cpu_s, bare_cpu)
+    rows.append((*cpu_row, app_cpu / app.alone_server_cpu_s, bare_cpu / bare.alone_server_cpu_s))
+    return [(*row, row[2] / row[4]) for row in rows]
+
+
+def print_baseline_report(reports: dict[str, list[CrowdReport]], sessions: int, length: str, shape: str, loads: Sequence[float]) -> None:
+    """Print the app against the bare page: per round, pooled, and one line for the README's table."""
+    print(f"\n### The app against a bare Streamlit page, same run ({sessions} sessions, {length} answers, shape {shape})\n")
+    print(
+        f"Turns alternate, ABBA: round 1 app then bare, round 2 bare then app, and so on. "
+        f"Load average (1 min) at the bench's start and end: {loads[0]:.2f} / {loads[1]:.2f}.\n"
+    )
+    print("| round | measure | app alone | app crowd | app ÷ alone | bare alone | bare crowd | bare ÷ alone | app ÷ bare |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    rounds = list(zip(reports["app"], reports["bare"], strict=True))
+    labelled = [(f"{index + 1}", app, bare) for index, (app, bare) in enumerate(rounds)]
+    app_all, bare_all = pooled(reports["app"]), pooled(reports["bare"])
+    labelled.append(("all", app_all, bare_all))
+    for name, app, bare in labelled:
+        for label, app_alone, app_crowd, bare_alone, bare_crowd, app_ratio, bare_ratio, app_bare in baseline_ratios(app, bare):
+            print(
+                f"| {name} | {label} | {app_alone:.2f} s | {app_crowd:.2f} s | {app_ratio:.2f}× | "
+                f"{bare_alone:.2f} s | {bare_crowd:.2f} s | {bare_ratio:.2f}× | **{app_bare:.2f}** |"
+            )
+    first, end, cpu = baseline_ratios(app_all, bare_all)
+    errors = sum(marks.failed for report in (app_all, bare_all) for marks in report.crowd)
+    print("\nFor the README (load at start; first text p95 ÷ alone: app, bare, app ÷ bare; end; CPU per run in the crowd):\n")
+    print(
+        f"| {loads[0]:.1f} | {first[5]:.2f}× | {first[6]:.2f}× | **{first[7]:.2f}** | {end[5]:.2f}× | {end[6]:.2f}× | {end[7]:.2f} "
+        f"| {cpu[2]:.3f} s | {cpu[4]:.3f} s | {cpu[7]:.2f} | {errors} |"
+    )
 
 
 def median_marks(runs: Sequence[RunMarks]) -> RunMarks:
@@ -586,17 +785,54 @@ def median_marks(runs: Sequence[RunMarks]) -> RunMarks:
         error=failed.error if failed is not None else None,
         messages=round(statistics.median(marks.messages for marks in runs)),
         received_bytes=round(statistics.median(marks.received_bytes for marks in runs)),
+        messages_before_first=round(statistics.median(marks.messages_before_first for marks in runs)),
     )
 
 
+@contextmanager
+def py_spy(pid: int, output: Path | None) -> Iterator[None]:
+    """Sample process ``pid`` with py-spy while the block runs (nothing when ``output`` is ``None``).
+
+    ``py-spy record --gil --idle --format chrometrace``: every sample of a thread
+    that holds the GIL, with its time, so that the seconds before the crowd's
+    first text can be told from the rest (open the file in Perfetto or
+    ``chrome://tracing``, or sum its stacks by time window). py-spy pauses the
+    process for each sample, so a profiled run's times are not the bench's figures.
+    """
+    if output is None:
+        yield
+        return
+    command = ["py-spy", "record", "--gil", "--idle", "--rate", "200", "--format", "chrometrace", "--pid", str(pid), "--output", str(output)]
+    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # py-spy attaches
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        spy.wait(timeout=60)
+        print(f"py-spy: {output}", file=sys.stderr)
+
+
 async def _crowd_on_page(
-    visitors: list[StreamlitSession], server_pid: int, length: str, scenario: PageScenario, shape: str, alone_runs: int = 1
+    visitors: list[StreamlitSession],
+    server_pid: int,
+    length: str,
+    scenario: PageScenario,
+    shape: str,
+    alone_runs: int = 1,
+    *,
+    warm_up: bool = True,
+    profile: Path | None = None,
 ) -> CrowdReport:
-    """Warm up, run one session alone (``alone_runs`` times), then every session together, on the page they all show."""
+    """Warm up (unless ``warm_up`` is false: done before), run one session alone (``alone_runs`` times), then every session together.
+
+    With ``profile``, py-spy samples the server during the crowd's run (see ``py_spy``).
+    """
     first = visitors[0]
-    warm_up = await first.wait_for_run(await first.press_run("short", shape))
-    if warm_up.failed:
-        raise RuntimeError(f"the warm-up run on {scenario.title} failed: {warm_up.error or 'not finished'}")
+    if warm_up:
+        warm_up_run = await first.wait_for_run(await first.press_run("short", shape))
+        if warm_up_run.failed:
+            raise RuntimeError(f"the warm-up run on {scenario.title} failed: {warm_up_run.error or 'not finished'}")
     baseline: list[RunMarks] = []
     baseline_cpu: list[float] = []
     for _ in range(alone_runs):
@@ -606,19 +842,20 @@ async def _crowd_on_page(
         baseline_cpu.append(alone_cpu.total_s)
     alone = median_marks(baseline)
     print(
-        f"Baseline, {alone_runs} run(s) alone: server CPU per run {', '.join(f'{cpu:.3f}' for cpu in baseline_cpu)} s",
+        f"{scenario.title}: baseline, {alone_runs} run(s) alone: server CPU per run {', '.join(f'{cpu:.3f}' for cpu in baseline_cpu)} s",
         file=sys.stderr,
     )
 
     rss_before = rss_mb(server_pid)
-    server_cpu, client_cpu_before = ServerCpu(server_pid), time.process_time()
-    started = time.perf_counter()
-    with PeakMemory(server_pid) as memory:
-        # Every click goes out before any answer is read, so the runs start together.
-        pressed = [await visitor.press_run(length, shape) for visitor in visitors]
-        crowd = await asyncio.gather(*(visitor.wait_for_run(marks) for visitor, marks in zip(visitors, pressed, strict=True)))
-    wall = time.perf_counter() - started
-    server_cpu.stop()
+    with py_spy(server_pid, profile):
+        server_cpu, client_cpu_before = ServerCpu(server_pid), time.process_time()
+        started = time.perf_counter()
+        with PeakMemory(server_pid) as memory:
+            # Every click goes out before any answer is read, so the runs start together.
+            pressed = [await visitor.press_run(length, shape) for visitor in visitors]
+            crowd = await asyncio.gather(*(visitor.wait_for_run(marks) for visitor, marks in zip(visitors, pressed, strict=True)))
+        wall = time.perf_counter() - started
+        server_cpu.stop()
     client_cpu = time.process_time() - client_cpu_before
     return CrowdReport(
         client="ws",
@@ -628,7 +865,7 @@ async def _crowd_on_page(
         crowd=list(crowd),
         rows=(
             ("first result", "first"),
-            (f"metrics sent ({scenario.end_metric})", "metrics"),
+            *([(f"metrics sent ({scenario.end_metric})", "metrics")] if scenario.end_metric else []),
             ("run finished (script_finished)", "done"),
         ),
         rss_before=rss_before,
@@ -638,6 +875,8 @@ async def _crowd_on_page(
         server_cpu_s=server_cpu.total_s,
         server_main_thread_cpu_s=server_cpu.main_thread_s,
         client_cpu=("this Python client (all sessions, one asyncio loop)", client_cpu),
+        alone_runs=baseline,
+        alone_cpu_runs=baseline_cpu,
     )
 
 
@@ -751,10 +990,12 @@ def crowd_in_browser(base_url: str, server_pid: int, sessions: int, length: str,
 
 def print_report(report: CrowdReport, sessions: int, length: str, timeout_s: float, shape: str = REPLY_SHAPES[0]) -> None:
     """Print the markdown table and the error, memory and CPU lines."""
-    what = f"{length} answers, shape {shape}" if report.page == SCENARIOS["stream"].title else "its example topics, loop and batch"
+    streams = report.page in (SCENARIOS["stream"].title, BARE.title)
+    what = f"{length} answers, shape {shape}" if streams else "its example topics, loop and batch"
+    pooled_note = f"; {report.rounds} crowds pooled, each with its own baseline runs" if report.rounds > 1 else ""
     print(
-        f"\n### Load: {sessions} sessions press Run on the {report.page} page together "
-        f"({what}, simulator, {report.client} client)\n"
+        f"\n### Load: {sessions} sessions press Run on the {report.page} together "
+        f"({what}, simulator, {report.client} client{pooled_note})\n"
     )
     print("| | 1 session alone (median) | p50 | p95 | max | p50 ÷ alone | p95 ÷ alone |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -794,13 +1035,16 @@ def print_report(report: CrowdReport, sessions: int, length: str, timeout_s: flo
         print(
             f"Traffic: {messages} ForwardMsgs, {megabytes:.1f} MB of protobuf, to {sessions} sessions "
             f"({messages / report.wall_s:.0f} messages/s; {report.server_cpu_s / messages * 1e6:.0f} µs of server CPU per message); "
-            f"the run alone got {report.alone.messages} messages ({report.alone.received_bytes / 1e6:.2f} MB)."
+            f"the run alone got {report.alone.messages} messages ({report.alone.received_bytes / 1e6:.2f} MB), "
+            f"{report.alone.messages_before_first} of them up to its first text."
         )
-    clicks = sorted(marks.clicked for marks in report.crowd)
-    print(
-        f"Clicks: the last Run was pressed {(clicks[-1] - clicks[0]) * 1000:.0f} ms after the first "
-        f"(median {(statistics.median(clicks) - clicks[0]) * 1000:.0f} ms)."
-    )
+    per_crowd = len(report.crowd) // report.rounds
+    for start in range(0, len(report.crowd), per_crowd):
+        clicks = sorted(marks.clicked for marks in report.crowd[start : start + per_crowd])
+        print(
+            f"Clicks: the last Run was pressed {(clicks[-1] - clicks[0]) * 1000:.0f} ms after the first "
+            f"(median {(statistics.median(clicks) - clicks[0]) * 1000:.0f} ms)."
+        )
 
 
 def main() -> None:
@@ -827,6 +1071,24 @@ def main() -> None:
         default=3,
         help="baseline runs of one session alone, ws client (default 3; the baseline is their median: one run is noisy)",
     )
+    parser.add_argument(
+        "--bare",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"on Stream (ws client), also measure the bare page {BARE_SCRIPT} on its own server, in alternating turns (default: on)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="with --bare: app-and-bare pairs of turns, ABBA... (default 2); each turn has its own baseline and crowd",
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="DIR",
+        help="with --bare: profile each crowd's run with py-spy (--gil --idle, chrometrace) into DIR; the times are then not figures",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed for one run")
     parser.add_argument(
         "--client",
@@ -842,19 +1104,39 @@ def main() -> None:
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
 
+    if not 1 <= args.rounds <= 10:
+        parser.error("--rounds must be between 1 and 10")
+    if args.py_spy is not None:
+        args.py_spy.mkdir(parents=True, exist_ok=True)
+
     bench_started = time.perf_counter()
-    with served_app() as app:
+    load_at_start = os.getloadavg()[0]
+    against_bare: dict[str, list[CrowdReport]] = {}
+    with_bare = args.bare and args.client == "ws" and "stream" in args.pages
+    with served_app() as app, served_app(BARE_SCRIPT) if with_bare else nullcontext() as bare:
+        print(f"The app's server: pid {app.process.pid}" + (f"; the bare page's: pid {bare.process.pid}" if bare else ""), file=sys.stderr)
         if args.client == "ws":
-            scenarios = [SCENARIOS[name] for name in args.pages]
-            reports = asyncio.run(
-                crowd_over_websockets(
-                    app.url, app.process.pid, args.sessions, args.length, args.timeout, scenarios, args.shape, args.alone_runs
+            names = [name for name in args.pages if not (with_bare and name == "stream")]
+            if with_bare:
+                against_bare = asyncio.run(
+                    app_against_bare(
+                        app, bare, args.sessions, args.length, args.timeout, args.shape, args.alone_runs, args.rounds, args.py_spy
+                    )
                 )
-            )
+            reports = [pooled(against_bare["app"]), pooled(against_bare["bare"])] if with_bare else []
+            if names:
+                reports += asyncio.run(
+                    crowd_over_websockets(
+                        app.url, app.process.pid, args.sessions, args.length, args.timeout,
+                        [SCENARIOS[name] for name in names], args.shape, args.alone_runs,
+                    )
+                )
         else:
             reports = [crowd_in_browser(app.url, app.process.pid, args.sessions, args.length, args.timeout, args.shape)]
     for report in reports:
         print_report(report, args.sessions, args.length, args.timeout, args.shape)
+    if against_bare:
+        print_baseline_report(against_bare, args.sessions, args.length, args.shape, (load_at_start, os.getloadavg()[0]))
     errors = sum(marks.failed for report in reports for marks in report.crowd)
     print(f"\n**Errors in all: {errors}** (goal: 0).")
     print(f"The bench took {time.perf_counter() - bench_started:.0f} s.")

@@ -1,5 +1,7 @@
 """Stream: tokens render live, chunk boundaries show, and invoke races stream."""
 
+from typing import Any
+
 import streamlit as st
 
 from chains.joke_book import REPLY_SHAPES
@@ -10,7 +12,7 @@ from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
 from ui.format import seconds
 from ui.i18n import option_labels, t
-from ui.inputs import topics_input
+from ui.inputs import TOPICS_KEY, topics_input
 from ui.live import ChunkView, LiveMarkdown
 from ui.navigation import route_through_entrypoint
 from ui.results import show_stream_metrics, show_usage
@@ -22,6 +24,12 @@ route_through_entrypoint()  # a deep link on a fresh server runs this page alone
 LAST_RUN = "stream_last_run"
 LAST_RACE = "stream_last_race"
 ANSWER_LENGTHS = {"short": None, "medium": 300, "long": 1000}
+
+
+def simulator_overrides(length: str, shape: str) -> dict[str, Any]:
+    """The simulator's settings for this page's answers: at least the length's tokens, laid out in ``shape``."""
+    return {"sim_min_output_tokens": ANSWER_LENGTHS[length], "sim_shape": shape}
+
 
 st.title(t("stream.title"))
 st.markdown(t("stream.intro"))
@@ -39,11 +47,36 @@ if active_settings().model.is_simulated:
     shape = options[1].radio(
         t("shapes.shape"), REPLY_SHAPES, key="answer_shape", horizontal=True, format_func=option_labels("shapes.shape_"), help=t("shapes.shape_help")
     )
-overrides = {"sim_min_output_tokens": ANSWER_LENGTHS[length], "sim_shape": shape}
+overrides = simulator_overrides(length, shape)
 
 stream_tab, race_tab = st.tabs([t("stream.tab_stream"), t("stream.tab_race")])
 
-with stream_tab:
+
+@st.fragment
+def stream_section(text: str | None, chunk_style: str, length: str, shape: str) -> None:
+    """Run, the live answer, its chunks and its results: a Run press reruns only this part of the page.
+
+    When a study group presses Run together, every element a script draws before
+    the answer's first words waits behind the other scripts for the GIL (each one
+    also wakes the server's event loop). As a fragment, a Run press no longer
+    redraws the sidebar, the page's CSS, title, topic box and radios above the
+    answer: they are unchanged, since a change to any of them is a full run of
+    its own. Whatever a run changes outside this part (the sidebar's host-key
+    calls left) is drawn by the full run that follows a metered run.
+
+    The arguments are the widgets' values in the last full run. A fragment run
+    reads their current values instead: a Run pressed while a change's own full
+    run was still going (and so cut short) then runs with what the widgets show.
+
+    Args:
+        text: The topic box's value.
+        chunk_style: The chunk view's style, ``colour`` or ``bang``.
+        length: The simulator's answer length (``ANSWER_LENGTHS``).
+        shape: The simulator's answer shape (``REPLY_SHAPES``).
+    """
+    state = st.session_state
+    text, chunk_style = state.get(TOPICS_KEY, text), state.get("chunk_style", chunk_style)
+    overrides = simulator_overrides(state.get("answer_length", length), state.get("answer_shape", shape))
     run_clicked = st.button(t("common.run"), key="run", type="primary", icon="▶️")
     answer_column, chunk_column = st.columns(2)
     answer_column.subheader(t("stream.answer"))
@@ -68,6 +101,8 @@ with stream_tab:
             live.close(interrupted_note=t("stream.interrupted_note") if call.interrupted else None)
             chunks.close()
             finish_page_run(LAST_RUN, record)
+            if active_settings().metered:
+                st.rerun()  # the whole app, so that the sidebar shows the host's calls left
     else:
         last = last_result(LAST_RUN)
         if last is not None:
@@ -90,6 +125,10 @@ with stream_tab:
         if call.chunks:
             show_chart(token_arrival([record]), key="stream_arrival")
         st.info(t("stream.lesson"), icon="💡")
+
+
+with stream_tab:
+    stream_section(text, chunk_style, length, shape)
 
 with race_tab:
     st.markdown(t("stream.race_intro"))

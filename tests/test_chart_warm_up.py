@@ -82,3 +82,20 @@ def test_the_warm_up_freezes_what_was_imported_and_later_garbage_is_still_collec
         assert gc.collect() >= 100, "garbage made after the freeze is still collected"
     finally:
         gc.unfreeze()
+
+
+def test_the_warm_up_shortens_the_gil_switch_interval_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import threading
+
+    import ui.style as style
+
+    intervals: list[float] = []
+    monkeypatch.setattr(sys, "setswitchinterval", intervals.append)  # the test process keeps its own
+    monkeypatch.setattr(style, "_warm_up_started", False)
+    monkeypatch.setattr(style, "_warm_up_done", threading.Event())
+    style.warm_up_charts()
+    assert style._warm_up_done.wait(60), "the warm-up thread finished"
+    style.warm_up_charts()  # a later run starts no second warm-up
+    assert intervals == [style.GIL_SWITCH_INTERVAL_S]
+    assert intervals[0] < 0.005, "shorter than Python's default of 5 ms"

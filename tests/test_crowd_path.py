@@ -10,6 +10,7 @@ import streamlit
 from chains import store as store_module
 from devtools.browser import strings
 from tests.app_harness import FAST_SIMULATOR, open_app
+from tests.test_fault_matrix import page_dump
 from ui.i18n import LANGUAGE_KEY
 from ui.navigation import PAGE_SPECS
 from ui.run import HISTORY_KEY
@@ -68,3 +69,21 @@ def test_a_sessions_runs_are_read_after_its_first_page_not_when_run_is_pressed(m
     assert not app.exception
     assert reads == [], "pressing Run starts the calls without a query to the store"
     assert [record.mode for record in app.session_state[HISTORY_KEY]] == ["stream"], "and the run is still kept"
+
+
+def test_a_stream_run_the_host_pays_for_is_followed_by_a_full_run_that_shows_the_calls_left(
+    monkeypatch: pytest.MonkeyPatch, openai_server: Any
+) -> None:
+    """The Run fragment does not redraw the sidebar; after a metered run the whole app reruns, so its calls left are right."""
+    from tests.test_security_app import EN, deployment
+
+    env = deployment(openai_server, HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR="9", HOST_KEY_MAX_TOPICS="4")
+    left = lambda remaining: EN["security"]["calls_left"].format(remaining=remaining, total=9, topics=4)  # noqa: E731
+    app = open_app(monkeypatch, "pages/stream.py", env=env, state={"timeout_s": 5.0})
+    assert not app.exception
+    assert left(9) in page_dump(app)
+
+    app.button(key="run").click().run()
+    assert not app.exception
+    assert openai_server.requests_total == 1, "one streamed call"
+    assert left(8) in page_dump(app), "the sidebar drawn after the run counts it"

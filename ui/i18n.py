@@ -107,6 +107,22 @@ def _keep_choices_across_language_switch() -> None:
             st.session_state[key] = value
 
 
+def _settled_language() -> str:
+    """``current_language()``, reading the session only twice when the language is already settled.
+
+    ``t`` and ``option_labels`` run dozens of times per script run; each
+    session-state read takes the session's lock, and under a crowd every bit of
+    a script's work before its first token waits for the GIL behind the other
+    sessions. Once ``current_language`` has set the language and kept the choices
+    for it, it returns that language and changes nothing, so this returns the same.
+    """
+    state = st.session_state
+    language = state.get(LANGUAGE_KEY)
+    if language in LANGUAGES and state.get(_CHOICES_LANGUAGE_KEY) == language:
+        return language
+    return current_language()
+
+
 def t(key: str, **values: Any) -> str:
     """Translate ``key`` into the session's language and fill ``{placeholders}``.
 
@@ -118,7 +134,7 @@ def t(key: str, **values: Any) -> str:
         The text; the English text if the key is missing in the current language,
         or the key itself if it is missing everywhere (the tests catch both).
     """
-    text = load_strings(current_language()).get(key) or load_strings(DEFAULT_LANGUAGE).get(key, key)
+    text = load_strings(_settled_language()).get(key) or load_strings(DEFAULT_LANGUAGE).get(key, key)
     return text.format(**values) if values else text
 
 
@@ -136,7 +152,7 @@ def option_labels(prefix: str) -> Callable[[Any], str]:
     Returns:
         The ``format_func``.
     """
-    strings, fallback = load_strings(current_language()), load_strings(DEFAULT_LANGUAGE)
+    strings, fallback = load_strings(_settled_language()), load_strings(DEFAULT_LANGUAGE)
 
     def label(option: Any) -> str:
         key = f"{prefix}{str(option).replace('.', '_')}"

@@ -659,12 +659,16 @@ class ChunkView:
         self._dirty = False
         self._formatted = 0
         self.count = 0
-        if separator is None:
-            container.html(CHUNK_STYLE)
-            self._container = container.container(key=f"{CHUNK_FLOW_KEY}_{next(_view_ids)}")
+        # The colours' style and the flow container go out with the first group, not here: written here,
+        # they were one more message (one more wake-up of the server's event loop) before the first words.
+        self._style_pending = separator is None
         _register(self)
 
     def _render(self) -> None:
+        if self._style_pending:
+            self._container.html(CHUNK_STYLE)
+            self._container = self._container.container(key=f"{CHUNK_FLOW_KEY}_{next(_view_ids)}")
+            self._style_pending = False
         target = self._slot if self._slot is not None else self._container
         if self._separator is not None:
             self._slot = target.code("".join(self._group), language=None, wrap_lines=True)
