@@ -39,7 +39,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from chains.chunks import ChunkKind, ChunkReader, answer_text
 from chains.errors import StreamInterruptedError, classify_error
 from chains.providers import DEFAULT_PROVIDER_ID
-from chains.retries import RetryEvent, capture_retries
+from chains.retries import RetryEvent, capture_retries, is_retry_attempt
 from chains.timing import CallTiming, RunClock, RunRecord
 
 OnResult = Callable[[CallTiming], None]
@@ -140,6 +140,17 @@ class CallRecorder(BaseCallbackHandler):
         self.finish_reason: str | None = None
         self.model_finished = False
         self.cancelled = False
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, *, tags: list[str] | None = None, **kwargs: Any) -> None:
+        self._count_retry(tags)
+
+    def on_llm_start(self, serialized: Any, prompts: Any, *, tags: list[str] | None = None, **kwargs: Any) -> None:
+        self._count_retry(tags)
+
+    def _count_retry(self, tags: list[str] | None) -> None:
+        """A model call that ``with_retry`` made again carries ``retry:attempt:N``: count it as a retry."""
+        if is_retry_attempt(tags):
+            self.timing.retries += 1
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         if self.cancelled:

@@ -272,10 +272,10 @@ def trace_verdict(trace: StepTrace, shape_id: str) -> Verdict | None:
     stop = where_chunks_stop(trace)
     if stop is not None:
         return Verdict("chain_verdicts.trace_blocked", {"step": stop}, good=False)
-    if len(models) >= 2 and overlapped(model_intervals(trace)):
-        return Verdict("chain_verdicts.trace_overlapped", {"calls": len(models)})
     if failed and trace.ok and len(models) >= 2:
         return Verdict("chain_verdicts.trace_recovered", {"attempts": len(models), "failed": len(failed)})
+    if len(models) >= 2 and overlapped(model_intervals(trace)):
+        return Verdict("chain_verdicts.trace_overlapped", {"calls": len(models)})
     if shape_id == "retry" and not trace.ok:
         return Verdict("chain_verdicts.trace_retry_not_in_stream", {"attempts": len(models)}, good=False)
     return None
@@ -294,7 +294,7 @@ def invoke_verdict(records: Sequence[RunRecord]) -> Verdict | None:
     stream = next((record for record in records if record.mode == "stream"), None)
     if stream is None:
         return None
-    if stream.shape == "retry" and invoke is not None and invoke.calls:
-        if invoke.calls[0].ok and not stream.calls[0].ok:
-            return Verdict("chain_verdicts.retry_invoke_not_stream", good=False)
+    invoke_recovered = invoke is not None and bool(invoke.calls) and invoke.calls[0].ok
+    if stream.shape == "retry" and invoke_recovered and stream.calls and not stream.calls[0].ok:
+        return Verdict("chain_verdicts.retry_invoke_not_stream", {"retries": invoke.calls[0].retries}, good=False)
     return stream_verdict(stream)

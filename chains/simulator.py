@@ -31,6 +31,7 @@ from pydantic import Field, PrivateAttr
 from chains.errors import StreamInterruptedError
 from chains.joke_book import write_haiku, write_json_joke, write_reply
 from chains.profiles import PROFILES, LatencyProfile
+from chains.retries import is_retry_attempt
 from chains.tokens import count_tokens, split_tokens
 
 
@@ -62,13 +63,11 @@ class SimulatedConnectionError(SimulatedProviderError, StreamInterruptedError):
 _TOPIC_IN_PROMPT = re.compile(r"joke about (?P<topic>.+)$", re.DOTALL | re.IGNORECASE)
 _HAIKU_IN_PROMPT = re.compile(r"haiku about (?P<topic>.+)$", re.DOTALL | re.IGNORECASE)
 _ASKS_FOR_JSON = re.compile(r"\bJSON\b")
-RETRY_ATTEMPT_TAG = "retry:attempt:"
-"""The tag LangChain's ``with_retry`` puts on every attempt after the first (``retry:attempt:2``...)."""
 
 
 def _is_retry(run_manager: Any) -> bool:
     """True when this call is a retry of ``with_retry`` (its run carries the ``retry:attempt:N`` tag)."""
-    return any(str(tag).startswith(RETRY_ATTEMPT_TAG) for tag in getattr(run_manager, "tags", None) or ())
+    return is_retry_attempt(getattr(run_manager, "tags", None))
 
 
 @dataclass
