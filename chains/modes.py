@@ -525,11 +525,13 @@ class RaceEvent:
         kind: ``chunk`` (a streamed chunk) or ``invoke_done``.
         text: The chunk, or the whole invoke answer.
         t_s: Seconds since the race started.
+        key: The chunk's branch or JSON field (``""`` for plain text and for ``invoke_done``).
     """
 
     kind: str
     text: str
     t_s: float
+    key: str = ""
 
 
 def run_race(
@@ -563,21 +565,21 @@ def run_race(
     clock = RunClock()
     reported = threading.Event()
 
-    def emit(kind: str, text: str) -> None:
+    def emit(kind: str, text: str, key: str = "") -> None:
         if on_event is not None:
-            on_event(RaceEvent(kind, text, clock.now()))
+            on_event(RaceEvent(kind, text, clock.now(), key))
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(run_invoke, chain, topic, meta=meta)
 
-        def on_chunk(_: int, text: str, __: float) -> None:
+        def on_piece(_: int, key: str, text: str, __: float) -> None:
             if future.done() and not reported.is_set():
                 reported.set()
                 emit("invoke_done", future.result().outputs[0])
-            emit("chunk", text)
+            emit("chunk", text, key)
 
         stream_record = run_stream(
-            chain, topic, meta=meta, on_chunk=on_chunk, on_stopped=on_stopped, chunks=chunks, keys=keys
+            chain, topic, meta=meta, on_piece=on_piece, on_stopped=on_stopped, chunks=chunks, keys=keys
         )
         invoke_record = future.result()
         if not reported.is_set():
