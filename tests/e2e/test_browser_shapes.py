@@ -16,6 +16,7 @@ import pytest
 from chains.shapes import SHAPES
 from tests.e2e.helpers import (
     assert_no_exception,
+    choose_in_sidebar_selectbox,
     choose_radio,
     click_run,
     normalize,
@@ -28,6 +29,7 @@ from tests.e2e.helpers import (
     wait_for_metrics,
 )
 from tests.e2e.helpers import open_page as open_app_page
+from ui.charts import FAILURE_COLOUR
 from ui.live import STREAMING_CURSOR
 
 pytestmark = pytest.mark.e2e
@@ -82,3 +84,28 @@ def test_the_blocking_step_shows_its_first_token_with_its_last_and_the_seed_does
     assert len(before_the_end) >= 3, f"the seed's chain streams: {before_the_end[:3]}"
     assert len(before_the_end[0]) < len(final) / 2, "its first text is far from the whole answer"
     playwright_expect()(page.get_by_test_id("stAlert").filter(has_text="this chain streams")).to_be_visible()
+
+
+def test_inside_the_chain_draws_each_shapes_steps(page: Any, warm_app: str) -> None:
+    """Every shape's trace is drawn: one bar per runnable; a blocking step's row, both branches' models, a fallback's failed model."""
+    open_app_page(page, f"{warm_app}/inside")
+    choose_in_sidebar_selectbox(page, EN["sidebar"]["profile"], EN["profiles"]["fast"])
+    chart = page.locator(".st-key-inside_timeline .js-plotly-plot")
+    for shape_id in SHAPES:
+        _choose_shape(page, shape_id)
+        click_run(page)
+        wait_for_metrics(page, EN["inside"]["metric_model_share"])
+        assert_no_exception(page)
+        playwright_expect()(page.get_by_text(EN["chain_shapes"]["ran"].format(shape=EN["chain_shapes"][shape_id]))).to_be_visible()
+        chart.wait_for(state="attached", timeout=30_000)
+        rows = chart.evaluate("el => el.data.filter(trace => trace.type === 'bar').map(trace => trace.y[0])")
+        names = [row.rsplit(". ", 1)[1] for row in rows[1:]]
+        models = [name for name in names if name == "SimulatedChatModel"]
+        assert len(models) == (1 if shape_id in ("seed", "blocking", "streaming", "retry", "json") else 2), (shape_id, names)
+        if shape_id == "blocking":
+            assert names[-1] == "shout", names
+        if shape_id == "fallback":
+            colours = chart.evaluate("el => el.data.filter(trace => trace.type === 'bar').map(trace => trace.marker.color)")
+            failed = [name for name, colour in zip(names, colours[1:]) if colour == FAILURE_COLOUR]
+            assert failed == ["SimulatedChatModel"] and "RunnableWithFallbacks" in names, (names, colours)
+        screenshot(page, f"inside-shape-{shape_id}")
