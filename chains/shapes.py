@@ -28,7 +28,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda, RunnableParallel, RunnablePassthrough
 
 from chains.chunks import ChunkKind
-from chains.joke import build_joke_chain
+from chains.joke import JOKE_PROMPT, build_joke_chain
 from chains.simulator import SimulatedChatModel
 from chains.steps import StepTrace
 from chains.timing import RunRecord
@@ -96,14 +96,14 @@ def two_branches(model: BaseChatModel) -> Runnable[str, dict[str, str]]:
 
 def retry(model: BaseChatModel) -> Runnable[str, str]:
     """``with_retry`` on the model, whose first attempt fails (the simulator's failure switch)."""
-    prompt = ChatPromptTemplate.from_template("Tell me a short joke about {topic}")
+    prompt = ChatPromptTemplate.from_template(JOKE_PROMPT)
     flaky = failing_first_attempt(model).with_retry(stop_after_attempt=2, wait_exponential_jitter=False)
     return {"topic": RunnablePassthrough()} | prompt | flaky | StrOutputParser()
 
 
 def fallback(model: BaseChatModel) -> Runnable[str, str]:
     """``with_fallbacks`` to a second model: the first one is down (the simulator's failure switch)."""
-    prompt = ChatPromptTemplate.from_template("Tell me a short joke about {topic}")
+    prompt = ChatPromptTemplate.from_template(JOKE_PROMPT)
     first_then_second = always_failing(model).with_fallbacks([model])
     return {"topic": RunnablePassthrough()} | prompt | first_then_second | StrOutputParser()
 
