@@ -4,8 +4,8 @@ History's JSON download (``runs_to_json``) is a small document with a format
 name and a version around the full run records. ``parse_runs`` reads such a
 file back from anybody, so it treats it as hostile: a cap on the file's size,
 on the number of runs, calls and chunks, on every string's length; numbers
-must be finite and in range; the mode must be one of ``chains.modes.MODES``
-and the provider a known one. Anything else raises ``ExchangeError`` with a
+must be finite and in range; the mode must be one of ``chains.modes.MODES``,
+the chain shape one of ``chains.shapes.SHAPES`` and the provider a known one. Anything else raises ``ExchangeError`` with a
 reason code the UI translates, and nothing is half-read. The export of older
 versions of the app (a bare JSON array of records) is still accepted.
 
@@ -64,11 +64,11 @@ class ExchangeError(UntrustedFormatError):
     Attributes:
         reason: ``too_large``, ``not_json``, ``format``, ``version``, ``schema``,
             ``too_many``, ``too_long``, ``bad_number``, ``unknown_mode``,
-            ``unknown_provider`` or ``empty``.
+            ``unknown_provider``, ``unknown_shape`` or ``empty``.
         where: The offending field (``runs[2].calls[0].end_s``), our own words only.
     """
 
-    REASONS = (*UntrustedFormatError.REASONS, "unknown_mode", "unknown_provider")
+    REASONS = (*UntrustedFormatError.REASONS, "unknown_mode", "unknown_provider", "unknown_shape")
 
 
 def clean_owner(text: object) -> str:
@@ -88,6 +88,20 @@ def known_modes() -> frozenset[str]:
     from chains.modes import MODES  # LangChain is imported only when a file is read
 
     return frozenset(MODES)
+
+
+def known_shapes() -> frozenset[str]:
+    """The chain shape ids a run may have (``chains.shapes.SHAPES``): an allow-list, like the modes."""
+    from chains.shapes import SHAPES
+
+    return frozenset(SHAPES)
+
+
+def _shape(value: Any, where: str) -> str:
+    text = _string(value, where, MAX_SHORT_CHARS)
+    if text not in known_shapes():
+        raise ExchangeError("unknown_shape", where)
+    return text
 
 
 def known_providers() -> frozenset[str]:
@@ -265,6 +279,7 @@ RUN_FIELDS: dict[str, Check] = {
     "origin": _origin,
     "group_id": lambda value, where: _optional_string(value, where, MAX_ID_CHARS),
     "owner": _owner,
+    "shape": _shape,
 }
 _RUN_DERIVED = {"error_count"}
 _RUN_REQUIRED = {"mode", "n", "wall_s", "max_concurrency", "provider", "model", "calls"}

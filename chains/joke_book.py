@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 
@@ -146,3 +147,46 @@ def write_reply(
             variant += 1
             pieces.append(_shape_joke(write_joke(topic, variant), shape))
     return _join_shaped(pieces, shape)
+
+
+ENGLISH_HAIKUS: tuple[str, ...] = (
+    "Tokens drift like snow,\none by one the {topic} comes:\nthe last word lands soft.",
+    "A {topic} waits here,\nthe first token slow to come,\nthen all of it flows.",
+    "Batch of {topic} calls,\nall in flight at the same time:\nthe wait is just one.",
+)
+
+KOREAN_HAIKUS: tuple[str, ...] = (
+    "눈송이 같은 토큰\n하나씩 오는 {topic}\n마지막 글자",
+    "{topic} 기다리네\n첫 토큰은 느려도\n곧 흘러오네",
+    "{topic} 한 묶음\n모두 함께 날아가니\n기다림은 한 번",
+)
+
+
+def write_haiku(topic: str, variant: int) -> str:
+    """Write a three-line haiku about ``topic`` in the topic's language (the "two branches" chain's second prompt).
+
+    Args:
+        topic: The topic; a topic containing Hangul gets a Korean haiku.
+        variant: Any integer; it selects the haiku, so the choice is reproducible.
+
+    Returns:
+        The haiku, three lines.
+    """
+    topic = topic.strip() or "nothing"
+    if contains_korean(topic):
+        return KOREAN_HAIKUS[variant % len(KOREAN_HAIKUS)].format(topic=topic)
+    return ENGLISH_HAIKUS[variant % len(ENGLISH_HAIKUS)].format(topic=_without_article(topic))
+
+
+def write_json_joke(topic: str, seed: int) -> str:
+    """The same joke as ``write_reply(topic, seed)``, as the JSON object a prompt that asks for JSON gets.
+
+    Args:
+        topic: The topic.
+        seed: Selects the joke, as in ``write_reply``.
+
+    Returns:
+        ``{"setup": ..., "punchline": ...}`` as JSON text (non-ASCII kept as it is).
+    """
+    setup, _, punchline = write_joke(topic, zlib.crc32(f"{seed}:{topic}".encode())).partition("\n\n")
+    return json.dumps({"setup": setup, "punchline": punchline}, ensure_ascii=False)

@@ -36,13 +36,15 @@ from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackH
 from langchain_core.outputs import LLMResult
 from langchain_core.runnables import Runnable, RunnableConfig
 
+from chains.chunks import ChunkKind, ChunkReader, answer_text
 from chains.errors import StreamInterruptedError, classify_error
 from chains.providers import DEFAULT_PROVIDER_ID
-from chains.retries import RetryEvent, capture_retries
+from chains.retries import RetryEvent, capture_retries, is_retry_attempt
 from chains.timing import CallTiming, RunClock, RunRecord
 
 OnResult = Callable[[CallTiming], None]
 OnChunk = Callable[[int, str, float], None]
+OnPiece = Callable[[int, str, str, float], None]
 OnStopped = Callable[[RunRecord], None]
 
 STOPPED_KIND = "stopped"
@@ -70,14 +72,16 @@ class RunMeta:
         provider: The id of a provider in ``chains.providers.PROVIDERS``.
         model: The model name.
         secrets: Exact secrets to scrub from error messages (never stored).
+        shape: The id of the chain's shape in ``chains.shapes.SHAPES`` (``seed``: the seed's chain).
     """
 
     provider: str = DEFAULT_PROVIDER_ID
     model: str = "simulated"
     secrets: tuple[str, ...] = ()
+    shape: str = "seed"
 
     def __repr__(self) -> str:
-        return f"RunMeta(provider={self.provider!r}, model={self.model!r})"
+        return f"RunMeta(provider={self.provider!r}, model={self.model!r}, shape={self.shape!r})"
 
 
 def default_pool_size() -> int:
@@ -137,6 +141,17 @@ class CallRecorder(BaseCallbackHandler):
         self.model_finished = False
         self.cancelled = False
 
+    def on_chat_model_start(self, serialized: Any, messages: Any, *, tags: list[str] | None = None, **kwargs: Any) -> None:
+        self._count_retry(tags)
+
+    def on_llm_start(self, serialized: Any, prompts: Any, *, tags: list[str] | None = None, **kwargs: Any) -> None:
+        self._count_retry(tags)
+
+    def _count_retry(self, tags: list[str] | None) -> None:
+        """A model call that ``with_retry`` made again carries ``retry:attempt:N``: count it as a retry."""
+        if is_retry_attempt(tags):
+            self.timing.retries += 1
+
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         if self.cancelled:
             raise RunCancelled("The run was stopped.")
@@ -190,9 +205,12 @@ class StreamHooks(RunHooks, total=False):
 
     Attributes:
         on_chunk: Called with ``(call_index, text, t_s)`` for every non-empty chunk.
+        on_piece: Called with ``(call_index, key, text, t_s)`` for every non-empty piece,
+            with the key of its branch or JSON field (``""`` for a plain text stream).
     """
 
     on_chunk: OnChunk | None
+    on_piece: OnPiece | None
 
 
 class _Run:
@@ -207,6 +225,8 @@ class _Run:
         accepts: type[RunHooks] = RunHooks,
         max_concurrency: int | None = None,
         pool_size: int | None = 1,
+        chunks: ChunkKind = "text",
+        keys: tuple[str, ...] = (),
     ) -> None:
         unknown = set(hooks) - accepts.__optional_keys__  # a TypedDict's keys include its parents'
         if unknown:
@@ -216,6 +236,7 @@ class _Run:
         self.meta = hooks.get("meta") or RunMeta()
         self.on_result = hooks.get("on_result")
         self.on_chunk = hooks.get("on_chunk")
+        self.on_piece = hooks.get("on_piece")
         self.on_stopped = hooks.get("on_stopped")
         self.max_concurrency = max_concurrency
         self.pool_size = pool_size
@@ -225,6 +246,7 @@ class _Run:
         self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.usage = UsageMetadataCallbackHandler()
         self.recorders = [CallRecorder(i, topic, self.clock) for i, topic in enumerate(self.topics)]
+        self.readers = [ChunkReader(chunks, keys) for _ in self.topics]
         self.finished: set[int] = set()
 
     def config(self, index: int) -> RunnableConfig:
@@ -259,7 +281,7 @@ class _Run:
             timing.interrupted = info.kind == "interrupted" or cut_short
         else:
             if output is not None and not streamed:
-                timing.output = output
+                timing.output = answer_text(output)  # branches and JSON answers return a dict
             if streamed and recorder.model_finished and recorder.finish_reason is None:
                 timing.interrupted = True
                 info = classify_error(StreamInterruptedError("The stream ended without a finish reason."))
@@ -287,6 +309,7 @@ class _Run:
             calls=[recorder.timing for recorder in self.recorders],
             started_at=self.started_at,
             pool_size=self.pool_size,
+            shape=self.meta.shape,
             input_tokens=input_total if has_usage else None,
             output_tokens=output_total if has_usage else None,
         )
@@ -307,7 +330,7 @@ class _Run:
             if recorder._root is None and not timing.chunks:
                 timing.start_s = now
             timing.end_s = max(now, timing.start_s)
-            timing.output = "".join(piece for _, piece in timing.chunks)
+            timing.output = self.readers[index].answer()
             timing.interrupted = True
             timing.error_kind = STOPPED_KIND
             timing.error = "stopped: the run was stopped before this call finished."
@@ -348,8 +371,8 @@ class _Run:
         if self.on_result is not None:
             self.on_result(timing)
 
-    def record_chunk(self, index: int, text: str) -> None:
-        """Time a chunk of call ``index``'s stream and pass it to ``on_chunk``."""
+    def record_chunk(self, index: int, text: str, key: str = "") -> None:
+        """Time a chunk of call ``index``'s stream and pass it to ``on_chunk`` (and ``on_piece``, with its key)."""
         if not text:
             return
         now = self.clock.now()
@@ -359,6 +382,13 @@ class _Run:
         timing.chunks.append((now, text))
         if self.on_chunk is not None:
             self.on_chunk(index, text, now)
+        if self.on_piece is not None:
+            self.on_piece(index, key, text, now)
+
+    def record_value(self, index: int, chunk: Any) -> None:
+        """Read one chunk of any kind (text, a branch's dict, a partial JSON object) and record its pieces."""
+        for key, text in self.readers[index].read(chunk):
+            self.record_chunk(index, text, key)
 
     @contextmanager
     def streaming(self, index: int) -> Iterator[None]:
@@ -377,7 +407,7 @@ class _Run:
             self.cancel()  # every stream of the run ends at its next token
             raise
         timing = self.recorders[index].timing
-        timing.output = "".join(piece for _, piece in timing.chunks)
+        timing.output = self.readers[index].answer()
         self._notify(self.finish_call(index, outcome, streamed=True))
 
 
@@ -435,13 +465,24 @@ def run_batch(
     return run.finished_record()
 
 
-def run_stream(chain: Runnable[str, str], topic: str, *, mode: str = "stream", **hooks: Unpack[StreamHooks]) -> RunRecord:
+def run_stream(
+    chain: Runnable[str, Any],
+    topic: str,
+    *,
+    mode: str = "stream",
+    chunks: ChunkKind = "text",
+    keys: tuple[str, ...] = (),
+    **hooks: Unpack[StreamHooks],
+) -> RunRecord:
     """Run ``chain.stream(topic)`` and time every chunk.
 
     Args:
-        chain: The joke chain.
+        chain: The joke chain (or another chain shape, ``chains.shapes``).
         topic: The topic.
         mode: The mode name to record.
+        chunks: What the chain streams (``chains.chunks.ChunkKind``): text, branches'
+            dicts or partial JSON objects; each becomes text pieces, by key.
+        keys: The answer's keys in ``invoke``'s order (a keyed stream's answer is written in it).
         **hooks: ``meta``, ``on_chunk``, ``on_result`` (once the stream ends) and
             ``on_stopped`` (with the text so far); see ``StreamHooks``.
 
@@ -449,10 +490,10 @@ def run_stream(chain: Runnable[str, str], topic: str, *, mode: str = "stream", *
         The run record (one call), with ``first_token_s`` and every chunk. A stream
         that stops without a finish reason is marked interrupted and keeps its text.
     """
-    run = _Run(mode, [topic], hooks, accepts=StreamHooks)
+    run = _Run(mode, [topic], hooks, accepts=StreamHooks, chunks=chunks, keys=keys)
     with run.recording(), _closing_quietly(chain.stream(topic, run.config(0))) as stream, run.streaming(0):
-        for text in stream:
-            run.record_chunk(0, text)
+        for value in stream:
+            run.record_value(0, value)
     return run.finished_record()
 
 
@@ -484,11 +525,13 @@ class RaceEvent:
         kind: ``chunk`` (a streamed chunk) or ``invoke_done``.
         text: The chunk, or the whole invoke answer.
         t_s: Seconds since the race started.
+        key: The chunk's branch or JSON field (``""`` for plain text and for ``invoke_done``).
     """
 
     kind: str
     text: str
     t_s: float
+    key: str = ""
 
 
 def run_race(
@@ -498,6 +541,8 @@ def run_race(
     meta: RunMeta = RunMeta(),
     on_event: Callable[[RaceEvent], None] | None = None,
     on_stopped: OnStopped | None = None,
+    chunks: ChunkKind = "text",
+    keys: tuple[str, ...] = (),
 ) -> tuple[RunRecord, RunRecord]:
     """Race ``invoke`` against ``stream`` on the same topic, started together.
 
@@ -511,6 +556,8 @@ def run_race(
         meta: Labels for the records.
         on_event: Called with each ``RaceEvent``.
         on_stopped: Called with the stream's partial record if the race is cut short.
+        chunks: What the chain streams (see ``run_stream``).
+        keys: The answer's keys in ``invoke``'s order (see ``run_stream``).
 
     Returns:
         ``(invoke_record, stream_record)``; each on its own clock, both started together.
@@ -518,20 +565,22 @@ def run_race(
     clock = RunClock()
     reported = threading.Event()
 
-    def emit(kind: str, text: str) -> None:
+    def emit(kind: str, text: str, key: str = "") -> None:
         if on_event is not None:
-            on_event(RaceEvent(kind, text, clock.now()))
+            on_event(RaceEvent(kind, text, clock.now(), key))
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(run_invoke, chain, topic, meta=meta)
 
-        def on_chunk(_: int, text: str, __: float) -> None:
+        def on_piece(_: int, key: str, text: str, __: float) -> None:
             if future.done() and not reported.is_set():
                 reported.set()
                 emit("invoke_done", future.result().outputs[0])
-            emit("chunk", text)
+            emit("chunk", text, key)
 
-        stream_record = run_stream(chain, topic, meta=meta, on_chunk=on_chunk, on_stopped=on_stopped)
+        stream_record = run_stream(
+            chain, topic, meta=meta, on_piece=on_piece, on_stopped=on_stopped, chunks=chunks, keys=keys
+        )
         invoke_record = future.result()
         if not reported.is_set():
             emit("invoke_done", invoke_record.outputs[0])
@@ -590,8 +639,8 @@ async def run_astream(chain: Runnable[str, str], topics: Sequence[str] | str, **
     async def consume(index: int) -> None:
         async with _aclosing_quietly(chain.astream(run.topics[index], run.config(index))) as stream:
             with run.streaming(index):
-                async for text in stream:
-                    run.record_chunk(index, text)
+                async for value in stream:
+                    run.record_value(index, value)
 
     with run.recording():
         await asyncio.gather(*(consume(i) for i in range(len(topic_list))))

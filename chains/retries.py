@@ -19,6 +19,16 @@ from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
 
+RETRY_ATTEMPT_TAG = "retry:attempt:"
+"""The tag LangChain's ``with_retry`` puts on every model call after the first attempt (``retry:attempt:2``...).
+
+A callback handler sees it in a model start's ``tags``; the simulator, in its run manager's."""
+
+
+def is_retry_attempt(tags: object) -> bool:
+    """True when a run's tags say that ``with_retry`` is making it again."""
+    return any(str(tag).startswith(RETRY_ATTEMPT_TAG) for tag in tags or ()) if isinstance(tags, (list, tuple, set)) else False
+
 
 @dataclass(frozen=True)
 class RetryEvent:

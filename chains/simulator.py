@@ -29,8 +29,9 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr
 
 from chains.errors import StreamInterruptedError
-from chains.joke_book import write_reply
+from chains.joke_book import write_haiku, write_json_joke, write_reply
 from chains.profiles import PROFILES, LatencyProfile
+from chains.retries import is_retry_attempt
 from chains.tokens import count_tokens, split_tokens
 
 
@@ -60,6 +61,13 @@ class SimulatedConnectionError(SimulatedProviderError, StreamInterruptedError):
 
 
 _TOPIC_IN_PROMPT = re.compile(r"joke about (?P<topic>.+)$", re.DOTALL | re.IGNORECASE)
+_HAIKU_IN_PROMPT = re.compile(r"haiku about (?P<topic>.+)$", re.DOTALL | re.IGNORECASE)
+_ASKS_FOR_JSON = re.compile(r"\bJSON\b")
+
+
+def _is_retry(run_manager: Any) -> bool:
+    """True when this call is a retry of ``with_retry`` (its run carries the ``retry:attempt:N`` tag)."""
+    return is_retry_attempt(getattr(run_manager, "tags", None))
 
 
 @dataclass
@@ -96,6 +104,9 @@ class SimulatedChatModel(BaseChatModel):
     #: tokens, time to first token and inter-token delays (no jitter) instead of writing a joke.
     replay: Any = Field(default=None, exclude=True)
     output_shape: str = "paragraphs"
+    #: The failure switch of the "retry" chain shape: every first attempt fails (a 429 after half
+    #: the TTFT), and a retry by ``with_retry`` (tagged ``retry:attempt:2``...) answers. Deterministic.
+    fail_first_attempt: bool = False
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _in_flight: int = PrivateAttr(default=0)
@@ -140,7 +151,7 @@ class SimulatedChatModel(BaseChatModel):
         return self._peak_in_flight
 
     # ----------------------------------------------------------------- planning
-    def _plan(self, messages: list[BaseMessage], stop: list[str] | None = None) -> _CallPlan:
+    def _plan(self, messages: list[BaseMessage], stop: list[str] | None = None, *, retry: bool = False) -> _CallPlan:
         """Decide the reply, its latency and any injected failure for one call.
 
         The text comes from ``seed`` and the topic (so from its language); the
@@ -153,15 +164,23 @@ class SimulatedChatModel(BaseChatModel):
         Args:
             messages: The prompt.
             stop: Stop sequences; the reply ends before the first one, as an API's does.
+            retry: True for a retry by ``with_retry`` (``fail_first_attempt`` lets it through).
 
         Returns:
             The plan.
         """
         prompt = "\n".join(str(message.content) for message in messages)
-        match = _TOPIC_IN_PROMPT.search(prompt.strip())
+        haiku = _HAIKU_IN_PROMPT.search(prompt.strip())
+        match = haiku or _TOPIC_IN_PROMPT.search(prompt.strip())
         topic = match.group("topic").strip() if match else prompt.strip()
         rng = random.Random(zlib.crc32(f"{self.seed}|{self.model_name}|{topic}".encode()))
-        text = _cut_at_stop(write_reply(topic, self.seed, self.min_output_tokens, count_tokens, self.output_shape), stop)
+        if haiku:
+            reply = write_haiku(topic, zlib.crc32(f"{self.seed}:{topic}".encode()))
+        elif _ASKS_FOR_JSON.search(prompt):
+            reply = write_json_joke(topic, self.seed)
+        else:
+            reply = write_reply(topic, self.seed, self.min_output_tokens, count_tokens, self.output_shape)
+        text = _cut_at_stop(reply, stop)
         tokens = split_tokens(text)
         mean_gap = 1.0 / self.tokens_per_s if self.tokens_per_s > 0 else 0.0
         ttft = max(0.0, self.ttft_s * (1.0 + self.jitter * rng.gauss(0.0, 1.0)))
@@ -171,7 +190,7 @@ class SimulatedChatModel(BaseChatModel):
             recorded = self.replay.call_for(topic)
             tokens, ttft, gaps = list(recorded.tokens), recorded.ttft_s, list(recorded.gaps_s)
         failure: SimulatedProviderError | None = None
-        if rng.random() < self.failure_rate:
+        if rng.random() < self.failure_rate or (self.fail_first_attempt and not retry):
             failure = SimulatedRateLimitError(
                 "Simulated 429: rate limit reached for requests. Please retry after 1 second."
             )
@@ -263,35 +282,41 @@ class SimulatedChatModel(BaseChatModel):
         return result
 
     # --------------------------------------------------------------------- sync
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         with self._slot():
-            for step in self._schedule(self._plan(messages, stop)):
+            for step in self._schedule(self._plan(messages, stop, retry=_is_retry(run_manager))):
                 if isinstance(step, float):
                     time.sleep(step)
                 else:
                     yield step
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         """The stream, joined by LangChain's ``generate_from_stream``: the same sleeps, text and usage."""
-        return self._complete(generate_from_stream(self._stream(messages, stop, **kwargs)))
+        return self._complete(generate_from_stream(self._stream(messages, stop, run_manager, **kwargs)))
 
     # -------------------------------------------------------------------- async
     async def _astream(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
     ) -> AsyncIterator[ChatGenerationChunk]:
         with self._slot():
-            for step in self._schedule(self._plan(messages, stop)):
+            for step in self._schedule(self._plan(messages, stop, retry=_is_retry(run_manager))):
                 if isinstance(step, float):
                     await asyncio.sleep(step)
                 else:
                     yield step
 
-    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any) -> ChatResult:
+    async def _agenerate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         """The async stream, joined like ``_generate``.
 
         LangChain's ``agenerate_from_stream`` would join the chunks in a worker thread;
         joining them here keeps ``ainvoke``/``abatch`` on the event loop alone, as the
         async lesson says (the join takes about 0.3 ms for a short joke, 3 ms for 2,000 tokens).
         """
-        chunks = [chunk async for chunk in self._astream(messages, stop, **kwargs)]
+        chunks = [chunk async for chunk in self._astream(messages, stop, run_manager, **kwargs)]
         return self._complete(generate_from_stream(iter(chunks)))

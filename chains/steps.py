@@ -271,19 +271,32 @@ class _Tracer:
             self._finish(at)
 
     def _finish(self, at: float) -> None:
-        """Close the trace: times from the root's start, unfinished steps end now, chunk counts in."""
+        """Close the trace: times from the root's start, unfinished steps end, chunk counts in.
+
+        ``astream_events`` sends no event for a runnable that failed. A failed step that a
+        sibling took over from (a fallback's second model, a retry's next attempt) ended
+        when that sibling started; any other unfinished step ends now.
+        """
         self.trace.total_s = max(at, 0.0)
         for step in self.trace.steps:
             if not step.finished:
-                step.end_s = at
+                later = [other.start_s for other in self.trace.steps if other.parent_id == step.parent_id and other.start_s > step.start_s]
+                step.end_s = min(later) if later else at
         self._count_chunks_in()
+
+    def _emitted(self, step: Step) -> int:
+        """What a step passed on: its own chunks, else its last finished child's (a fallback's model), else one output."""
+        if step.chunks_out:
+            return step.chunks_out
+        finished = [child.chunks_out for child in self.trace.children(step) if child.finished and child.chunks_out]
+        return finished[-1] if finished else (1 if step.finished else 0)
 
     def _count_chunks_in(self) -> None:
         """Each step of a sequence receives what the step before it emitted; a nested step, its parent's input."""
         emitted = 1  # The chain's input is one value.
         for step in self.trace.top_level():
             step.chunks_in = emitted
-            emitted = step.chunks_out or (1 if step.finished else 0)
+            emitted = self._emitted(step)
         for step in self.trace.steps:
             if step.depth > 0 and step.parent_id in self._by_id:
                 step.chunks_in = self._by_id[step.parent_id].chunks_in

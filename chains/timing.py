@@ -44,6 +44,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "origin",
     "group_id",
     "owner",
+    "shape",
 )
 
 LAB_SWEEP_ORIGIN = "lab_sweep"
@@ -146,6 +147,8 @@ class RunRecord:
             ``None`` for a run that stands alone.
         owner: Who made the run: the nickname typed in the sidebar (empty when
             none was typed). Kept when runs are shared, imported or copied.
+        shape: The chain it ran: an id of ``chains.shapes.SHAPES`` (``seed``, the
+            seed's chain, for every run made before there were shapes).
     """
 
     mode: str
@@ -165,6 +168,7 @@ class RunRecord:
     origin: str = ""
     group_id: str | None = None
     owner: str = ""
+    shape: str = "seed"
 
     @property
     def error_count(self) -> int:
@@ -235,6 +239,7 @@ class RunRecord:
                     "origin": self.origin,
                     "group_id": self.group_id,
                     "owner": self.owner,
+                    "shape": self.shape,
                 }
             )
         return rows

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from chains.modes import run_batch, run_invoke, run_loop, run_stream
+from chains.shapes import invoke_verdict, shape_of
 from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_run_problems
@@ -11,6 +12,7 @@ from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
 from ui.run import begin_page_run, finish_page_run, last_runs, prepare_run, show_run_label
+from ui.shapes import chain_shape_select, show_verdict
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -19,9 +21,10 @@ LAST_RUNS = "compare_last_runs"
 st.title(t("compare.title"))
 st.markdown(t("compare.intro"))
 text = topics_input("compare", height=140)
+chain_shape = chain_shape_select()
 
 if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
-    prepared = prepare_run(text, calls_per_topic=2)
+    prepared = prepare_run(text, calls_per_topic=2, shape=chain_shape.id)
     if prepared is not None:
         first = prepared.topics[0]
         keeper = begin_page_run(LAST_RUNS)
@@ -30,7 +33,12 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
             ("invoke", lambda: run_invoke(prepared.chain, first, meta=prepared.meta, on_stopped=kept)),
             ("loop", lambda: run_loop(prepared.chain, prepared.topics, meta=prepared.meta, on_stopped=kept)),
             ("batch", lambda: run_batch(prepared.chain, prepared.topics, meta=prepared.meta, on_stopped=kept)),
-            ("stream", lambda: run_stream(prepared.chain, first, meta=prepared.meta, on_stopped=kept)),
+            (
+                "stream",
+                lambda: run_stream(
+                    prepared.chain, first, meta=prepared.meta, on_stopped=kept, chunks=prepared.shape.chunks, keys=prepared.shape.keys
+                ),
+            ),
         ]
         with st.status(t("compare.running"), expanded=True) as status:
             for mode, run in steps:
@@ -48,8 +56,10 @@ if records:
     for column, record in zip(columns, records):
         column.metric(t(f"modes.{record.mode}"), seconds(record.wall_s), help=t("compare.n_calls", n=record.n))
     stream_call = by_mode["stream"].calls[0]
+    st.caption(t("chain_shapes.ran", shape=t(shape_of(by_mode["stream"].shape).label_key)))
     if stream_call.ttft_s is not None:
         st.caption(t("compare.stream_ttft", ttft=stream_call.ttft_s, total=stream_call.latency_s))
+    show_verdict(invoke_verdict(records))
     chart_left, chart_right = st.columns([2, 3])
     show_chart(wall_time_bars(records), key="compare_wall", container=chart_left)
     show_chart(call_timeline([by_mode["loop"], by_mode["batch"]]), key="compare_timeline", container=chart_right)
@@ -57,4 +67,4 @@ if records:
     for record in records:
         show_run_problems(record, calls_shown=False)
 
-show_code("invoke", "loop", "batch", "stream")
+show_code("invoke", "loop", "batch", "stream", shape=chain_shape)

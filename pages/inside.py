@@ -3,6 +3,7 @@
 import streamlit as st
 
 from chains.safe_text import inert_markdown
+from chains.shapes import shape_of, trace_verdict
 from chains.steps import StepTrace, trace_steps
 from ui.charts import show_chart, step_timeline
 from ui.errors import show_error_info
@@ -11,6 +12,7 @@ from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
 from ui.run import prepared_on_run_button
+from ui.shapes import chain_shape_select, show_shape_code, show_verdict
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -51,17 +53,19 @@ def chunk_line(chunks: list[str]) -> str:
 st.title(t("inside.title"))
 st.markdown(t("inside.intro"))
 text = topics_input("inside", single=True)
+chain_shape = chain_shape_select()
 
-prepared = prepared_on_run_button(text, max_topics=1)
+prepared = prepared_on_run_button(text, max_topics=1, shape=chain_shape.id)
 if prepared is not None:
     with st.spinner(t("inside.running", topic=inert_markdown(prepared.topics[0]))):
         traced = trace_steps(prepared.chain, prepared.topics[0], secrets=prepared.meta.secrets)
-        st.session_state[LAST_TRACE] = (traced, prepared.meta.provider, prepared.meta.model)
+        st.session_state[LAST_TRACE] = (traced, prepared.meta.provider, prepared.meta.model, prepared.shape.id)
 
 last = st.session_state.get(LAST_TRACE)
 if last is not None:
-    trace, provider, model_label = last
+    trace, provider, model_label, traced_shape = last
     st.caption(t("inside.answered_by", provider=inert_markdown(provider), model=inert_markdown(model_label)))
+    st.caption(t("chain_shapes.ran", shape=t(shape_of(traced_shape).label_key)))
     if trace.error is not None:
         st.warning(t("inside.failed"), icon="🧱")
         show_error_info(trace.error)
@@ -90,13 +94,21 @@ if last is not None:
             st.markdown(f"**{trace.number(step)}. {step.name}** · " + t(f"inside.does_{does}", chunks_in=step.chunks_in, chunks_out=step.chunks_out))
             st.code(chunk_line(step.first_chunks) if step.first_chunks else t("inside.no_chunks"), language=None)
             for child in trace.children(step):
-                st.caption(f"└ {trace.number(child)}. {child.name} · " + t("inside.does_passthrough", chunks_out=child.chunks_out))
+                if not child.finished:
+                    does_child = t("inside.child_failed")
+                elif child.kind == "passthrough":
+                    does_child = t("inside.does_passthrough", chunks_out=child.chunks_out)
+                else:
+                    does_child = t("inside.does_other", chunks_in=child.chunks_in, chunks_out=child.chunks_out)
+                st.caption(f"└ {trace.number(child)}. {child.name} · " + does_child)
 
     if trace.output:
         with st.expander(t("inside.answer"), icon="💬"):
             st.markdown(inert_markdown(trace.output))
-    if model is not None and trace.ok:
+    show_verdict(trace_verdict(trace, traced_shape))
+    if model is not None and trace.ok and traced_shape == "seed":
         st.info(t("inside.lesson", share=trace.share(model), before_ms=trace.seconds_before(model) * 1000), icon="💡")
 
 with st.expander(t("inside.code_title"), icon="🧑‍💻"):
+    show_shape_code(chain_shape)
     st.code(TRACE_CODE, language="python")

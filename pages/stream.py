@@ -7,6 +7,7 @@ import streamlit as st
 from chains.joke_book import REPLY_SHAPES
 from chains.modes import RaceEvent, run_race, run_stream
 from chains.safe_text import inert_markdown
+from chains.shapes import shape_of, stream_verdict
 from ui.charts import show_chart, token_arrival
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
@@ -17,6 +18,7 @@ from ui.live import ChunkView, LiveMarkdown
 from ui.navigation import route_through_entrypoint
 from ui.results import show_stream_metrics, show_usage
 from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label, show_stopped_runs, stopped_runs
+from ui.shapes import KeyedAnswer, chain_shape_select, show_answer, show_verdict
 from ui.sidebar import active_settings
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
@@ -48,6 +50,7 @@ if active_settings().model.is_simulated:
         t("shapes.shape"), REPLY_SHAPES, key="answer_shape", horizontal=True, format_func=option_labels("shapes.shape_"), help=t("shapes.shape_help")
     )
 overrides = simulator_overrides(length, shape)
+chain_shape = chain_shape_select()
 
 stream_tab, race_tab = st.tabs([t("stream.tab_stream"), t("stream.tab_race")])
 
@@ -84,21 +87,37 @@ def stream_section(text: str | None, chunk_style: str, length: str, shape: str) 
     output = answer_column.container(key="stream_output", border=True)
     chunk_box = chunk_column.container(key="chunk_view", border=True)
     if run_clicked:
-        prepared = prepare_run(text, max_topics=1, simulator_overrides=overrides)
+        prepared = prepare_run(text, max_topics=1, simulator_overrides=overrides, shape=state.get("chain_shape", chain_shape.id))
         if prepared is not None:
-            live = LiveMarkdown(output)
+            live = LiveMarkdown(output) if prepared.shape.chunks == "text" else KeyedAnswer(output, prepared.shape.keys)
             chunks = ChunkView(chunk_box, separator="!!" if chunk_style == "bang" else None)
 
-            def show_chunk(_: int, piece: str, t_s: float) -> None:
-                live.append(piece)
+            def show_piece(_: int, key: str, piece: str, t_s: float) -> None:
+                if isinstance(live, KeyedAnswer):
+                    live.append(key, piece)
+                else:
+                    live.append(piece)
                 chunks.append(piece, t_s)
 
             # A rerun (a click, a language switch, leaving the page) stops the script inside
-            # show_chunk: kept.on_stopped keeps what arrived, marked stopped, as this page's last run.
+            # show_piece: kept.on_stopped keeps what arrived, marked stopped, as this page's last run.
             kept = begin_page_run(LAST_RUN)
-            record = kept.keep(run_stream(prepared.chain, prepared.topics[0], meta=prepared.meta, on_chunk=show_chunk, on_stopped=kept.on_stopped))
+            record = kept.keep(
+                run_stream(
+                    prepared.chain,
+                    prepared.topics[0],
+                    meta=prepared.meta,
+                    chunks=prepared.shape.chunks,
+                    keys=prepared.shape.keys,
+                    on_piece=show_piece,
+                    on_stopped=kept.on_stopped,
+                )
+            )
             call = record.calls[0]
-            live.close(interrupted_note=t("stream.interrupted_note") if call.interrupted else None)
+            if isinstance(live, KeyedAnswer):
+                live.close()
+            else:
+                live.close(interrupted_note=t("stream.interrupted_note") if call.interrupted else None)
             chunks.close()
             finish_page_run(LAST_RUN, record)
             if active_settings().metered:
@@ -106,8 +125,7 @@ def stream_section(text: str | None, chunk_style: str, length: str, shape: str) 
     else:
         last = last_result(LAST_RUN)
         if last is not None:
-            with output:
-                st.markdown(inert_markdown(last.calls[0].output))
+            show_answer(last.calls[0].output, shape_of(last.shape), output)
             previous = ChunkView(chunk_box, separator="!!" if chunk_style == "bang" else None)
             for t_s, piece in last.calls[0].chunks:
                 previous.append(piece, t_s)
@@ -124,6 +142,8 @@ def stream_section(text: str | None, chunk_style: str, length: str, shape: str) 
             show_run_problems(record)
         if call.chunks:
             show_chart(token_arrival([record]), key="stream_arrival")
+        st.caption(t("chain_shapes.ran", shape=t(shape_of(record.shape).label_key)))
+        show_verdict(stream_verdict(record))
         st.info(t("stream.lesson"), icon="💡")
 
 
@@ -139,11 +159,11 @@ with race_tab:
     invoke_box = invoke_column.container(key="race_invoke", border=True)
     stream_box = stream_column.container(key="race_stream", border=True)
     if race_clicked:
-        prepared = prepare_run(text, max_topics=1, calls_per_topic=2, simulator_overrides=overrides)
+        prepared = prepare_run(text, max_topics=1, calls_per_topic=2, simulator_overrides=overrides, shape=chain_shape.id)
         if prepared is not None:
             waiting = invoke_box.empty()
             waiting.markdown(t("stream.race_waiting"))
-            live = LiveMarkdown(stream_box)
+            race_live = LiveMarkdown(stream_box) if prepared.shape.chunks == "text" else KeyedAnswer(stream_box, prepared.shape.keys)
             first_chunk: list[float] = []
 
             def on_event(event: RaceEvent) -> None:
@@ -151,16 +171,28 @@ with race_tab:
                     if not first_chunk:
                         first_chunk.append(event.t_s)
                         stream_column.caption(t("stream.race_first_token", seconds=event.t_s))
-                    live.append(event.text)
+                    if isinstance(race_live, KeyedAnswer):
+                        race_live.append(event.key, event.text)
+                    else:
+                        race_live.append(event.text)
                 else:
-                    waiting.markdown(inert_markdown(event.text))
+                    if prepared.shape.chunks == "text":
+                        waiting.markdown(inert_markdown(event.text))
+                    else:
+                        waiting.code(event.text, language="json", wrap_lines=True)
                     invoke_column.caption(t("stream.race_invoke_done", seconds=event.t_s))
 
             kept = begin_page_run(LAST_RACE)
             invoke_record, stream_record = run_race(
-                prepared.chain, prepared.topics[0], meta=prepared.meta, on_event=on_event, on_stopped=kept.on_stopped
+                prepared.chain,
+                prepared.topics[0],
+                meta=prepared.meta,
+                on_event=on_event,
+                on_stopped=kept.on_stopped,
+                chunks=prepared.shape.chunks,
+                keys=prepared.shape.keys,
             )
-            live.close()
+            race_live.close()
             finish_page_run(LAST_RACE, (kept.keep(invoke_record), kept.keep(stream_record)))
     if stopped_runs(LAST_RACE):
         show_stopped_runs(stopped_runs(LAST_RACE))
@@ -175,4 +207,4 @@ with race_tab:
         columns[2].metric(t("stream.race_stream_total"), seconds(stream_call.latency_s))
         st.info(t("stream.race_lesson"), icon="💡")
 
-show_code("stream")
+show_code("stream", shape=chain_shape)

@@ -8,7 +8,9 @@ import streamlit as st
 
 from chains import joke
 from chains.modes import MODES
+from chains.shapes import ChainShape
 from ui.i18n import t
+from ui.shapes import show_shape_code
 
 
 def _chain_code() -> str:
@@ -28,10 +30,12 @@ MODE_CODE: dict[str, str] = {mode.id: mode.code for mode in MODES.values()}
 """The LangChain call of each mode (from the registry, ``chains.modes.MODES``)."""
 
 
-def show_code(*modes: str, expanded: bool = False) -> None:
-    """Show the chain and the calls for ``modes`` in a "show the code" expander."""
+def show_code(*modes: str, expanded: bool = False, shape: ChainShape | None = None) -> None:
+    """Show the chain, the chosen chain shape's builder (when it is not the seed's) and the calls for ``modes``."""
     with st.expander(t("common.show_code"), expanded=expanded, icon="🧑‍💻"):
         st.code(CHAIN_CODE, language="python")
+        if shape is not None:
+            show_shape_code(shape)
         for mode in modes:
             st.code(MODES[mode].code, language="python")
 

@@ -14,6 +14,7 @@ from chains.exchange import MAX_FILE_BYTES, MAX_RUNS_PER_IMPORT, ExchangeError, 
 from chains.modes import run_title
 from chains.pricing import run_cost_usd
 from chains.providers import provider_of_record
+from chains.shapes import DEFAULT_SHAPE, shape_of
 from chains.store import entry_id
 from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_frame
 from ui.format import seconds
@@ -62,8 +63,13 @@ def history_entries(records: list[RunRecord]) -> list[HistoryEntry]:
 
 
 def run_name(record: RunRecord) -> str:
-    """The mode's name, as on every other page, with ``max_concurrency`` when it was set: ``abatch (max_concurrency=2)``."""
-    return run_title(record, t(f"modes.{record.mode}"))
+    """The mode's name, as on every other page, with ``max_concurrency`` when it was set: ``abatch (max_concurrency=2)``.
+
+    A run of another chain shape than the seed's chain says which (``stream · A blocking step after the parser``),
+    so that the overlays tell the shapes apart.
+    """
+    name = run_title(record, t(f"modes.{record.mode}"))
+    return name if record.shape == DEFAULT_SHAPE else f"{name} · {t(shape_of(record.shape).label_key)}"
 
 
 #: The most characters of a model's name in a run's label (an imported file may hold a long one).
@@ -118,7 +124,7 @@ def history_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
         records: The session's runs.
 
     Returns:
-        Dicts with the keys ``run``, ``mode``, ``n``, ``wall_s``,
+        Dicts with the keys ``run``, ``mode``, ``shape``, ``n``, ``wall_s``,
         ``max_concurrency``, ``pool_size``, ``errors``, ``input_tokens``,
         ``output_tokens``, ``cost``, ``provider``, ``model``, ``started_at``,
         ``label`` and ``owner``, in the table's column order.
@@ -129,6 +135,7 @@ def history_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
             {
                 "run": f"#{position}",
                 "mode": t(f"modes.{record.mode}"),
+                "shape": t(shape_of(record.shape).label_key),
                 "n": record.n,
                 "wall_s": record.wall_s,
                 "max_concurrency": record.max_concurrency,
@@ -485,6 +492,7 @@ def show_import() -> None:
 _TEXT_HEADERS = {
     "started_at": "history.col_started",
     "mode": "history.col_mode",
+    "shape": "history.col_shape",
     "label": "history.col_label",
     "owner": "share.col_owner",
     "provider": "history.col_provider",
@@ -525,5 +533,5 @@ def show_table(table: list[dict[str, Any]], records: list[RunRecord], *, key: st
 def table_columns(table: list[dict[str, Any]], records: list[RunRecord]) -> list[str]:
     """History's column order: the owner next to the run's number when any run has one (else no owner column)."""
     with_owner = any(record.owner for record in records)
-    first = ["run", *(["owner"] if with_owner else []), "started_at", "mode", "label"]
+    first = ["run", *(["owner"] if with_owner else []), "started_at", "mode", "shape", "label"]
     return [column for column in dict.fromkeys([*first, *(table[0] if table else [])]) if with_owner or column != "owner"]

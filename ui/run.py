@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 from langchain_core.runnables import Runnable
 
-from chains.joke import build_joke_chain
 from chains.models import HostKeyRefusedError, ModelSettings, make_model
 from chains.modes import RunMeta
 from chains.netguard import UnsafeURLError
+from chains.shapes import DEFAULT_SHAPE, ChainShape, shape_of
 from chains.store import StoreError, StoreLimits, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
@@ -47,14 +47,16 @@ class PreparedRun:
     """What a page needs to call a runner.
 
     Attributes:
-        chain: The seed's chain around the selected model.
+        chain: The chosen chain shape (the seed's chain by default) around the selected model.
         meta: Labels (and secrets to scrub) for the run records.
         topics: The topics to run.
+        shape: The chain's shape (``chains.shapes``): what its stream yields, its code.
     """
 
-    chain: Runnable[str, str]
+    chain: Runnable[str, Any]
     meta: RunMeta
     topics: list[str]
+    shape: ChainShape = field(default_factory=lambda: shape_of(DEFAULT_SHAPE))
 
 
 def read_topics(text: str | None, *, max_topics: int = MAX_TOPICS) -> TopicList | None:
@@ -86,6 +88,7 @@ def prepare_run(
     simulator_overrides: dict[str, Any] | None = None,
     planned_calls: int | Callable[[int], int] | None = None,
     largest_run: int | None = None,
+    shape: str = DEFAULT_SHAPE,
 ) -> PreparedRun | None:
     """Validate the topics, check the budget and build the chain.
 
@@ -102,6 +105,8 @@ def prepare_run(
         max_topics: The cap for this page.
         simulator_overrides: ``ModelSettings`` fields to change when the simulator
             is selected (for example a longer answer on the Stream page).
+        shape: The id of the chain shape to build (``chains.shapes.SHAPES``); its
+            model calls per invoke (branches, attempts) multiply the planned calls.
 
     Returns:
         The prepared run, or ``None`` when it must not start.
@@ -115,13 +120,14 @@ def prepare_run(
         settings = replace(settings, **simulator_overrides)
     topics = parsed.topics
     host = read_host_config()
+    chosen = shape_of(shape)
     calls = planned_calls(len(topics)) if callable(planned_calls) else planned_calls
     if calls is None:
-        calls = len(topics) * calls_per_topic
+        calls = len(topics) * calls_per_topic * chosen.model_calls
     if active.metered and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, calls, own_key_helps=not active.on_host_endpoint):
         return None
     try:
-        chain = build_joke_chain(make_model(settings, egress_policy(host, metered=active.metered)))
+        chain = chosen.build(make_model(settings, egress_policy(host, metered=active.metered)))
     except UnsafeURLError as exc:
         st.warning(t(f"security.url_refused_{exc.reason}"), icon="🛡️")
         return None
@@ -133,7 +139,7 @@ def prepare_run(
         return None
     secrets = tuple(secret for secret in (settings.api_key,) if secret)
     provider, model = record_labels(settings, host)
-    return PreparedRun(chain=chain, meta=RunMeta(provider, model, secrets), topics=topics)
+    return PreparedRun(chain=chain, meta=RunMeta(provider, model, secrets, shape=chosen.id), topics=topics, shape=chosen)
 
 
 def record_labels(settings: ModelSettings, host: Any) -> tuple[str, str]:
