@@ -5,6 +5,7 @@ import streamlit as st
 from chains.joke_book import REPLY_SHAPES
 from chains.modes import RaceEvent, run_race, run_stream
 from chains.safe_text import inert_markdown
+from chains.verdicts import stream_verdict
 from ui.charts import show_chart, token_arrival
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
@@ -16,6 +17,7 @@ from ui.navigation import route_through_entrypoint
 from ui.results import show_stream_metrics, show_usage
 from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label, show_stopped_runs, stopped_runs
 from ui.sidebar import active_settings
+from ui.verdicts import race_sentence, stream_share_sentence
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -89,7 +91,9 @@ with stream_tab:
             show_run_problems(record)
         if call.chunks:
             show_chart(token_arrival([record]), key="stream_arrival")
-        st.info(t("stream.lesson"), icon="💡")
+        lesson = stream_share_sentence(stream_verdict(record))
+        if lesson is not None:  # a failed or stopped call teaches nothing; its message is above
+            st.info(lesson, icon="💡")
 
 with race_tab:
     st.markdown(t("stream.race_intro"))
@@ -134,6 +138,10 @@ with race_tab:
         columns[0].metric(t("stream.race_invoke_total"), seconds(invoke_record.calls[0].latency_s))
         columns[1].metric(t("metrics.ttft"), seconds(stream_call.ttft_s) if stream_call.ttft_s is not None else "—")
         columns[2].metric(t("stream.race_stream_total"), seconds(stream_call.latency_s))
-        st.info(t("stream.race_lesson"), icon="💡")
+        lesson = race_sentence(stream_verdict(stream_record, invoke_record, raced=True))
+        if lesson is not None:
+            st.info(lesson, icon="💡")
+        else:
+            st.warning(t("verdict.call_failed"), icon="🚫")
 
 show_code("stream")

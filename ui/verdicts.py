@@ -192,7 +192,7 @@ def lab_sentence(verdict: LabVerdict) -> tuple[str, str]:
     if verdict.case == WAVES:
         return "info", t("lab.lesson_waves", pool=verdict.pool, flat=verdict.flat_until, knee=verdict.leaves_at)
     if verdict.case == SERVER_LIMITED:
-        return "info", t("verdict.lab_server_limited", pool=verdict.pool, knee=verdict.leaves_at)
+        return "info", t("verdict.lab_server_limited", pool=verdict.pool, flat=verdict.flat_until, knee=verdict.leaves_at)
     if verdict.case == FLAT_BEYOND_POOL:
         return "info", t("seed.lab_flat_beyond_pool", pool=verdict.pool, k=verdict.largest_n)
     if verdict.case == FLAT:
