@@ -372,6 +372,9 @@ class AsyncVerdict:
         capped_at_once: The most calls the capped ``abatch`` had in flight at once.
         capped_waves: ``ceil(n / max_concurrency)``.
         server: The unset ``abatch`` against one call alone.
+        astream_s: ``astream`` of every topic, when it ran.
+        stream_s: ``stream`` of the first topic, when the sync twins ran.
+        astream_same: True when the two are the same within ``SAME_TOTAL_TOLERANCE``.
         kinds: The error kinds of the failed calls.
     """
 
@@ -385,6 +388,9 @@ class AsyncVerdict:
     capped_at_once: int = 0
     capped_waves: int = 0
     server: BatchVerdict | None = None
+    astream_s: float | None = None
+    stream_s: float | None = None
+    astream_same: bool | None = None
     kinds: tuple[str, ...] = ()
 
     @property
@@ -393,7 +399,15 @@ class AsyncVerdict:
         return self.case not in NO_LESSON
 
 
-def async_verdict(ainvoke: RunRecord, abatch_open: RunRecord, abatch_capped: RunRecord, invoke: RunRecord | None = None) -> AsyncVerdict:
+def async_verdict(
+    ainvoke: RunRecord,
+    abatch_open: RunRecord,
+    abatch_capped: RunRecord,
+    invoke: RunRecord | None = None,
+    *,
+    astream: RunRecord | None = None,
+    stream: RunRecord | None = None,
+) -> AsyncVerdict:
     """Decide the Async page's lesson from its runs.
 
     Args:
@@ -401,11 +415,13 @@ def async_verdict(ainvoke: RunRecord, abatch_open: RunRecord, abatch_capped: Run
         abatch_open: ``abatch`` with no ``max_concurrency``.
         abatch_capped: ``abatch`` with ``max_concurrency``.
         invoke: The sync ``invoke`` of the same topic, when the sync twins ran.
+        astream: ``astream`` of every topic, when it ran.
+        stream: The sync ``stream`` of the first topic, when the sync twins ran.
 
     Returns:
         The verdict.
     """
-    records = [record for record in (ainvoke, abatch_open, abatch_capped, invoke) if record is not None]
+    records = [record for record in (ainvoke, abatch_open, abatch_capped, invoke, astream, stream) if record is not None]
     kinds = failed_kinds(*records)
     if any(record.stopped for record in records):
         return AsyncVerdict(STOPPED, kinds=kinds)
@@ -416,6 +432,8 @@ def async_verdict(ainvoke: RunRecord, abatch_open: RunRecord, abatch_capped: Run
     ainvoke_s = ainvoke.calls[0].latency_s
     invoke_s = invoke.calls[0].latency_s if invoke is not None else None
     cap = abatch_capped.max_concurrency
+    astream_s = astream.wall_s if astream is not None else None
+    stream_s = stream.wall_s if stream is not None else None
     return AsyncVerdict(
         case=server.case,
         ainvoke_s=ainvoke_s,
@@ -427,6 +445,9 @@ def async_verdict(ainvoke: RunRecord, abatch_open: RunRecord, abatch_capped: Run
         capped_at_once=peak_overlap((call.start_s, call.end_s) for call in abatch_capped.calls),
         capped_waves=expected_batch_waves(abatch_capped.n, cap or abatch_capped.n or 1),
         server=server,
+        astream_s=astream_s,
+        stream_s=stream_s,
+        astream_same=same_total(astream_s, stream_s) if astream_s is not None and stream_s is not None else None,
         kinds=kinds,
     )
 

@@ -153,7 +153,7 @@ if records:
             if "stream" in sync:
                 st.metric(t("async.m_stream"), seconds(sync['stream'].wall_s))
             st.metric(t("async.m_astream", n=astream.n), seconds(astream.wall_s))
-        lesson = async_sentences(async_verdict(ainvoke, abatch_open, abatch_capped, sync.get("invoke")), default_pool_size())
+        lesson = async_sentences(async_verdict(ainvoke, abatch_open, abatch_capped, sync.get("invoke"), astream=astream, stream=sync.get("stream")), default_pool_size())
         if lesson:
             st.info("\n\n".join(lesson), icon="💡")
         else:

@@ -100,3 +100,24 @@ def test_the_simulator_still_teaches_the_posts_three_findings(monkeypatch: pytes
     assert "The loop took" in lesson and "it adds one call per topic" in lesson  # loop linear
     assert "batch stayed near one call" in lesson, lesson  # batch flat
     assert "stream took as long as invoke" in lesson, lesson  # stream ≈ invoke
+
+
+def test_async_against_a_one_slot_server_says_the_server_queued_the_calls(monkeypatch: pytest.MonkeyPatch, one_slot_server: OpenAICompatibleServer) -> None:
+    app = open_app(monkeypatch, "pages/async_modes.py", state=remote_state(one_slot_server.base_url, "sk-test-local", timeout_s=20.0))
+    app.toggle(key="async_with_sync").set_value(False)
+    run(app, "cats\ndogs\nowls")
+    lesson = "\n".join(str(info.value) for info in app.info)
+    assert "`ainvoke` took" in lesson
+    assert "Unset, `abatch` had 3 of 3 calls in flight at once" in lesson, lesson  # the client sent them together...
+    assert QUEUED_WORDS in lesson, lesson  # ...and the server queued them
+
+
+def test_the_race_against_a_one_slot_server_says_one_waited_for_the_other(monkeypatch: pytest.MonkeyPatch, one_slot_server: OpenAICompatibleServer) -> None:
+    app = open_app(monkeypatch, "pages/stream.py", state=remote_state(one_slot_server.base_url, "sk-test-local", timeout_s=20.0))
+    app.text_area(key="topics").set_value("cats")
+    app.button(key="race_run").click()
+    app.run(timeout=120)
+    assert not app.exception
+    lesson = "\n".join(str(info.value) for info in app.info)
+    assert "one waited for the other" in lesson, lesson
+    assert "both took about the same time" not in lesson

@@ -181,6 +181,9 @@ def async_sentences(verdict: AsyncVerdict, pool: int) -> list[str]:
         pool=pool,
     )
     sentences = [first + " " + overlap]
+    if verdict.astream_same is not None:
+        key = "verdict.async_astream_same" if verdict.astream_same else "verdict.async_astream_different"
+        sentences[0] += " " + t(key, n=verdict.n, astream_s=verdict.astream_s, stream_s=verdict.stream_s)
     server = verdict.server
     if server is not None and server.teaches and server.case != FLAT:
         sentences.append(batch_sentence(server, with_loop=False) or "")
