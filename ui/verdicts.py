@@ -106,7 +106,9 @@ def show_batch_lesson(verdict: BatchVerdict, container: Any = None) -> None:
     """The Batch page's lesson (markdown), or the note that there is none (a warning)."""
     target = container if container is not None else st
     sentence = batch_sentence(verdict)
-    if sentence is None:
+    if sentence is None and verdict.case == "not_enough_data":  # nothing went wrong: say what would teach
+        target.info(no_lesson_note(verdict), icon="✍️")
+    elif sentence is None:
         target.warning(no_lesson_note(verdict), icon="🚫")
     else:
         target.markdown(sentence)
