@@ -121,3 +121,24 @@ def test_the_race_against_a_one_slot_server_says_one_waited_for_the_other(monkey
     lesson = "\n".join(str(info.value) for info in app.info)
     assert "one waited for the other" in lesson, lesson
     assert "both took about the same time" not in lesson
+
+
+def test_batch_with_some_failed_calls_compares_only_what_both_sides_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The simulator fails the same topics in every mode (its faults are seeded by the topic).
+    app = open_app(monkeypatch, "pages/batch.py", state={**OVERLAP_SIMULATOR, "sim_failure_rate": 0.5, "sim_seed": 7})
+    run(app, "\n".join(f"topic {i}" for i in range(6)), with_loop=True)
+    loop, batch = app.session_state["batch_last_runs"]
+    finished = sum(1 for a, b in zip(loop.calls, batch.calls) if a.ok and b.ok)
+    assert 0 < finished < 6, "the seed fails some topics, not all"
+    text = page_text(app)
+    assert f"Compared on the {finished} of 6 calls that both sides finished" in text, text
+    assert any(status.state == "error" for status in app.status), "no green ✓ for runs with failed calls"
+
+
+def test_batch_refused_by_a_concurrency_cap_is_throttled_and_says_lower_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/batch.py", state={**OVERLAP_SIMULATOR, "sim_max_in_flight": 2})
+    run(app, "a\nb\nc\nd", with_loop=True)
+    text = page_text(app)
+    assert "the provider limited the rate" in text, text
+    assert "**Try:** lower the concurrency" in text
+    assert not any(words in text for words in FLAT_WORDS)
