@@ -55,6 +55,7 @@ def done_label(record: RunRecord, done_key: str, **values: Any) -> str:
 def batch_figures(verdict: BatchVerdict) -> dict[str, Any]:
     """The placeholders every batch sentence may use."""
     return {
+        "mode": verdict.mode,
         "n": verdict.compared,
         "pool": verdict.pool,
         "waves": verdict.waves,
