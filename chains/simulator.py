@@ -145,6 +145,9 @@ class _LocalServer:
         return float(max(1, self.active))
 
 
+#: How often a call on shared compute looks again at how many requests are running.
+SHARED_COMPUTE_SLICE_S = 0.02
+
 _TOPIC_IN_PROMPT = re.compile(r"joke about (?P<topic>.+)$", re.DOTALL | re.IGNORECASE)
 
 
@@ -339,8 +342,10 @@ class SimulatedChatModel(BaseChatModel):
         is raised after half the TTFT; an injected interrupt ends the stream early with
         a last chunk that has no finish reason.
 
-        With ``shared_compute``, each step's planned time is stretched by the
-        number of requests the server is running when the step begins.
+        With ``shared_compute``, the plan's times are work, not wall time: the
+        call advances through them at ``1 / running requests`` of real time,
+        measured in short slices, so every call slows while others run and speeds
+        up again when they end, as requests sharing one CPU do.
 
         Args:
             plan: The call's plan.
@@ -349,19 +354,32 @@ class SimulatedChatModel(BaseChatModel):
         Yields:
             The waits and the chunks, in order.
         """
+        shared = server if server is not None and self.shared_compute else None
         started = time.monotonic()
-        stretch = server.slowdown if server is not None and self.shared_compute else (lambda: 1.0)
+        done_s = 0.0  # planned seconds of work done (shared compute)
+        checked = started
+        rate = 1.0 / shared.slowdown() if shared is not None else 1.0
 
-        def wait_until(at_s: float) -> float:
-            return max(0.0, started + at_s - time.monotonic())
+        def waits_until(at_s: float) -> Iterator[float]:
+            nonlocal done_s, checked, rate
+            if shared is None:
+                yield max(0.0, started + at_s - time.monotonic())
+                return
+            while True:
+                now = time.monotonic()
+                done_s += (now - checked) * rate
+                checked, rate = now, 1.0 / shared.slowdown()
+                if done_s >= at_s:
+                    return
+                yield min(SHARED_COMPUTE_SLICE_S, (at_s - done_s) / rate)
 
         if plan.failure is not None:
-            yield wait_until(plan.ttft_s / 2)
+            yield from waits_until(plan.ttft_s / 2)
             raise plan.failure
-        at_s = plan.ttft_s * stretch()
+        at_s = plan.ttft_s
         for position, token in enumerate(plan.tokens):
-            at_s += plan.gaps_s[position - 1] * stretch() if position else 0.0
-            yield wait_until(at_s)
+            at_s += plan.gaps_s[position - 1] if position else 0.0
+            yield from waits_until(at_s)
             if plan.interrupt_after is not None and position >= plan.interrupt_after:
                 yield self._final_chunk(plan, position, finished=False)
                 return

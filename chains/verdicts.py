@@ -9,9 +9,10 @@ Batch is flat only when the *server* runs the calls together. A local server
 queues requests beyond its slots (llama.cpp ``--parallel``, Ollama
 ``OLLAMA_NUM_PARALLEL``), and on a small CPU its slots share the compute, so each
 call decodes slower while the others run. The server's concurrency is read from
-the call intervals: a call is "being served" during its last ``one call`` of
-time (or from its first token on, when it streamed), and the peak overlap of
-those windows is the most the server ran at once.
+the call intervals: streamed calls are served from their first token to their
+end, and the peak overlap of those windows is the most the server ran at once;
+of plain calls, those that ended within about one call of the first start are
+the ones the server took at once (none: they all shared it the whole time).
 
 The thresholds are named below and quoted in the README.
 """
@@ -31,9 +32,13 @@ FLAT_WITHIN_CALLS = 1.5
 SHARED_SLOWDOWN = 1.5
 #: Two totals are "the same" (stream and invoke, ainvoke and invoke) within this fraction of the larger one.
 SAME_TOTAL_TOLERANCE = 0.25
-#: Service windows are trimmed by this share of one call at both ends before their overlap is counted,
-#: so that one call ending as the next starts (a queue) does not count as two at once.
+#: Streamed calls' service windows (first token to end) are trimmed by this share of one call at both
+#: ends before their overlap is counted, so that one call ending as the next starts does not count as two.
 OVERLAP_MARGIN_SHARE = 0.2
+#: Plain calls that ended within this share of one call after the first end were served together.
+END_CLUSTER_SHARE = 0.5
+#: Ends that come at least this share of one call apart (the median gap) came one after another: a queue.
+QUEUE_GAP_SHARE = 0.75
 #: A verdict about running calls together needs at least this many finished calls.
 MIN_CALLS_TOGETHER = 2
 #: Error kinds that say the provider limited the rate.
@@ -107,15 +112,30 @@ def _span(calls: Sequence[CallTiming]) -> float:
     return max(call.end_s for call in calls) - min(call.start_s for call in calls) if calls else 0.0
 
 
-def _service_windows(calls: Sequence[CallTiming], one_call_s: float) -> list[tuple[float, float]]:
-    """When the server was working on each call: from its first token (if streamed), else its last ``one_call_s``."""
-    windows = []
-    for call in calls:
-        if call.first_token_s is not None:
-            windows.append((call.first_token_s, call.end_s))
-        else:
-            windows.append((max(call.start_s, call.end_s - one_call_s), call.end_s))
-    return windows
+def _server_at_once(calls: Sequence[CallTiming], one_call_s: float, slowest_s: float) -> int:
+    """The most calls the timings show the server working on at once.
+
+    Streamed calls show it directly: the server works on a call from its first
+    token to its end, so the peak overlap of those windows counts it (first
+    tokens that come one after another are a queue). Plain calls show only their
+    ends. A server that takes k at once finishes k of them together, within
+    about one call of the first start (or, on a busy machine, close to the first
+    end), and the others about one call apart after them. When the first call
+    was slow *and* the ends did not come one call apart, the calls ran together
+    the whole time (they shared the compute): the overlap of the whole calls counts it.
+    """
+    if all(call.first_token_s is not None for call in calls):
+        windows = [(call.first_token_s or call.start_s, call.end_s) for call in calls]
+        return max(1, peak_overlap(windows, OVERLAP_MARGIN_SHARE * one_call_s))
+    ends = sorted(call.end_s for call in calls)
+    first = min(calls, key=lambda call: call.end_s)
+    horizon = max(min(call.start_s for call in calls) + FLAT_WITHIN_CALLS * slowest_s, ends[0] + END_CLUSTER_SHARE * one_call_s)
+    early = sum(1 for end in ends if end <= horizon)
+    gaps = [later - earlier for earlier, later in zip(ends, ends[1:])]
+    one_by_one = bool(gaps) and median(gaps) >= QUEUE_GAP_SHARE * one_call_s
+    if first.latency_s <= FLAT_WITHIN_CALLS * slowest_s or one_by_one:
+        return max(1, early)
+    return max(1, peak_overlap((call.start_s, call.end_s) for call in calls))
 
 
 # ------------------------------------------------------------------------ loop vs batch
@@ -247,8 +267,7 @@ def batch_verdict(batch: RunRecord, reference: RunRecord | None = None) -> Batch
     starts = sorted(call.start_s for call in both)
     ends = sorted(call.end_s for call in both)
     first_tokens = sorted(call.first_token_s for call in both if call.first_token_s is not None)
-    windows = _service_windows(both, one_call_s)
-    server_at_once = min(pool, max(1, peak_overlap(windows, OVERLAP_MARGIN_SHARE * one_call_s)))
+    server_at_once = min(pool, _server_at_once(both, one_call_s, slowest_s))
     figures = BatchVerdict(
         "",
         **base | {"pool": pool},

@@ -255,3 +255,14 @@ def test_compare_with_every_call_failed_teaches_nothing() -> None:
     assert not verdict.teaches
     assert verdict.batch.case == FAILED and verdict.stream.case == FAILED
     assert verdict.kinds == ("auth",)
+
+
+def test_queued_even_when_the_first_served_call_was_slowed_by_a_busy_machine() -> None:
+    # One slot, and the first call took twice its time: the ends still come one call apart.
+    verdict = batch_verdict(batch_of([(0.0, 2.0), (0.0, 3.0), (0.0, 4.0)]), loop_of(3))
+    assert verdict.case == QUEUED and verdict.server_at_once == 1
+
+
+def test_shared_compute_whose_ends_spread_with_the_answers_lengths() -> None:
+    verdict = batch_verdict(batch_of([(0.0, 3.0), (0.0, 3.3), (0.0, 3.6)]), loop_of(3))
+    assert verdict.case == SHARED_COMPUTE and verdict.server_at_once == 3
