@@ -67,3 +67,34 @@ def test_a_hosted_profile_has_no_queue() -> None:
     chain = chain_of()
     batch = run_batch(chain, TOPICS)
     assert peak_overlap([(call.start_s, call.end_s) for call in batch.calls]) == 3
+
+
+def test_the_test_servers_slots_queue_requests_beyond_them() -> None:
+    """``OpenAICompatibleServer(slots=1)`` serves one reply at a time: three requests sent together end one after another."""
+    import json
+    import threading
+    import time
+    import urllib.request
+
+    from devtools.openai_server import OpenAICompatibleServer
+
+    with OpenAICompatibleServer(ttft_s=0.2, token_delay_s=0.0, slots=1) as server:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        ends: list[float] = []
+        origin = time.monotonic()
+
+        def ask(topic: str) -> None:
+            body = json.dumps({"model": "m", "messages": [{"role": "user", "content": f"Tell me a short joke about {topic}"}]}).encode()
+            request = urllib.request.Request(f"{server.base_url}/chat/completions", data=body, headers={"Content-Type": "application/json"})
+            with opener.open(request, timeout=10) as response:
+                json.load(response)
+            ends.append(time.monotonic() - origin)
+
+        threads = [threading.Thread(target=ask, args=(topic,)) for topic in TOPICS]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert server.peak_in_flight == 3, "all three were received together"
+        ends.sort()
+        assert all(later - earlier >= 0.15 for earlier, later in zip(ends, ends[1:])), ends  # and answered one by one
