@@ -53,6 +53,8 @@ class ModelSettings:
         sim_min_output_tokens: Make simulated replies at least this long, or ``None``.
         sim_replay: A recorded real model's timing and text for the simulator to replay, or ``None``.
         sim_shape: How a long simulated reply is laid out (``chains.joke_book.REPLY_SHAPES``).
+        sim_slots: Requests the simulated server runs at once (the rest queue), or ``None``.
+        sim_shared_compute: The simulated server's running requests share its compute.
     """
 
     provider: str = DEFAULT_PROVIDER_ID
@@ -73,6 +75,8 @@ class ModelSettings:
     sim_min_output_tokens: int | None = None
     sim_replay: ReplayProfile | None = field(default=None, repr=False, compare=False)
     sim_shape: str = "paragraphs"
+    sim_slots: int | None = None
+    sim_shared_compute: bool = False
 
     @classmethod
     def simulator(cls, profile: str = DEFAULT_PROFILE, **overrides: object) -> ModelSettings:
@@ -91,6 +95,8 @@ class ModelSettings:
             sim_ttft_s=chosen.ttft_s,
             sim_tokens_per_s=chosen.tokens_per_s,
             sim_jitter=chosen.jitter,
+            sim_slots=chosen.slots,
+            sim_shared_compute=chosen.shared_compute,
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 

@@ -31,12 +31,19 @@ class LatencyProfile:
         ttft_s: Mean time to first token, seconds.
         tokens_per_s: Mean output speed after the first token.
         jitter: Relative spread of both (0.25 means about ±25 %).
+        slots: How many requests the simulated server runs at once; the others
+            wait in its queue (llama.cpp's ``--parallel``). ``None``: no limit, as a hosted API.
+        shared_compute: The running requests share one machine's compute: each
+            decodes slower while others run (a small CPU), so together they take
+            about as long as one after another.
     """
 
     name: str
     ttft_s: float
     tokens_per_s: float
     jitter: float
+    slots: int | None = None
+    shared_compute: bool = False
 
     @property
     def typical_joke_s(self) -> float:
@@ -53,6 +60,11 @@ PROFILES: dict[str, LatencyProfile] = {
         LatencyProfile("seed-blog-gpt-3.5-turbo", ttft_s=0.52, tokens_per_s=40.0, jitter=0.3),
         LatencyProfile("slow-reasoning-like", ttft_s=1.50, tokens_per_s=25.0, jitter=0.3),
         LatencyProfile("fast", ttft_s=0.05, tokens_per_s=400.0, jitter=0.1),
+        # A small model served on this kind of machine: llama.cpp's server with a 135M-270M model on a
+        # 2-core CPU measured about 0.2 s to the first token and 1.3-1.5 s per joke. With one slot it
+        # queues the other requests; with several, they run together but share the two cores.
+        LatencyProfile("llama-cpp-cpu-1-slot", ttft_s=0.20, tokens_per_s=16.0, jitter=0.1, slots=1),
+        LatencyProfile("llama-cpp-cpu-8-slots", ttft_s=0.20, tokens_per_s=16.0, jitter=0.1, slots=8, shared_compute=True),
     )
 }
 DEFAULT_PROFILE = "gpt-4o-mini-like"

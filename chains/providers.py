@@ -104,6 +104,8 @@ _SIMULATOR_FIELDS = {
     "sim_min_output_tokens": "min_output_tokens",
     "sim_replay": "replay",
     "sim_shape": "output_shape",
+    "sim_slots": "server_slots",
+    "sim_shared_compute": "shared_compute",
 }
 
 

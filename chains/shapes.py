@@ -202,7 +202,7 @@ def first_text_share(record: RunRecord) -> float | None:
     return min(call.ttft_s / call.latency_s, 1.0)
 
 
-def stream_verdict(record: RunRecord) -> Verdict | None:
+def shape_stream_verdict(record: RunRecord) -> Verdict | None:
     """The lesson of one stream run, by its shape, from its timings.
 
     One chunk, or the first text at 90 % of the total or later: a step does not
@@ -297,4 +297,4 @@ def invoke_verdict(records: Sequence[RunRecord]) -> Verdict | None:
     invoke_recovered = invoke is not None and bool(invoke.calls) and invoke.calls[0].ok
     if stream.shape == "retry" and invoke_recovered and stream.calls and not stream.calls[0].ok:
         return Verdict("chain_verdicts.retry_invoke_not_stream", {"retries": invoke.calls[0].retries}, good=False)
-    return stream_verdict(stream)
+    return shape_stream_verdict(stream)

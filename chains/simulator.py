@@ -18,7 +18,7 @@ import threading
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +59,95 @@ class SimulatedConnectionError(SimulatedProviderError, StreamInterruptedError):
 
     status_code = 0
 
+
+class _LocalServer:
+    """A simulated local server's slots: requests beyond them wait in a first-come queue.
+
+    Shared by every call of one model instance, so that ``batch``'s threads and
+    ``abatch``'s tasks queue behind each other as they do at llama.cpp's server.
+    Sync calls block on a condition; async calls poll it, so the event loop stays free.
+
+    Attributes:
+        slots: Requests served at once, or ``None`` for no limit.
+    """
+
+    POLL_S = 0.005
+
+    def __init__(self, slots: int | None) -> None:
+        self.slots = slots
+        self.active = 0
+        self._next_ticket = 0
+        self._serving_ticket = 0
+        self._abandoned: set[int] = set()
+        self._condition = threading.Condition()
+
+    def _take_ticket(self) -> int:
+        with self._condition:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            return ticket
+
+    def _try_enter(self, ticket: int) -> bool:
+        """Enter if ``ticket`` is next in the queue and a slot is free (call with the condition held)."""
+        while self._serving_ticket in self._abandoned:  # a call that gave up waiting holds no place
+            self._abandoned.discard(self._serving_ticket)
+            self._serving_ticket += 1
+        if ticket != self._serving_ticket or (self.slots is not None and self.active >= self.slots):
+            return False
+        self._serving_ticket += 1
+        self.active += 1
+        self._condition.notify_all()
+        return True
+
+    def leave(self) -> None:
+        """Free the slot of a request that is done."""
+        with self._condition:
+            self.active -= 1
+            self._condition.notify_all()
+
+    def _give_up(self, ticket: int) -> None:
+        """A call that stopped waiting (cancelled) must not block the queue behind it."""
+        with self._condition:
+            if ticket >= self._serving_ticket:
+                self._abandoned.add(ticket)
+            self._condition.notify_all()
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Wait for a slot (blocking the thread), hold it for the block."""
+        ticket = self._take_ticket()
+        try:
+            with self._condition:
+                while not self._try_enter(ticket):
+                    self._condition.wait(self.POLL_S * 10)
+        except BaseException:
+            self._give_up(ticket)
+            raise
+        try:
+            yield
+        finally:
+            self.leave()
+
+    async def aenter(self) -> None:
+        """Wait for a slot without blocking the event loop."""
+        ticket = self._take_ticket()
+        try:
+            while True:
+                with self._condition:
+                    if self._try_enter(ticket):
+                        return
+                await asyncio.sleep(self.POLL_S)
+        except BaseException:
+            self._give_up(ticket)
+            raise
+
+    def slowdown(self) -> float:
+        """How many times slower a request decodes now: the requests running share the compute."""
+        return float(max(1, self.active))
+
+
+#: How often a call on shared compute looks again at how many requests are running.
+SHARED_COMPUTE_SLICE_S = 0.02
 
 _TOPIC_IN_PROMPT = re.compile(r"joke about (?P<topic>.+)$", re.DOTALL | re.IGNORECASE)
 _HAIKU_IN_PROMPT = re.compile(r"haiku about (?P<topic>.+)$", re.DOTALL | re.IGNORECASE)
@@ -107,8 +196,13 @@ class SimulatedChatModel(BaseChatModel):
     #: The failure switch of the "retry" chain shape: every first attempt fails (a 429 after half
     #: the TTFT), and a retry by ``with_retry`` (tagged ``retry:attempt:2``...) answers. Deterministic.
     fail_first_attempt: bool = False
+    #: Requests the simulated server runs at once; the others queue (``None``: no queue, as a hosted API).
+    server_slots: int | None = None
+    #: The running requests share the server's compute: each one decodes slower while others run.
+    shared_compute: bool = False
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _server: _LocalServer | None = PrivateAttr(default=None)
     _in_flight: int = PrivateAttr(default=0)
     _peak_in_flight: int = PrivateAttr(default=0)
 
@@ -126,7 +220,13 @@ class SimulatedChatModel(BaseChatModel):
             The model.
         """
         chosen = PROFILES[profile] if isinstance(profile, str) else profile
-        fields = {"ttft_s": chosen.ttft_s, "tokens_per_s": chosen.tokens_per_s, "jitter": chosen.jitter}
+        fields = {
+            "ttft_s": chosen.ttft_s,
+            "tokens_per_s": chosen.tokens_per_s,
+            "jitter": chosen.jitter,
+            "server_slots": chosen.slots,
+            "shared_compute": chosen.shared_compute,
+        }
         fields.update(overrides)
         return cls(**fields)
 
@@ -142,6 +242,8 @@ class SimulatedChatModel(BaseChatModel):
             "tokens_per_s": self.tokens_per_s,
             "jitter": self.jitter,
             "seed": self.seed,
+            **({"server_slots": self.server_slots} if self.server_slots is not None else {}),
+            **({"shared_compute": True} if self.shared_compute else {}),
             **({"replay": self.replay.name} if self.replay is not None else {}),
         }
 
@@ -215,6 +317,15 @@ class SimulatedChatModel(BaseChatModel):
             with self._lock:
                 self._in_flight -= 1
 
+    def _local_server(self) -> _LocalServer | None:
+        """This model's simulated server (its slots and who is running), or ``None`` for a hosted API."""
+        if self.server_slots is None and not self.shared_compute:
+            return None
+        with self._lock:
+            if self._server is None:
+                self._server = _LocalServer(self.server_slots)
+            return self._server
+
     def _metadata(self, finished: bool) -> dict[str, Any]:
         metadata: dict[str, Any] = {"model_name": self.model_name}
         if finished:
@@ -240,7 +351,7 @@ class SimulatedChatModel(BaseChatModel):
     def _token_chunk(self, token: str) -> ChatGenerationChunk:
         return ChatGenerationChunk(message=AIMessageChunk(content=token))
 
-    def _schedule(self, plan: _CallPlan) -> Iterator[float | ChatGenerationChunk]:
+    def _schedule(self, plan: _CallPlan, server: _LocalServer | None = None) -> Iterator[float | ChatGenerationChunk]:
         """Play ``plan`` as steps: a wait (seconds to sleep) or a chunk to send.
 
         Each wait runs to a deadline counted from the call's start (the TTFT, then the
@@ -250,24 +361,44 @@ class SimulatedChatModel(BaseChatModel):
         is raised after half the TTFT; an injected interrupt ends the stream early with
         a last chunk that has no finish reason.
 
+        With ``shared_compute``, the plan's times are work, not wall time: the
+        call advances through them at ``1 / running requests`` of real time,
+        measured in short slices, so every call slows while others run and speeds
+        up again when they end, as requests sharing one CPU do.
+
         Args:
             plan: The call's plan.
+            server: The simulated local server, when the model has one.
 
         Yields:
             The waits and the chunks, in order.
         """
+        shared = server if server is not None and self.shared_compute else None
         started = time.monotonic()
+        done_s = 0.0  # planned seconds of work done (shared compute)
+        checked = started
+        rate = 1.0 / shared.slowdown() if shared is not None else 1.0
 
-        def wait_until(at_s: float) -> float:
-            return max(0.0, started + at_s - time.monotonic())
+        def waits_until(at_s: float) -> Iterator[float]:
+            nonlocal done_s, checked, rate
+            if shared is None:
+                yield max(0.0, started + at_s - time.monotonic())
+                return
+            while True:
+                now = time.monotonic()
+                done_s += (now - checked) * rate
+                checked, rate = now, 1.0 / shared.slowdown()
+                if done_s >= at_s:
+                    return
+                yield min(SHARED_COMPUTE_SLICE_S, (at_s - done_s) / rate)
 
         if plan.failure is not None:
-            yield wait_until(plan.ttft_s / 2)
+            yield from waits_until(plan.ttft_s / 2)
             raise plan.failure
         at_s = plan.ttft_s
         for position, token in enumerate(plan.tokens):
             at_s += plan.gaps_s[position - 1] if position else 0.0
-            yield wait_until(at_s)
+            yield from waits_until(at_s)
             if plan.interrupt_after is not None and position >= plan.interrupt_after:
                 yield self._final_chunk(plan, position, finished=False)
                 return
@@ -285,8 +416,9 @@ class SimulatedChatModel(BaseChatModel):
     def _stream(
         self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
     ) -> Iterator[ChatGenerationChunk]:
-        with self._slot():
-            for step in self._schedule(self._plan(messages, stop, retry=_is_retry(run_manager))):
+        server = self._local_server()
+        with self._slot(), server.serving() if server is not None else nullcontext():
+            for step in self._schedule(self._plan(messages, stop, retry=_is_retry(run_manager)), server):
                 if isinstance(step, float):
                     time.sleep(step)
                 else:
@@ -302,12 +434,19 @@ class SimulatedChatModel(BaseChatModel):
     async def _astream(
         self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
     ) -> AsyncIterator[ChatGenerationChunk]:
+        server = self._local_server()
         with self._slot():
-            for step in self._schedule(self._plan(messages, stop, retry=_is_retry(run_manager))):
-                if isinstance(step, float):
-                    await asyncio.sleep(step)
-                else:
-                    yield step
+            if server is not None:
+                await server.aenter()
+            try:
+                for step in self._schedule(self._plan(messages, stop, retry=_is_retry(run_manager)), server):
+                    if isinstance(step, float):
+                        await asyncio.sleep(step)
+                    else:
+                        yield step
+            finally:
+                if server is not None:
+                    server.leave()
 
     async def _agenerate(
         self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any

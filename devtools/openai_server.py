@@ -396,10 +396,11 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 prompt_tokens = len(_WORD.findall(prompt))
                 tokens = split_reply(write_joke(topic, owner.min_tokens))
-                if stream:
-                    self._stream(model, number, tokens, prompt_tokens, include_usage, fault, release)
-                else:
-                    self._complete(model, number, tokens, prompt_tokens, fault, release)
+                with owner._slot():
+                    if stream:
+                        self._stream(model, number, tokens, prompt_tokens, include_usage, fault, release)
+                    else:
+                        self._complete(model, number, tokens, prompt_tokens, fault, release)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True  # The client gave up (for example, it timed out).
         finally:
@@ -573,6 +574,10 @@ class OpenAICompatibleServer:
         require_key: When set, any other bearer key gets a 401.
         echo_key_in_errors: Quote the full key in 401 messages, like a careless
             server, to test that the app scrubs it. Off by default (OpenAI masks it).
+        slots: How many replies the server generates at once, like llama.cpp's
+            ``--parallel`` or Ollama's ``OLLAMA_NUM_PARALLEL``: further requests
+            wait in a queue for a free slot. ``None`` (the default): no limit.
+            Set it when the server is built; ``1`` serves one request at a time.
     """
 
     def __init__(
@@ -592,6 +597,7 @@ class OpenAICompatibleServer:
         model: str = "test-model",
         require_key: str | None = None,
         echo_key_in_errors: bool = False,
+        slots: int | None = None,
     ) -> None:
         """Configure the server; ``start()`` (or ``with``) binds and serves.
 
@@ -610,7 +616,10 @@ class OpenAICompatibleServer:
             model: See the class attributes.
             require_key: See the class attributes.
             echo_key_in_errors: See the class attributes.
+            slots: See the class attributes.
         """
+        if slots is not None and slots < 1:
+            raise ValueError("slots must be at least 1 (or None for no limit).")
         self.host = host
         self._port = port
         self.ttft_s = ttft_s
@@ -624,6 +633,8 @@ class OpenAICompatibleServer:
         self.model = model
         self.require_key = require_key
         self.echo_key_in_errors = echo_key_in_errors
+        self.slots = slots
+        self._slots = threading.Semaphore(slots) if slots is not None else None
         #: When set, every reply carries this ``Set-Cookie`` header (a cookie-setting endpoint).
         self.set_cookie: str | None = None
         #: When set, every chat request gets this raw body with ``error_status`` (an internal
@@ -728,6 +739,20 @@ class OpenAICompatibleServer:
             if fault != "none":
                 self.faults_served += 1
             return self.requests_total, fault
+
+    @contextlib.contextmanager
+    def _slot(self) -> Any:
+        """Hold one of the server's ``slots`` while a reply is generated; wait in the queue for one."""
+        if self._slots is None:
+            yield
+            return
+        while not self._slots.acquire(timeout=0.05):
+            if self._stopping.is_set():
+                raise ConnectionAbortedError("the server is stopping")
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def _end(self) -> None:
         with self._lock:
@@ -887,6 +912,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drop-after", type=int, default=3, help="chunks sent before 'drop'/'truncate'")
     parser.add_argument("--min-tokens", type=int, default=None, help="pad replies to this many tokens")
     parser.add_argument("--require-key", default=None, help="refuse any other bearer key with a 401")
+    parser.add_argument("--slots", type=int, default=None, help="generate at most this many replies at once; queue the rest (1: one at a time)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests (never their headers)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
@@ -903,6 +929,7 @@ def main(argv: list[str] | None = None) -> None:
         drop_after=args.drop_after,
         min_tokens=args.min_tokens,
         require_key=args.require_key,
+        slots=args.slots,
     )
     with server:
         print(f"OpenAI-compatible test server on {server.base_url} (fault={server.fault})", flush=True)

@@ -17,7 +17,7 @@ from chains.modes import (
     run_stream,
 )
 from chains.safe_text import inert_markdown
-from chains.sweep import expected_batch_waves
+from chains.verdicts import async_verdict
 from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
@@ -29,6 +29,7 @@ from ui.live import LiveMarkdown
 from ui.navigation import route_through_entrypoint
 from ui.results import show_call
 from ui.run import begin_page_run, finish_page_run, last_runs, prepare_run, show_run_label
+from ui.verdicts import async_sentences, done_label, status_state
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -94,8 +95,8 @@ if run_clicked:
             for name, step in steps:
                 st.write(t("async.step", mode=name))
                 record = keeper.keep(step())
-                st.write(t("async.step_done", mode=name, seconds=record.wall_s))
-            status.update(label=t("async.steps_done"), state="complete", expanded=False)
+                st.write(done_label(record, "async.step_done", mode=name))
+            status.update(label=t("async.steps_done"), state=status_state(*keeper.records), expanded=False)
         with results_area:
             st.subheader(t("async.astream_title", n=len(topics)))
             st.caption(t("async.astream_live"))
@@ -152,17 +153,11 @@ if records:
             if "stream" in sync:
                 st.metric(t("async.m_stream"), seconds(sync['stream'].wall_s))
             st.metric(t("async.m_astream", n=astream.n), seconds(astream.wall_s))
-        waves = expected_batch_waves(abatch_capped.n, abatch_capped.max_concurrency or 1)
-        st.info(
-            t(
-                "async.lesson",
-                n=abatch_open.n,
-                max_concurrency=abatch_capped.max_concurrency,
-                waves=waves,
-                pool=default_pool_size(),
-            ),
-            icon="💡",
-        )
+        lesson = async_sentences(async_verdict(ainvoke, abatch_open, abatch_capped, sync.get("invoke"), astream=astream, stream=sync.get("stream")), default_pool_size())
+        if lesson:
+            st.info("\n\n".join(lesson), icon="💡")
+        else:
+            st.warning(t("verdict.async_failed"), icon="🚫")
         chart_left, chart_right = st.columns([2, 3])
         show_chart(wall_time_bars(records), key="async_wall", container=chart_left)
         timeline_records = [record for record in records if record.mode in ("batch", "abatch", "astream")]

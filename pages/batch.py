@@ -3,7 +3,7 @@
 import streamlit as st
 
 from chains.modes import default_pool_size, effective_concurrency, run_batch, run_loop
-from chains.sweep import expected_batch_waves
+from chains.verdicts import batch_verdict
 from ui.charts import call_timeline, show_chart
 from ui.code import show_code
 from ui.errors import show_run_problems
@@ -13,6 +13,7 @@ from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
 from ui.results import call_status_line, pending_line, show_call, show_usage
 from ui.run import begin_page_run, finish_page_run, last_runs, prepare_run, show_run_label
+from ui.verdicts import done_label, server_value, show_batch_lesson, status_state
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -49,7 +50,7 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
                     on_result=lambda call: slots[call.index].markdown(call_status_line(call)),
                     on_stopped=kept.on_stopped,
                 )
-                status.update(label=t("batch.loop_done", seconds=record.wall_s), state="complete", expanded=False)
+                status.update(label=done_label(record, "batch.loop_done"), state=status_state(record), expanded=False)
                 kept.keep(record)
         with batch_column, st.status(t("batch.running_batch", n=n, pool=effective_concurrency(n, max_concurrency)), expanded=True) as status:
             slots = [st.empty() for _ in prepared.topics]
@@ -69,7 +70,7 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
                 on_result=show_finished,
                 on_stopped=kept.on_stopped,
             )
-            status.update(label=t("batch.batch_done", seconds=record.wall_s), state="complete", expanded=False)
+            status.update(label=done_label(record, "batch.batch_done"), state=status_state(record), expanded=False)
             kept.keep(record)
         finish_page_run(LAST_RUNS, list(kept.records))
 
@@ -78,14 +79,16 @@ if records:
     by_mode = {record.mode: record for record in records}
     batch = by_mode["batch"]
     show_run_label(batch, text)
-    columns = st.columns(4)
+    verdict = batch_verdict(batch, by_mode.get("loop"))
+    columns = st.columns(5)
     if "loop" in by_mode:
-        loop = by_mode["loop"]
-        columns[0].metric(t("batch.loop_total"), seconds(loop.wall_s))
-        columns[2].metric(t("batch.speedup"), f"{loop.wall_s / batch.wall_s:.1f}×" if batch.wall_s else "—", help=t("batch.speedup_help"))
+        columns[0].metric(t("batch.loop_total"), seconds(by_mode["loop"].wall_s))
     columns[1].metric(t("batch.batch_total"), seconds(batch.wall_s))
-    columns[3].metric(t("batch.pool"), batch.pool_size or "—", help=t("batch.pool_help"))
-    st.markdown(t("batch.lesson", n=batch.n, pool=batch.pool_size or 1, waves=expected_batch_waves(batch.n, batch.pool_size or 1)))
+    if verdict.speedup is not None:  # failed calls (or too few) have no speed-up
+        columns[2].metric(t("batch.speedup"), f"{verdict.speedup:.1f}×", help=t("batch.speedup_help"))
+    columns[3].metric(t("verdict.client_pool"), batch.pool_size or "—", help=t("verdict.client_pool_help"))
+    columns[4].metric(t("verdict.server_at_once"), server_value(verdict), help=t("verdict.server_help"))
+    show_batch_lesson(verdict)
     show_chart(call_timeline(records), key="batch_timeline")
     for record in records:
         show_usage(record)

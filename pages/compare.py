@@ -3,7 +3,8 @@
 import streamlit as st
 
 from chains.modes import run_batch, run_invoke, run_loop, run_stream
-from chains.shapes import invoke_verdict, shape_of
+from chains.shapes import DEFAULT_SHAPE, invoke_verdict, shape_of
+from chains.verdicts import compare_verdict
 from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_run_problems
@@ -13,6 +14,7 @@ from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
 from ui.run import begin_page_run, finish_page_run, last_runs, prepare_run, show_run_label
 from ui.shapes import chain_shape_select, show_verdict
+from ui.verdicts import compare_sentences, done_label, status_state
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -44,8 +46,8 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
             for mode, run in steps:
                 st.write(t("compare.step", mode=t(f"modes.{mode}")))
                 record = keeper.keep(run())
-                st.write(t("compare.step_done", mode=t(f"modes.{mode}"), seconds=record.wall_s))
-            status.update(label=t("compare.done"), state="complete", expanded=False)
+                st.write(done_label(record, "compare.step_done", mode=t(f"modes.{mode}")))
+            status.update(label=t("compare.done"), state=status_state(*keeper.records), expanded=False)
         finish_page_run(LAST_RUNS, list(keeper.records))
 
 records = last_runs(LAST_RUNS)
@@ -59,11 +61,17 @@ if records:
     st.caption(t("chain_shapes.ran", shape=t(shape_of(by_mode["stream"].shape).label_key)))
     if stream_call.ttft_s is not None:
         st.caption(t("compare.stream_ttft", ttft=stream_call.ttft_s, total=stream_call.latency_s))
-    show_verdict(invoke_verdict(records))
+    if by_mode["stream"].shape != DEFAULT_SHAPE:  # the seed's chain: the claims below say it all
+        show_verdict(invoke_verdict(records))
     chart_left, chart_right = st.columns([2, 3])
     show_chart(wall_time_bars(records), key="compare_wall", container=chart_left)
     show_chart(call_timeline([by_mode["loop"], by_mode["batch"]]), key="compare_timeline", container=chart_right)
-    st.info(t("compare.lesson"), icon="💡")
+    verdict = compare_verdict(by_mode["invoke"], by_mode["loop"], by_mode["batch"], by_mode["stream"])
+    sentences = compare_sentences(verdict)
+    if sentences:
+        st.info("\n\n".join(sentences), icon="💡")
+    else:
+        st.warning(t("verdict.compare_failed"), icon="🚫")
     for record in records:
         show_run_problems(record, calls_shown=False)
 

@@ -7,7 +7,8 @@ import streamlit as st
 from chains.joke_book import REPLY_SHAPES
 from chains.modes import RaceEvent, run_race, run_stream
 from chains.safe_text import inert_markdown
-from chains.shapes import shape_of, stream_verdict
+from chains.shapes import DEFAULT_SHAPE, shape_of, shape_stream_verdict
+from chains.verdicts import stream_verdict
 from ui.charts import show_chart, token_arrival
 from ui.code import show_code
 from ui.errors import show_call_error, show_run_problems
@@ -20,6 +21,7 @@ from ui.results import show_stream_metrics, show_usage
 from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label, show_stopped_runs, stopped_runs
 from ui.shapes import KeyedAnswer, chain_shape_select, show_answer, show_verdict
 from ui.sidebar import active_settings
+from ui.verdicts import race_sentence, stream_share_sentence
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
@@ -143,8 +145,13 @@ def stream_section(text: str | None, chunk_style: str, length: str, shape: str) 
         if call.chunks:
             show_chart(token_arrival([record]), key="stream_arrival")
         st.caption(t("chain_shapes.ran", shape=t(shape_of(record.shape).label_key)))
-        show_verdict(stream_verdict(record))
-        st.info(t("stream.lesson"), icon="💡")
+        shape_verdict = shape_stream_verdict(record)
+        if record.shape != DEFAULT_SHAPE or (shape_verdict is not None and not shape_verdict.good):
+            show_verdict(shape_verdict)  # the shape's own point: does the chain still stream, and why not
+        else:
+            lesson = stream_share_sentence(stream_verdict(record))
+            if lesson is not None:  # a failed or stopped call teaches nothing; its message is above
+                st.info(lesson, icon="💡")
 
 
 with stream_tab:
@@ -205,6 +212,10 @@ with race_tab:
         columns[0].metric(t("stream.race_invoke_total"), seconds(invoke_record.calls[0].latency_s))
         columns[1].metric(t("metrics.ttft"), seconds(stream_call.ttft_s) if stream_call.ttft_s is not None else "—")
         columns[2].metric(t("stream.race_stream_total"), seconds(stream_call.latency_s))
-        st.info(t("stream.race_lesson"), icon="💡")
+        lesson = race_sentence(stream_verdict(stream_record, invoke_record, raced=True))
+        if lesson is not None:
+            st.info(lesson, icon="💡")
+        else:
+            st.warning(t("verdict.call_failed"), icon="🚫")
 
 show_code("stream", shape=chain_shape)

@@ -58,7 +58,7 @@ def test_batch_page_runs_loop_and_batch_and_shows_the_speedup(monkeypatch: pytes
     assert (loop.mode, batch.mode) == ("loop", "batch")
     assert_sequential(loop.calls, in_input_order=True)
     assert_all_overlap(batch.calls)
-    assert metrics["Calls at once"] == "4"
+    assert metrics["Client's pool"] == "4"
     assert texts(app).count("finished #") == 4
     assert app.get("plotly_chart"), "the timeline is drawn"
 
@@ -125,7 +125,7 @@ def test_too_many_and_too_long_topics_are_capped_with_a_message(monkeypatch: pyt
     shown = texts(app)
     assert EN_STRINGS["input"]["too_many"].format(kept=32, limit=32, dropped=968) in shown
     assert EN_STRINGS["input"]["too_long"].format(limit=200, count=1) in shown
-    assert next(metric for metric in app.metric if metric.label == "Calls at once").value != "—"
+    assert next(metric for metric in app.metric if metric.label == "Client's pool").value != "—"
 
 
 def test_korean_language_switch_translates_the_page(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -317,7 +317,7 @@ def test_max_concurrency_bounds_requests_in_flight_through_the_batch_page(
     record = app.session_state["run_history"][-1]
     assert record.mode == "batch" and record.error_count == 0 and record.max_concurrency == (3 if capped else None)
     peak = openai_server.peak_in_flight
-    pool = next(metric.value for metric in app.metric if metric.label == EN["batch"]["pool"])
+    pool = next(metric.value for metric in app.metric if metric.label == EN["verdict"]["client_pool"])
     if bounded:
         assert pool == "3"
         assert peak == 3, peak

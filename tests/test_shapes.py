@@ -22,7 +22,7 @@ from chains.shapes import (
     model_intervals,
     overlapped,
     shape_of,
-    stream_verdict,
+    shape_stream_verdict,
     trace_verdict,
 )
 from chains.simulator import SimulatedChatModel, SimulatedRateLimitError
@@ -91,7 +91,7 @@ def test_a_streaming_shape_yields_many_chunks_and_the_same_answer_as_invoke(shap
     assert record.shape == shape_id
     invoked = run_invoke(SHAPES[shape_id].build(fast()), TOPIC).calls[0]
     assert invoked.output == call.output
-    verdict = stream_verdict(record)
+    verdict = shape_stream_verdict(record)
     assert verdict is not None and verdict.key == "chain_verdicts.streams" and verdict.good
 
 
@@ -101,7 +101,7 @@ def test_the_blocking_step_yields_one_chunk_at_the_end_and_its_verdict_says_so()
     assert len(call.chunks) == 1
     assert call.output == run_invoke(SHAPES["seed"].build(fast()), TOPIC).outputs[0].upper()
     assert call.first_token_s == call.chunks[-1][0], "the first token is the last"
-    verdict = stream_verdict(record)
+    verdict = shape_stream_verdict(record)
     assert verdict is not None and verdict.key == "chain_verdicts.blocked" and not verdict.good
     assert verdict.values["share"] >= 0.9 and verdict.values["chunks"] == 1
 
@@ -159,7 +159,7 @@ def test_with_retry_does_not_retry_a_stream_and_the_verdict_says_so() -> None:
     record = stream_of("retry")
     call = record.calls[0]
     assert not call.ok and call.error_kind == "rate_limit" and not call.chunks
-    verdict = stream_verdict(record)
+    verdict = shape_stream_verdict(record)
     assert verdict is not None and verdict.key == "chain_verdicts.retry_not_in_stream"
     invoked = run_invoke(SHAPES["retry"].build(fast()), TOPIC, meta=RunMeta(shape="retry"))
     assert invoked.calls[0].ok and invoked.calls[0].retries == 1

@@ -68,7 +68,11 @@ def show_run_problems(record: RunRecord, *, calls_shown: bool = True) -> None:
         st.info(t("polish.retries_made", mode=t(f"modes.{record.mode}"), count=retries), icon="🔁")
     if not failed or (calls_shown and record.n == 1):
         return
-    text = t("polish.run_failed", mode=t(f"modes.{record.mode}"), failed=len(failed), total=record.n)
+    mode = t(f"modes.{record.mode}")
+    if len(failed) == record.n:  # nothing else to keep: say so, not "the other results are kept"
+        text = t("verdict.all_failed" if record.n > 1 else "verdict.one_failed", mode=mode, total=record.n)
+    else:
+        text = t("polish.run_failed", mode=mode, failed=len(failed), total=record.n)
     if not calls_shown:
         kinds = sorted({"interrupted" if call.interrupted else (call.error_kind or "unknown") for call in failed})
         text += "\n\n" + "\n".join("- " + error_message(kind) for kind in kinds)

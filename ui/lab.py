@@ -24,11 +24,13 @@ from chains.sweep import (
     sweep_to_frame,
 )
 from chains.timing import CallTiming
+from chains.verdicts import lab_verdict
 from ui.charts import show_chart, sweep_chart
 from ui.format import seconds
 from ui.i18n import t
 from ui.run import PreparedRun, history, start_keeping
 from ui.sidebar import active_settings
+from ui.verdicts import lab_sentence
 
 SWEEP_KEY = "lab_sweep"
 START_KEY = "_lab_start_requested"
@@ -155,7 +157,8 @@ def show_sweep_results(sweep: SweepState) -> None:
     columns[1].metric(t("lab.batch_slope"), slope_text(summary, "batch"), help=t("lab.batch_slope_help"))
     largest = max((row.n for row in summary if row.mode == "batch"), default=None)
     means = {(row.mode, row.n): row.mean_s for row in summary}
-    if largest is not None and ("loop", largest) in means and means[("batch", largest)]:
+    verdict = lab_verdict(points, sweep.pool, summary)
+    if verdict.teaches and largest is not None and ("loop", largest) in means and means[("batch", largest)]:
         columns[2].metric(
             t("lab.ratio", n=largest),
             f"{means[('loop', largest)] / means[('batch', largest)]:.1f}×",
@@ -168,12 +171,11 @@ def show_sweep_results(sweep: SweepState) -> None:
     if measured_max > sweep.pool and len(one_wave) >= 2:
         st.caption(t("lab.one_wave_slope", pool=sweep.pool, slope=fit_slope(one_wave, "batch")[0]))
     show_chart(sweep_chart(summary, pool_size=sweep.pool, max_n=sweep.k), key="sweep_chart")
-    if knee.leaves_at is not None:
-        st.info(t("lab.lesson_waves", pool=sweep.pool, flat=knee.flat_until, knee=knee.leaves_at), icon="💡")
-    elif measured_max > sweep.pool:
-        st.info(t("seed.lab_flat_beyond_pool", pool=sweep.pool, k=measured_max), icon="💡")
+    kind, lesson = lab_sentence(verdict)
+    if kind == "info":
+        st.info(lesson, icon="💡")
     else:
-        st.info(t("lab.lesson_flat", pool=sweep.pool, k=measured_max), icon="💡")
+        st.warning(lesson, icon="🚫")
     errors = sum(point.errors for point in points)
     if errors:
         st.warning(t("lab.errors", errors=errors), icon="⚠️")

@@ -83,7 +83,7 @@ def test_the_blocking_step_shows_its_first_token_with_its_last_and_the_seed_does
     assert page.locator(".st-key-chunk_view .chunks span").count() > 100, "the chunk view shows the chunks one by one"
     assert len(before_the_end) >= 3, f"the seed's chain streams: {before_the_end[:3]}"
     assert len(before_the_end[0]) < len(final) / 2, "its first text is far from the whole answer"
-    playwright_expect()(page.get_by_test_id("stAlert").filter(has_text="this chain streams")).to_be_visible()
+    playwright_expect()(page.get_by_test_id("stAlert").filter(has_text="that wait is what a user feels")).to_be_visible()
 
 
 def test_inside_the_chain_draws_each_shapes_steps(page: Any, warm_app: str) -> None:
