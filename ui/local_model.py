@@ -41,10 +41,11 @@ def init_local_defaults() -> None:
 
 def local_settings(*, public: bool) -> tuple[int, int, int]:
     """``(slots, threads, max_tokens)`` for this run; on a public deployment the server's are the host's defaults."""
-    init_local_defaults()
     state = st.session_state
-    slots, threads = (DEFAULT_SLOTS, default_threads()) if public else (int(state[SLOTS_KEY]), int(state[THREADS_KEY]))
-    return slots, threads, int(state[MAX_TOKENS_KEY])
+    max_tokens = int(state.get(MAX_TOKENS_KEY, DEFAULT_MAX_TOKENS))
+    if public:
+        return DEFAULT_SLOTS, default_threads(), max_tokens
+    return int(state.get(SLOTS_KEY, DEFAULT_SLOTS)), int(state.get(THREADS_KEY, default_threads())), max_tokens
 
 
 def status_text(status: ServerStatus) -> str:
