@@ -217,6 +217,8 @@ class LocalServer:
         self._ready_s: float | None = None
         self._stage: Stage = "starting"
         self._reason: str | None = None
+        #: Bounds this process's requests in flight to the server's slots (used on a public deployment).
+        self.gate = SlotGate(config.slots)
         command = [
             sys.executable, "-m", "chains.local_server",
             "--model", config.model_path,
@@ -363,3 +365,44 @@ def config_for(slots: int, threads: int, environ: Mapping[str, str] | None = Non
 def with_slots(config: LocalServerConfig, slots: int) -> LocalServerConfig:
     """``config`` with another number of slots (the bench and the tests compare 1 and 2)."""
     return replace(config, slots=slots)
+
+
+class SlotGate:
+    """At most ``slots`` requests in flight to the server from this process (a public deployment's bound).
+
+    A request holds a place from before it is sent until its response is closed
+    (a stream: until its last chunk, or until it is cut). A request that finds no
+    place within ``wait_s`` is refused, not queued for ever.
+    """
+
+    def __init__(self, slots: int) -> None:
+        """Allow ``slots`` requests at once."""
+        self.slots = max(1, slots)
+        self._places = threading.BoundedSemaphore(self.slots)
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.peak = 0
+
+    def acquire(self, wait_s: float) -> bool:
+        """Take a place, waiting up to ``wait_s``; False when none came free."""
+        if not self._places.acquire(timeout=max(0.0, wait_s)):
+            return False
+        with self._lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        return True
+
+    def try_acquire(self) -> bool:
+        """Take a place if one is free now (the async transport polls with it)."""
+        if not self._places.acquire(blocking=False):
+            return False
+        with self._lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        return True
+
+    def release(self) -> None:
+        """Give a place back."""
+        with self._lock:
+            self.in_flight -= 1
+        self._places.release()

@@ -204,7 +204,8 @@ def build_local_model(settings: ModelSettings, policy: EgressPolicy) -> BaseChat
         allowed_base_urls=(*policy.allowed_base_urls, base_url),  # loopback, trusted under its own path only
         metered_base_urls=(base_url,) if policy.public else (),
     )
-    sync_client, async_client = http_clients(local_policy, bound_host_keys)
+    # On a public deployment, at most the server's slots in flight from this process: the others wait here.
+    sync_client, async_client = http_clients(local_policy, bound_host_keys, gate=server.gate if policy.public else None)
     callbacks = [usage_recorder(policy.meter)] if policy.public and policy.meter is not None else None
     return ChatOpenAI(
         model=server.config.model_name,

@@ -170,6 +170,22 @@ def test_on_a_public_deployment_every_request_is_metered_per_visitor() -> None:
 
 
 @needs_the_extra
+@pytest.mark.parametrize("mode", ["batch", "abatch"])
+def test_on_a_public_deployment_at_most_the_servers_slots_are_in_flight(mode: str) -> None:
+    meter = HostKeyMeter(ledger=InMemoryLedger(), limits=HostKeyLimits(), visitor="203.0.113.8")
+    chain = build_joke_chain(make_model(local_settings(slots=1, max_tokens=12), EgressPolicy(public=True, meter=meter)))
+    server = current_server()
+    assert server is not None
+    record = run_batch(chain, TOPICS, max_concurrency=3) if mode == "batch" else asyncio.run(run_abatch(chain, TOPICS))
+    for call in record.calls:
+        assert_real_answer(call)
+    assert server.gate.peak == 1 and server.gate.in_flight == 0  # three calls at once, one request at a time, all given back
+    calls = sorted(record.calls, key=lambda call: call.first_token_s or 0.0)
+    for before, after in zip(calls, calls[1:]):
+        assert generating(after)[0] >= generating(before)[1]
+
+
+@needs_the_extra
 def test_the_server_stopped_mid_stream_marks_the_answer_interrupted() -> None:
     chain = build_joke_chain(make_model(local_settings(slots=1, max_tokens=200)))
     server = current_server()
