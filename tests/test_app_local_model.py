@@ -57,3 +57,24 @@ def test_the_mode_pages_run_on_the_local_model(monkeypatch: pytest.MonkeyPatch, 
     calls = [call for record in records for call in getattr(record, "calls", [])]
     assert calls and all(call.ok and call.first_token_s is not None and call.output_tokens for call in calls)
     assert {record.provider for record in records if hasattr(record, "provider")} == {"local"}
+
+
+@pytest.mark.local_model
+@needs_the_extra
+def test_on_a_public_deployment_the_local_model_is_metered_per_visitor(monkeypatch: pytest.MonkeyPatch) -> None:
+    # AppTest has no client address: the visitor counts in the unknown visitors' bucket.
+    env = {"PUBLIC_DEPLOYMENT": "true", "LOCAL_MODEL": "on", "HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR": "2"}
+    app = open_app(monkeypatch, "pages/invoke.py", state={"provider": "local", "local_max_tokens": 16}, env=env, timeout=180)
+    assert not app.exception
+    assert "Calls left" in texts(app) or app.get("progress"), "the sidebar shows the visitor's calls left"
+    assert "set by the host" in texts(app) and not [box for box in app.number_input if box.key == "local_slots"]
+    for expected_ok in (True, True, False):
+        app.text_input(key="topics").set_value("ice cream")
+        app.button(key="run").click()
+        app.run()
+        assert not app.exception
+        shown = texts(app)
+        if expected_ok:
+            assert "llama.cpp's server is ready (it took" in shown and "local CPU: nothing billed" in shown, shown
+        else:  # the third call of a visitor allowed 2 an hour is refused before it starts
+            assert "still allows you now: 0" in shown, shown
