@@ -40,19 +40,19 @@ def test_a_public_deployment_offers_it_only_with_local_model_on(monkeypatch: pyt
 
 @pytest.mark.local_model
 @needs_the_extra
-@pytest.mark.parametrize("page", ["pages/invoke.py", "pages/batch.py", "pages/stream.py"])
+@pytest.mark.parametrize("page", ["pages/invoke.py", "pages/batch.py", "pages/stream.py", "pages/compare.py"])
 def test_the_mode_pages_run_on_the_local_model(monkeypatch: pytest.MonkeyPatch, page: str) -> None:
     app = open_app(monkeypatch, page, state=LOCAL, timeout=180)
     assert not app.exception
     assert "Model: SmolLM2-135M-Instruct" in texts(app)  # the server starts when the provider is chosen
     box = app.text_input(key="topics") if page == "pages/invoke.py" else app.text_area(key="topics")
-    box.set_value("ice cream\nchocolate" if page == "pages/batch.py" else "ice cream")
+    box.set_value("ice cream\nchocolate" if page in ("pages/batch.py", "pages/compare.py") else "ice cream")
     app.button(key="run").click()
     app.run()
     assert not app.exception
     shown = texts(app)
     assert "Traceback" not in shown and "llama.cpp's server is ready (it took" in shown, shown
-    kept = app.session_state[{"pages/invoke.py": "invoke_last_run", "pages/batch.py": "batch_last_runs", "pages/stream.py": "stream_last_run"}[page]]
+    kept = app.session_state[{"pages/invoke.py": "invoke_last_run", "pages/batch.py": "batch_last_runs", "pages/stream.py": "stream_last_run", "pages/compare.py": "compare_last_runs"}[page]]
     records = kept if isinstance(kept, list | tuple) else [kept]
     calls = [call for record in records for call in getattr(record, "calls", [])]
     assert calls and all(call.ok and call.first_token_s is not None and call.output_tokens for call in calls)
