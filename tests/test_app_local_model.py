@@ -30,7 +30,7 @@ def test_without_the_extra_the_sidebar_says_how_to_get_it(monkeypatch: pytest.Mo
 
 def test_a_public_deployment_offers_it_only_with_local_model_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local_model, "missing_packages", list)
-    monkeypatch.setattr(local_model, "model_path", lambda environ=None: local_model.Path(__file__))
+    monkeypatch.setenv("LOCAL_MODEL_PATH", __file__)  # any existing file: the server is not started here
     off = open_app(monkeypatch, "pages/home.py", env={"PUBLIC_DEPLOYMENT": "true"})
     assert "Local model (llama.cpp)" not in provider_options(off)
     monkeypatch.setenv("LOCAL_MODEL", "on")

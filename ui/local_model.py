@@ -30,11 +30,14 @@ from ui.i18n import t
 SLOTS_KEY = "local_slots"
 THREADS_KEY = "local_threads"
 MAX_TOKENS_KEY = "local_max_tokens"
+LOCAL_TIMEOUT_KEY = "local_timeout_s"
+#: The local model's request timeout: a queued call waits for every call before it in the server's queue.
+LOCAL_TIMEOUT_S = 180.0
 
 
 def init_local_defaults() -> None:
     """Give the local model's widgets their first values once per session."""
-    defaults = {SLOTS_KEY: DEFAULT_SLOTS, THREADS_KEY: default_threads(), MAX_TOKENS_KEY: DEFAULT_MAX_TOKENS}
+    defaults = {SLOTS_KEY: DEFAULT_SLOTS, THREADS_KEY: default_threads(), MAX_TOKENS_KEY: DEFAULT_MAX_TOKENS, LOCAL_TIMEOUT_KEY: LOCAL_TIMEOUT_S}
     for key, value in defaults.items():
         st.session_state[key] = st.session_state.get(key, value)
 

@@ -23,7 +23,7 @@ from chains.profiles import DEFAULT_PROFILE, PROFILES, TYPICAL_JOKE_TOKENS, typi
 from chains.providers import PROVIDERS, Provider, default_provider, host_provider, provider_for, selectable_provider_ids
 from ui.host import HostConfig, host_key_meter, read_host_config
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
-from ui.local_model import local_controls, local_settings
+from ui.local_model import LOCAL_TIMEOUT_KEY, LOCAL_TIMEOUT_S, local_controls, local_settings
 from ui.replay import replay_controls, selected_replay
 from ui.share import owner_field
 
@@ -242,7 +242,8 @@ def render_sidebar() -> ActiveSettings:
             if host.public:
                 _calls_left(host)  # the host's CPU: metered like its endpoint
             st.slider(t("sidebar.temperature"), 0.0, 2.0, step=0.1, key="temperature")
-            st.number_input(t("sidebar.timeout"), min_value=1.0, max_value=300.0, step=1.0, key="timeout_s")
+            # Its own timeout: with 1 slot the calls of a batch queue, and the last waits for all the others.
+            st.number_input(t("sidebar.timeout"), min_value=1.0, max_value=600.0, step=10.0, key=LOCAL_TIMEOUT_KEY)
         else:
             _remote_controls(host, provider)
         owner_field()
@@ -294,7 +295,7 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
             provider=provider,
             model=local_model_name(path) if path else provider,
             temperature=float(state["temperature"]),
-            timeout_s=float(state["timeout_s"]),
+            timeout_s=float(state.get(LOCAL_TIMEOUT_KEY, LOCAL_TIMEOUT_S)),
             max_retries=0,  # a retry would only queue the same work again on the same CPU
             local_slots=slots,
             local_threads=threads,
