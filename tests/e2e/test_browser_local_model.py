@@ -46,12 +46,15 @@ def test_the_local_model_runs_batch_and_stream_with_real_timings(page: Any, warm
     screenshot(page, "local-model-batch")
     shown = page.get_by_test_id("stMain").inner_text()
     assert "SmolLM2-135M-Instruct" in shown and "Traceback" not in shown
-    open_page(page, f"{warm_app}/stream")
+    # The same session (a new page load would start a new one, on the simulator): the sidebar's link.
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=EN["nav"]["stream"]).click()
     wait_for_idle(page)
+    playwright_expect()(sidebar).to_contain_text("llama.cpp's server is ready (it took")
     set_topics(page, "ice cream")
     click_run(page)
     wait_for_metrics(page, EN["metrics"]["ttft"], timeout_ms=240_000)
     assert_no_exception(page)
     screenshot(page, "local-model-stream")
     answer = page.locator(".st-key-stream_output").inner_text()
-    assert answer.strip()
+    shown = page.get_by_test_id("stMain").inner_text()
+    assert answer.strip() and "local · SmolLM2-135M-Instruct" in shown, shown[:2000]
