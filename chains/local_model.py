@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -360,11 +360,6 @@ def config_for(slots: int, threads: int, environ: Mapping[str, str] | None = Non
     if path is None:
         raise LocalModelError("missing")
     return LocalServerConfig(model_path=str(path), slots=max(1, min(MAX_SLOTS, slots)), threads=max(1, threads))
-
-
-def with_slots(config: LocalServerConfig, slots: int) -> LocalServerConfig:
-    """``config`` with another number of slots (the bench and the tests compare 1 and 2)."""
-    return replace(config, slots=slots)
 
 
 class SlotGate:
