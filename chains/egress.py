@@ -27,7 +27,7 @@ import http.cookiejar
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2  # The HTTP library the installed OpenAI SDK is built on (``openai._base_client``).
 
@@ -36,11 +36,16 @@ from chains.netguard import UnsafeURLError, checked_address, origin_of
 from chains.quota import QuotaExceededError
 from chains.retries import anote_request, note_request
 
+if TYPE_CHECKING:
+    from chains.local_model import SlotGate
+
 #: The ``code`` of a local refusal in the error body (``chains.errors`` maps it to a kind).
 GUARD_CODES: dict[str, str] = {"host_key_refused": "host_key_refused", "url_refused": "url_refused", "budget": "budget"}
 
 
-def http_clients(policy: EgressPolicy, bound_keys: Callable[[], dict[str, str]]) -> tuple[httpx2.Client, httpx2.AsyncClient]:
+def http_clients(
+    policy: EgressPolicy, bound_keys: Callable[[], dict[str, str]], *, gate: SlotGate | None = None
+) -> tuple[httpx2.Client, httpx2.AsyncClient]:
     """A sync and an async client for one model: guarded, cookie-free, no redirects.
 
     The async client keeps no idle connection: every async run here gets a
@@ -53,16 +58,17 @@ def http_clients(policy: EgressPolicy, bound_keys: Callable[[], dict[str, str]])
     Args:
         policy: The rules the transport enforces.
         bound_keys: Returns the process-wide host key bindings (key -> origin).
+        gate: Bounds the requests in flight (the local model's slots on a public deployment), or ``None``.
 
     Returns:
         ``(sync_client, async_client)`` of the HTTP library the OpenAI SDK uses.
     """
-    sync_transport = GuardedTransport(
-        httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20)), policy, bound_keys
-    )
-    async_transport = AsyncGuardedTransport(
-        httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=0)), policy, bound_keys
-    )
+    sync_inner: httpx2.BaseTransport = httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20))
+    async_inner: httpx2.AsyncBaseTransport = httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=0))
+    if gate is not None:
+        sync_inner, async_inner = GatedTransport(sync_inner, gate), AsyncGatedTransport(async_inner, gate)
+    sync_transport = GuardedTransport(sync_inner, policy, bound_keys)
+    async_transport = AsyncGuardedTransport(async_inner, policy, bound_keys)
     # Every attempt the SDK makes is one request: the hook counts them, so retries show in the run's record.
     sync_client = httpx2.Client(
         transport=sync_transport, follow_redirects=False, timeout=DEFAULT_TIMEOUT_S, event_hooks={"request": [note_request]}
@@ -79,6 +85,7 @@ _GUARD_CODES = {
     "host_key_refused": 403,
     "url_refused": 403,
     "budget": 429,
+    "busy": 429,  # the local model's slots: read as a rate limit ("wait a moment, lower max_concurrency")
 }
 _KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry", "content-type")  # the SDK paces retries by them
 #: Headers that name the host's OpenAI organization and project; never sent without the host's key on a public deployment.
@@ -240,3 +247,107 @@ class AsyncGuardedTransport(_Guard, httpx2.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+
+
+#: How long a request waits for a free slot of the local model before it is refused as busy.
+SLOT_WAIT_S = 60.0
+
+
+class _ReleasingStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """A response body that gives its slot back when it is closed (or collected), once."""
+
+    def __init__(self, inner: Any, release: Callable[[], None]) -> None:
+        self._inner = inner
+        self._release = release
+        self._released = False
+
+    def _give_back(self) -> None:
+        if not self._released:
+            self._released = True
+            self._release()
+
+    def __iter__(self) -> Any:
+        yield from self._inner
+
+    async def __aiter__(self) -> Any:
+        async for chunk in self._inner:
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._give_back()
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            self._give_back()
+
+    def __del__(self) -> None:
+        self._give_back()
+
+
+def _holding(request: httpx2.Request, response: httpx2.Response, gate: SlotGate) -> httpx2.Response:
+    return httpx2.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=_ReleasingStream(response.stream, gate.release),
+        extensions=response.extensions,
+        request=request,
+    )
+
+
+class GatedTransport(httpx2.BaseTransport):
+    """Holds one of the gate's places from before a request is sent until its response is closed."""
+
+    def __init__(self, inner: httpx2.BaseTransport, gate: SlotGate) -> None:
+        """Wrap ``inner``."""
+        self._inner = inner
+        self._gate = gate
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Wait for a place (refused as busy after ``SLOT_WAIT_S``), then send."""
+        if not self._gate.acquire(SLOT_WAIT_S):
+            return _refusal(request, "busy", "The local model's slots are all busy; try again.")
+        try:
+            response = self._inner.handle_request(request)
+        except BaseException:
+            self._gate.release()
+            raise
+        return _holding(request, response, self._gate)
+
+    def close(self) -> None:
+        """Close the wrapped transport."""
+        self._inner.close()
+
+
+class AsyncGatedTransport(httpx2.AsyncBaseTransport):
+    """The async twin of ``GatedTransport`` (it polls for a place, never blocking the event loop)."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, gate: SlotGate) -> None:
+        """Wrap ``inner``."""
+        self._inner = inner
+        self._gate = gate
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Wait for a place (refused as busy after ``SLOT_WAIT_S``), then send."""
+        import asyncio
+        import time
+
+        deadline = time.monotonic() + SLOT_WAIT_S
+        while not self._gate.try_acquire():
+            if time.monotonic() > deadline:
+                return _refusal(request, "busy", "The local model's slots are all busy; try again.")
+            await asyncio.sleep(0.02)
+        try:
+            response = await self._inner.handle_async_request(request)
+        except BaseException:
+            self._gate.release()
+            raise
+        return _holding(request, response, self._gate)
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self._inner.aclose()

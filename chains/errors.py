@@ -27,11 +27,12 @@ ERROR_KINDS: tuple[str, ...] = (
     "budget",
     "host_key_refused",
     "url_refused",
+    "local_model",
     "unknown",
 )
 
 #: Error kinds decided by this app (not by a provider): their detail is never a provider's body.
-APP_GUARD_KINDS = frozenset({"budget", "host_key_refused", "url_refused", "missing_key"})
+APP_GUARD_KINDS = frozenset({"budget", "host_key_refused", "url_refused", "missing_key", "local_model"})
 
 _SECRET_PATTERNS = (
     re.compile(r"sk-[A-Za-z0-9_\-\*]{4,}"),

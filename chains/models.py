@@ -55,6 +55,9 @@ class ModelSettings:
         sim_shape: How a long simulated reply is laid out (``chains.joke_book.REPLY_SHAPES``).
         sim_slots: Requests the simulated server runs at once (the rest queue), or ``None``.
         sim_shared_compute: The simulated server's running requests share its compute.
+        local_slots: The local model's server slots (llama.cpp's ``n_parallel``).
+        local_threads: The local model's CPU threads.
+        local_max_tokens: The most tokens one local call may generate.
     """
 
     provider: str = DEFAULT_PROVIDER_ID
@@ -77,6 +80,9 @@ class ModelSettings:
     sim_shape: str = "paragraphs"
     sim_slots: int | None = None
     sim_shared_compute: bool = False
+    local_slots: int = 2
+    local_threads: int = 1
+    local_max_tokens: int = 96
 
     @classmethod
     def simulator(cls, profile: str = DEFAULT_PROFILE, **overrides: object) -> ModelSettings:
@@ -130,6 +136,8 @@ class EgressPolicy:
             endpoint whatever key it carries (``counts_for_the_host``); without
             one, such a request is refused.
         resolver: How host names are looked up (``socket.getaddrinfo``; a double in tests).
+        metered_base_urls: Endpoints whose every request the meter counts whatever key it carries
+            (the local model's server on a public deployment: the host's CPU pays).
     """
 
     host_key: str | None = field(default=None, repr=False)
@@ -139,15 +147,26 @@ class EgressPolicy:
     allowed_base_urls: tuple[str, ...] = ()
     meter: HostKeyMeter | None = None
     resolver: Resolver = field(default=socket.getaddrinfo, repr=False, compare=False)
+    metered_base_urls: tuple[str, ...] = ()
 
     def counts_requests_to(self, base_url: str | None) -> bool:
         """True when every request to ``base_url`` is the host's to pay, whatever key it carries (see ``counts_for_the_host``)."""
+        if self.metered_base_urls and base_url and any(same_origin(base_url, url) for url in self.metered_base_urls):
+            return True
         return counts_for_the_host(base_url, self.host_base_url, public=self.public)
 
     @property
     def trusted_base_urls(self) -> tuple[str, ...]:
         """The endpoints a public deployment may call whatever they resolve to."""
         return (self.host_base_url or DEFAULT_OPENAI_BASE_URL, *self.allowed_base_urls)
+
+
+def same_origin(url: str, other: str) -> bool:
+    """True when both URLs have one origin (a URL that cannot be parsed has none)."""
+    try:
+        return origin_of(url) == origin_of(other)
+    except ValueError:
+        return False
 
 
 class HostKeyRefusedError(AppGuardError, ValueError):

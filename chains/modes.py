@@ -140,6 +140,8 @@ class CallRecorder(BaseCallbackHandler):
         self.finish_reason: str | None = None
         self.model_finished = False
         self.cancelled = False
+        #: When a model that streams inside ``invoke`` (``streaming=True``) sent its first text, else ``None``.
+        self.model_first_token_s: float | None = None
 
     def on_chat_model_start(self, serialized: Any, messages: Any, *, tags: list[str] | None = None, **kwargs: Any) -> None:
         self._count_retry(tags)
@@ -155,6 +157,8 @@ class CallRecorder(BaseCallbackHandler):
     def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
         if self.cancelled:
             raise RunCancelled("The run was stopped.")
+        if token and self.model_first_token_s is None:
+            self.model_first_token_s = self._clock.now()
 
     def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if parent_run_id is None and self._root is None:
@@ -279,10 +283,13 @@ class _Run:
                 info = replace(info, kind="interrupted")
             timing.error, timing.error_kind = info.summary(), info.kind
             timing.interrupted = info.kind == "interrupted" or cut_short
-        else:
+        if not streamed and timing.first_token_s is None and recorder.model_first_token_s is not None:
+            timing.first_token_s = recorder.model_first_token_s  # a model that streams inside invoke/batch
+        if not isinstance(output, BaseException):
             if output is not None and not streamed:
                 timing.output = answer_text(output)  # branches and JSON answers return a dict
-            if streamed and recorder.model_finished and recorder.finish_reason is None:
+            model_streamed = streamed or recorder.model_first_token_s is not None
+            if model_streamed and recorder.model_finished and recorder.finish_reason is None:
                 timing.interrupted = True
                 info = classify_error(StreamInterruptedError("The stream ended without a finish reason."))
                 timing.error, timing.error_kind = info.summary(), info.kind

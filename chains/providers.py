@@ -63,6 +63,10 @@ class Provider:
         recordable: Its runs are real timings that can become a replay profile.
         prices: ``free`` (nothing is billed) or ``list`` (OpenAI's list prices by model name, when known).
         record_tag_key: The i18n key of a tag that charts add to its runs' labels, or ``None``.
+        unavailable: Says why it is not offered here (a reason code, given whether the deployment is
+            public), or ``None`` when it is; the sidebar shows ``providers.<id>_<reason>`` instead.
+        is_local_model: Runs on this machine's llama.cpp server (the sidebar shows its slots, threads and
+            max tokens, and its loading progress).
     """
 
     id: str
@@ -79,6 +83,12 @@ class Provider:
     recordable: bool = False
     prices: Prices = "list"
     record_tag_key: str | None = None
+    unavailable: Callable[[bool], str | None] | None = None
+    is_local_model: bool = False
+
+    def why_unavailable(self, *, public: bool) -> str | None:
+        """Why it is not offered on this deployment, or ``None`` when it is."""
+        return self.unavailable(public) if self.unavailable is not None else None
 
     @property
     def is_free(self) -> bool:
@@ -165,10 +175,68 @@ def build_chat_openai(settings: ModelSettings, policy: EgressPolicy) -> BaseChat
     )
 
 
+def build_local_model(settings: ModelSettings, policy: EgressPolicy) -> BaseChatModel:
+    """The seed's ``ChatOpenAI``, pointed at this process's llama.cpp server (started on first use).
+
+    The model streams internally (``streaming=True``), so ``invoke`` and ``batch``
+    calls get real first-token times too: with one slot, the calls of a batch
+    start together and their first tokens come one after another.
+
+    On a public deployment (``LOCAL_MODEL=on``) every request to the server is
+    counted by the meter like the host's endpoint (requests and tokens): the
+    host's CPU pays.
+
+    Raises:
+        LocalModelError: When the server cannot start or is not ready in time.
+        HostKeyRefusedError: On a public deployment without a meter.
+    """
+    from langchain_openai import ChatOpenAI
+
+    from chains.egress import http_clients
+    from chains.local_model import config_for, shared_server
+    from chains.models import HostKeyRefusedError, bound_host_keys, usage_recorder
+
+    server = shared_server(config_for(settings.local_slots, settings.local_threads))
+    server.wait_ready()
+    base_url = server.base_url
+    if policy.public and policy.meter is None:
+        raise HostKeyRefusedError("host_key_unmetered")
+    local_policy = replace(
+        policy,
+        allowed_base_urls=(*policy.allowed_base_urls, base_url),  # loopback, trusted under its own path only
+        metered_base_urls=(base_url,) if policy.public else (),
+    )
+    # On a public deployment, at most the server's slots in flight from this process: the others wait here.
+    sync_client, async_client = http_clients(local_policy, bound_host_keys, gate=server.gate if policy.public else None)
+    callbacks = [usage_recorder(policy.meter)] if policy.public and policy.meter is not None else None
+    return ChatOpenAI(
+        model=server.config.model_name,
+        temperature=settings.temperature,
+        api_key=PLACEHOLDER_KEY,
+        base_url=base_url,
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+        max_tokens=settings.local_max_tokens,
+        streaming=True,
+        stream_usage=True,
+        http_client=sync_client,
+        http_async_client=async_client,
+        callbacks=callbacks,
+    )
+
+
+def _local_model_unavailable(public: bool) -> str | None:
+    from chains.local_model import unavailable_reason
+
+    return unavailable_reason(public=public)
+
+
 #: The offline provider every session starts with.
 DEFAULT_PROVIDER_ID = "simulator"
 #: The provider the deployment's own key is for (the sidebar's default when there is one).
 HOST_PROVIDER_ID = "openai"
+#: The provider of this machine's llama.cpp server (``chains.local_model``).
+LOCAL_PROVIDER_ID = "local"
 #: The provider written on the records of a simulator replaying a recorded real model.
 REPLAY_ID = "replay"
 
@@ -200,6 +268,16 @@ PROVIDERS: dict[str, Provider] = {
         # Any server that speaks the OpenAI API (Ollama, vLLM, LM Studio): a key is optional. It is
         # priced by model name too, so a gateway in front of OpenAI shows its cost; a local model's is "—".
         replace(_REMOTE, id="compatible", label_key="providers.compatible", needs_key=False, base_url_hint="http://localhost:11434/v1"),
+        # llama.cpp's own server on this machine, with SmolLM2-135M-Instruct from PyPI (or LOCAL_MODEL_PATH).
+        Provider(
+            id=LOCAL_PROVIDER_ID,
+            label_key=f"providers.{LOCAL_PROVIDER_ID}",
+            build=build_local_model,
+            recordable=True,
+            prices="free",
+            unavailable=_local_model_unavailable,
+            is_local_model=True,
+        ),
         # Record-only: a simulator run replaying a recording. It shows in records and labels, never in the sidebar.
         replace(_SIMULATOR, id=REPLAY_ID, label_key="providers.replay", selectable=False, record_tag_key="replay.chart_tag"),
     )
@@ -238,9 +316,13 @@ def provider_of_record(provider_id: str) -> Provider:
     return PROVIDERS.get(provider_id) or replace(_REMOTE, id=provider_id, label_key=f"providers.{provider_id}", env=None)
 
 
-def selectable_provider_ids() -> list[str]:
-    """The ids the sidebar offers, in order."""
-    return [provider.id for provider in PROVIDERS.values() if provider.selectable]
+def selectable_provider_ids(*, public: bool | None = None) -> list[str]:
+    """The ids the sidebar offers, in order; with ``public`` given, only those available on that deployment."""
+    return [
+        provider.id
+        for provider in PROVIDERS.values()
+        if provider.selectable and (public is None or provider.why_unavailable(public=public) is None)
+    ]
 
 
 def default_provider() -> Provider:

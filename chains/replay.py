@@ -281,14 +281,20 @@ def _call(value: Any, where: str) -> ReplayCall:
 
 
 @cache
-def example_profiles() -> dict[str, ReplayProfile]:
-    """The shipped example profiles, by file stem (read-only, the same for everyone).
+def _shipped_profiles() -> dict[str, ReplayProfile]:
+    """Every profile in ``chains/replays/``, by file stem (read-only, the same for everyone)."""
+    return {path.stem: parse_profile(path.read_bytes()) for path in sorted(EXAMPLES_DIR.glob("*.json"))}
 
-    Each must say ``"example": true``: examples never pose as measurements.
+
+def example_profiles() -> dict[str, ReplayProfile]:
+    """The shipped example profiles, by file stem: hand-made timings that say ``"example": true``."""
+    return {stem: profile for stem, profile in _shipped_profiles().items() if profile.example}
+
+
+def recorded_profiles() -> dict[str, ReplayProfile]:
+    """The shipped recordings of a real model, by file stem (``"example": false``).
+
+    Each is a measurement, and its name says of what: the model, the server, its
+    threads, the machine class and the date (``devtools/record_local_replay.py``).
     """
-    profiles: dict[str, ReplayProfile] = {}
-    for path in sorted(EXAMPLES_DIR.glob("*.json")):
-        profile = parse_profile(path.read_bytes())
-        if profile.example:
-            profiles[path.stem] = profile
-    return profiles
+    return {stem: profile for stem, profile in _shipped_profiles().items() if not profile.example}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chains.local_model import unavailable_reason
 from tests.app_harness import FAST_SIMULATOR, MODE_PAGES, OVERLAP_SIMULATOR, PAGES, open_app, texts
 from tests.call_structure import assert_all_overlap, assert_sequential
 from ui.i18n import load_strings
@@ -31,7 +32,10 @@ def test_sidebar_offers_all_providers_and_the_simulator_by_default(monkeypatch: 
     app = open_app(monkeypatch)
     provider = app.selectbox(key="provider")
     assert provider.value == "simulator"
-    assert set(provider.options) == {"Built-in simulator (offline)", "OpenAI", "OpenAI-compatible server"}
+    offered = {"Built-in simulator (offline)", "OpenAI", "OpenAI-compatible server"}
+    if unavailable_reason(public=False) is None:  # the local model's extra is installed (requirements-local.txt)
+        offered.add("Local model (llama.cpp)")
+    assert set(provider.options) == offered
     assert app.slider(key="sim_ttft_s").value == pytest.approx(0.4)
 
 

@@ -46,6 +46,10 @@ def test_every_provider_is_consistent(provider_id: str) -> None:
         # Offline: nothing to type, nothing read from the deployment, nothing billed, nothing to record.
         assert not (provider.needs_key or provider.takes_key or provider.has_base_url or provider.recordable)
         assert provider.env is None and provider.is_free
+    elif provider.is_local_model:
+        # This machine's llama.cpp server: its own fields (slots, threads, max tokens), no key, no endpoint, free.
+        assert not (provider.needs_key or provider.takes_key or provider.has_base_url or provider.has_model_name)
+        assert provider.env is None and provider.is_free and provider.recordable
     else:
         assert provider.has_model_name and provider.base_url_hint
     if provider.needs_key:

@@ -224,3 +224,17 @@ def test_simulator_runs_cannot_be_recorded_as_real_timing() -> None:
         profile_from_records([record], "nope")
     assert caught.value.reason == "empty"
     assert REPLAY_PROVIDER == "replay" and FORMAT in profile_to_json(RECORDED)
+
+
+def test_the_shipped_recording_is_a_measurement_and_says_of_what() -> None:
+    from chains.replay import recorded_profiles
+
+    recordings = recorded_profiles()
+    assert recordings, "chains/replays/ ships the local model's recording"
+    for profile in recordings.values():
+        assert not profile.example
+        assert profile.name.startswith("SmolLM2-135M-Instruct, llama.cpp, 1 thread, this machine class, 2026-")
+        assert profile.source_provider == "local" and profile.source_model.startswith("SmolLM2-135M-Instruct")
+        assert 3 <= len(profile.calls) <= 5
+        assert all(call.tokens and len(call.gaps_s) == len(call.tokens) - 1 for call in profile.calls)
+    assert set(recordings).isdisjoint(example_profiles())

@@ -195,12 +195,13 @@ def egress_policy(host: HostConfig, *, metered: bool) -> EgressPolicy:
 
     Args:
         host: The deployment's configuration.
-        metered: True when the run may use the host's key (its requests are counted).
+        metered: True when the host pays for the run (its key, its endpoint or, on a public deployment,
+            its CPU for the local model): its requests are counted.
 
     Returns:
         The policy for ``chains.models.make_model``.
     """
-    host_pays = (metered and host.has_key) or counts_for_the_host(None, host.base_url, public=host.public)
+    host_pays = (metered and (host.has_key or host.public)) or counts_for_the_host(None, host.base_url, public=host.public)
     return EgressPolicy(
         host_key=host.api_key,
         host_base_url=host.base_url,

@@ -19,6 +19,7 @@ from chains.replay import (
     parse_profile,
     profile_from_records,
     profile_to_json,
+    recorded_profiles,
 )
 from chains.safe_text import inert_markdown
 from ui.i18n import t
@@ -38,8 +39,12 @@ def _session_profiles() -> dict[str, ReplayProfile]:
 
 
 def available_profiles() -> dict[str, ReplayProfile]:
-    """Every profile this session can replay: the shipped examples, then its imports and recordings."""
-    return {**{f"example:{stem}": profile for stem, profile in example_profiles().items()}, **_session_profiles()}
+    """Every profile this session can replay: the shipped recordings and examples, then its imports and recordings."""
+    return {
+        **{f"shipped:{stem}": profile for stem, profile in recorded_profiles().items()},
+        **{f"example:{stem}": profile for stem, profile in example_profiles().items()},
+        **_session_profiles(),
+    }
 
 
 def selected_replay() -> ReplayProfile | None:

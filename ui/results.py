@@ -49,7 +49,7 @@ def show_usage(record: RunRecord) -> None:
     if cost is not None:
         text += " · " + t("usage.cost", cost=cost)
     elif provider_of_record(record.provider).is_free:
-        text += " · " + t("usage.simulated")
+        text += " · " + t("usage.simulated" if provider_of_record(record.provider).is_simulated else "usage.own_cpu")
     st.caption(f"🧮 {t(f'modes.{record.mode}')} · {text}")  # named: Batch shows the loop's and batch's
 
 

@@ -22,6 +22,7 @@ from langchain_core.runnables import Runnable
 from chains.models import HostKeyRefusedError, ModelSettings, make_model
 from chains.modes import RunMeta
 from chains.netguard import UnsafeURLError
+from chains.providers import provider_for
 from chains.shapes import DEFAULT_SHAPE, ChainShape, shape_of
 from chains.store import StoreError, StoreLimits, entry_id
 from chains.timing import RunRecord
@@ -29,6 +30,7 @@ from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
 from ui.host import egress_policy, host_key_meter, read_host_config
 from ui.i18n import t
+from ui.local_model import wait_for_local_server
 from ui.sidebar import active_settings
 from ui.store import current_run_set, load_runs, memory_store, run_store
 
@@ -124,7 +126,10 @@ def prepare_run(
     calls = planned_calls(len(topics)) if callable(planned_calls) else planned_calls
     if calls is None:
         calls = len(topics) * calls_per_topic * chosen.model_calls
-    if active.metered and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, calls, own_key_helps=not active.on_host_endpoint):
+    own_key_helps = not (active.on_host_endpoint or active.on_host_cpu)
+    if active.metered and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, calls, own_key_helps=own_key_helps):
+        return None
+    if provider_for(settings.provider).is_local_model and not wait_for_local_server(public=host.public):
         return None
     try:
         chain = chosen.build(make_model(settings, egress_policy(host, metered=active.metered)))

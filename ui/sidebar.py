@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from chains.local_model import model_name as local_model_name
+from chains.local_model import model_path as local_model_path
 from chains.models import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_OPENAI_MODEL,
@@ -18,9 +20,10 @@ from chains.models import (
 )
 from chains.netguard import counts_for_the_host, same_endpoint
 from chains.profiles import DEFAULT_PROFILE, PROFILES, TYPICAL_JOKE_TOKENS, typical_joke_seconds
-from chains.providers import Provider, default_provider, host_provider, provider_for, selectable_provider_ids
+from chains.providers import PROVIDERS, Provider, default_provider, host_provider, provider_for, selectable_provider_ids
 from ui.host import HostConfig, host_key_meter, read_host_config
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
+from ui.local_model import LOCAL_TIMEOUT_KEY, LOCAL_TIMEOUT_S, local_controls, local_settings
 from ui.replay import replay_controls, selected_replay
 from ui.share import owner_field
 
@@ -45,17 +48,19 @@ class ActiveSettings:
         on_host_endpoint: True when the run goes to the deployment's own endpoint
             and that is not OpenAI's, so the host pays whatever key was typed
             (``chains.netguard.counts_for_the_host``).
+        on_host_cpu: True when the run goes to the local model on a public deployment (the host's CPU pays).
     """
 
     model: ModelSettings
     uses_host_key: bool
     host_key_refused: str | None = None
     on_host_endpoint: bool = False
+    on_host_cpu: bool = False
 
     @property
     def metered(self) -> bool:
         """True when the run's requests count against the host's budget and its topic cap."""
-        return self.uses_host_key or self.on_host_endpoint
+        return self.uses_host_key or self.on_host_endpoint or self.on_host_cpu
 
 
 def _apply_profile() -> None:
@@ -91,7 +96,7 @@ def _init_defaults(host: HostConfig) -> None:
         # Re-assigning keeps a widget's value while the widget is hidden (for example
         # the typed key while the simulator is selected); Streamlit drops it otherwise.
         st.session_state[key] = st.session_state.get(key, value)
-    if st.session_state["provider"] not in selectable_provider_ids():  # a provider that is no longer offered
+    if st.session_state["provider"] not in selectable_provider_ids(public=host.public):  # a provider that is no longer offered
         st.session_state["provider"] = defaults["provider"]
     # Never the typed key: assigning it would send it back to the browser on every run
     # (``_key_field`` restores it, once, when the field shows again).
@@ -223,19 +228,36 @@ def render_sidebar() -> ActiveSettings:
     current_language()
     with st.sidebar:
         st.radio(t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True)
-        options = selectable_provider_ids()
+        options = selectable_provider_ids(public=host.public)
         labels = {provider_id: t(provider_for(provider_id).label_key) for provider_id in options}
         st.selectbox(t("sidebar.provider"), options, key="provider", format_func=labels.__getitem__, help=t("polish.provider_help"))
+        _unavailable_providers(host)
         provider = provider_for(st.session_state["provider"])
         if provider.is_simulated:
             st.session_state[KEY_FIELD_SHOWN] = False
             _simulator_controls()
+        elif provider.is_local_model:
+            st.session_state[KEY_FIELD_SHOWN] = False
+            local_controls(public=host.public)
+            if host.public:
+                _calls_left(host)  # the host's CPU: metered like its endpoint
+            st.slider(t("sidebar.temperature"), 0.0, 2.0, step=0.1, key="temperature")
+            # Its own timeout: with 1 slot the calls of a batch queue, and the last waits for all the others.
+            st.number_input(t("sidebar.timeout"), min_value=1.0, max_value=600.0, step=10.0, key=LOCAL_TIMEOUT_KEY)
         else:
             _remote_controls(host, provider)
         owner_field()
     active = settings_from_state(host)
     st.session_state[SETTINGS_KEY] = active
     return active
+
+
+def _unavailable_providers(host: HostConfig) -> None:
+    """Say, under the provider box, which providers are not offered here and how to get them."""
+    for provider in PROVIDERS.values():
+        reason = provider.why_unavailable(public=host.public) if provider.selectable else None
+        if reason is not None and reason != "public_off":
+            st.caption(t(f"{provider.label_key}_{reason}"))
 
 
 def settings_from_state(host: HostConfig) -> ActiveSettings:
@@ -266,6 +288,20 @@ def settings_from_state(host: HostConfig) -> ActiveSettings:
             sim_replay=replay,
         )
         return ActiveSettings(model=model, uses_host_key=False)
+    if provider_for(provider).is_local_model:
+        slots, threads, max_tokens = local_settings(public=host.public)
+        path = local_model_path()
+        model = ModelSettings(
+            provider=provider,
+            model=local_model_name(path) if path else provider,
+            temperature=float(state["temperature"]),
+            timeout_s=float(state.get(LOCAL_TIMEOUT_KEY, LOCAL_TIMEOUT_S)),
+            max_retries=0,  # a retry would only queue the same work again on the same CPU
+            local_slots=slots,
+            local_threads=threads,
+            local_max_tokens=max_tokens,
+        )
+        return ActiveSettings(model=model, uses_host_key=False, on_host_cpu=host.public)
     typed_key = str(state.get("api_key") or state.get(TYPED_KEY) or "").strip()
     refusal = _host_key_refusal(host) if host.has_key and not typed_key else None
     uses_host_key = not typed_key and host.has_key and refusal is None
