@@ -291,10 +291,12 @@ def _batch_case(v: BatchVerdict) -> str:
     assert v.one_call_s is not None and v.batch_s is not None and v.slowest_call_s is not None
     if v.retries or v.rate_limited:
         return THROTTLED
-    if v.batch_s <= FLAT_WITHIN_CALLS * v.slowest_call_s:
-        return FLAT
+    # The calls' own intervals come first: a server that ran fewer at once than the client sent queued
+    # the rest, even when a slow call alone (a real model's answers differ in length) makes the total look flat.
     if v.server_at_once is not None and v.server_at_once < min(v.pool, v.compared):
         return QUEUED
+    if v.batch_s <= FLAT_WITHIN_CALLS * v.slowest_call_s:
+        return FLAT
     if v.mean_call_s is not None and v.mean_call_s > SHARED_SLOWDOWN * v.one_call_s:
         return SHARED_COMPUTE
     if v.waves > 1:

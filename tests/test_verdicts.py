@@ -11,6 +11,7 @@ from chains.verdicts import (
     FAILED,
     FLAT,
     FLAT_BEYOND_POOL,
+    FLAT_WITHIN_CALLS,
     NOT_ENOUGH_DATA,
     QUEUED,
     SAME_TOTAL,
@@ -266,3 +267,19 @@ def test_queued_even_when_the_first_served_call_was_slowed_by_a_busy_machine() -
 def test_shared_compute_whose_ends_spread_with_the_answers_lengths() -> None:
     verdict = batch_verdict(batch_of([(0.0, 3.0), (0.0, 3.3), (0.0, 3.6)]), loop_of(3))
     assert verdict.case == SHARED_COMPUTE and verdict.server_at_once == 3
+
+
+def test_queued_beats_flat_when_a_slow_loop_call_makes_the_total_look_flat() -> None:
+    """Measured on llama.cpp with 2 slots and SmolLM2: answers differ in length, so one long loop call
+    (7.5 s) put batch's 4.3 s "within 1.5x the slowest call", while the third call's first token
+    came only after another call had ended: the server ran 2 at a time, and the page must say so."""
+    loop = record("loop", [call(0, 0.0, 1.1), call(1, 1.1, 8.6), call(2, 8.6, 11.1)])
+    batch = record(
+        "batch",
+        [call(0, 0.0, 4.01, first_token=1.13), call(1, 0.0, 2.81, first_token=1.08), call(2, 0.0, 4.30, first_token=2.92)],
+        pool=3,
+    )
+    verdict = batch_verdict(batch, loop)
+    assert verdict.batch_s is not None and verdict.slowest_call_s is not None
+    assert verdict.batch_s <= FLAT_WITHIN_CALLS * verdict.slowest_call_s  # the totals alone would read "flat"
+    assert verdict.case == QUEUED and verdict.server_at_once == 2
