@@ -23,11 +23,11 @@ from chains.joke import build_joke_chain
 from chains.models import HostKeyRefusedError, ModelSettings, make_model
 from chains.modes import RunMeta
 from chains.netguard import UnsafeURLError
-from chains.store import StoreError, StoreLimits, entry_id
+from chains.store import StoreError, StoreLimits, StoreQuotaError, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
-from ui.host import egress_policy, host_key_meter, read_host_config
+from ui.host import egress_policy, host_key_meter, read_host_config, visitor_id
 from ui.i18n import t
 from ui.sidebar import active_settings
 from ui.store import current_run_set, load_runs, memory_store, run_store
@@ -235,6 +235,8 @@ class PageRun:
         run_set: This browser's run set id.
         settled: Set once a stopped run has handed over its partial record.
         owner: The nickname written on records that have none (empty: none is written).
+        visitor: Who is writing (``ui.host.visitor_id``): a new run set is counted against them.
+        refused: Set when the store refused a new run set (``StoreQuotaError``): the runs stay in this session only.
     """
 
     records: list[RunRecord]
@@ -244,6 +246,8 @@ class PageRun:
     run_set: str
     settled: threading.Event = field(default_factory=threading.Event)
     owner: str = ""
+    visitor: str | None = None
+    refused: bool = False
 
     def keep(self, record: RunRecord) -> RunRecord:
         """Add ``record`` to this run, to the session's history and to the store (with the nickname, if it has none)."""
@@ -252,14 +256,22 @@ class PageRun:
         self.records.append(record)
         self.history.append(record)
         try:
-            evicted = self.store.add(self.run_set, record)
+            evicted = self._add(self.store, record)
         except StoreError:
             self.store = self.fallback
-            evicted = self.fallback.add(self.run_set, record)
+            evicted = self._add(self.fallback, record)
         gone = {entry.entry_id for entry in evicted}
         if gone:
             self.history[:] = [run for run in self.history if entry_id(run) not in gone]
         return record
+
+    def _add(self, store: Any, record: RunRecord) -> list[Any]:
+        """Add ``record`` to ``store``; a refused new run set keeps it in the session only."""
+        try:
+            return store.add(self.run_set, record, visitor=self.visitor)
+        except StoreQuotaError:
+            self.refused = True
+            return []
 
     def on_stopped(self, record: RunRecord) -> None:
         """The runners' ``on_stopped``: keep the cut-short run, marked stopped, and say it is there."""
@@ -277,7 +289,9 @@ def start_keeping(*, owner: str | None = None) -> PageRun:
     from ui.share import current_owner
 
     store = run_store()
-    return PageRun([], history(), store, memory_store(), current_run_set(), owner=current_owner() if owner is None else owner)
+    return PageRun(
+        [], history(), store, memory_store(), current_run_set(), owner=current_owner() if owner is None else owner, visitor=visitor_id()
+    )
 
 
 def begin_page_run(key: str) -> PageRun:
@@ -300,9 +314,11 @@ def begin_page_run(key: str) -> PageRun:
 
 
 def finish_page_run(key: str, result: Any) -> None:
-    """The page's run completed: ``result`` becomes its last result."""
+    """The page's run completed: ``result`` becomes its last result (and a refused new run set is said once)."""
     st.session_state[key] = result
-    st.session_state.pop(key + STOPPED_SUFFIX, None)
+    keeper = st.session_state.pop(key + STOPPED_SUFFIX, None)
+    if getattr(keeper, "refused", False):
+        st.warning(t("store.sets_refused"), icon="⏳")
 
 
 def stopped_runs(key: str) -> list[RunRecord] | None:

@@ -30,6 +30,7 @@ from chains.store import (
     RunStore,
     StoreError,
     StoreLimits,
+    StoreQuotaError,
     is_valid_run_set,
     new_run_set,
     prepare_sqlite,
@@ -62,13 +63,41 @@ def store_url() -> str | None:
     return sqlite_url(directory)
 
 
+#: Environment setting -> the ``StoreLimits`` field it sets (README, Security).
+STORE_LIMIT_SETTINGS = {
+    "RUNS_MAX_PER_SET": "max_entries_per_set",
+    "RUNS_MAX_BYTES_PER_SET": "max_bytes_per_set",
+    "RUNS_MAX_BYTES_PER_VISITOR": "max_bytes_per_visitor",
+    "RUNS_MAX_TOTAL_BYTES": "max_total_bytes",
+    "RUNS_NEW_SETS_PER_HOUR": "max_new_sets_per_visitor_hour",
+    "RUNS_IMPORTS_PER_HOUR": "max_imports_per_visitor_hour",
+}
+
+
+#: The per-visitor settings, which bind by default only on a public deployment (a laptop has one visitor).
+PUBLIC_ONLY_LIMITS = ("max_bytes_per_visitor", "max_new_sets_per_visitor_hour", "max_imports_per_visitor_hour")
+
+
 def store_limits() -> StoreLimits:
-    """The store's bounds (``RUNS_MAX_PER_SET`` can change the number of History entries per browser)."""
-    try:
-        per_set = int(os.environ.get("RUNS_MAX_PER_SET", "") or StoreLimits.max_entries_per_set)
-    except ValueError:
-        per_set = StoreLimits.max_entries_per_set
-    return StoreLimits(max_entries_per_set=max(1, per_set))
+    """The store's bounds, each settable in the environment (``STORE_LIMIT_SETTINGS``); a bad value keeps the default.
+
+    Without a setting, the per-visitor bounds (``PUBLIC_ONLY_LIMITS``) apply only on a
+    public deployment: on a laptop every visitor is the same person (and has no address).
+    """
+    from ui.host import read_host_config
+
+    public = read_host_config().public
+    values = {}
+    for name, field_name in STORE_LIMIT_SETTINGS.items():
+        default = getattr(StoreLimits, field_name)
+        if not public and field_name in PUBLIC_ONLY_LIMITS:
+            default = StoreLimits.max_total_bytes if field_name == "max_bytes_per_visitor" else 1_000_000
+        try:
+            value = int(os.environ.get(name, "").strip() or default)
+        except ValueError:
+            value = default
+        values[field_name] = max(1, value)
+    return StoreLimits(**values)
 
 
 @st.cache_resource(show_spinner=False)
@@ -115,8 +144,9 @@ def degrade(runs: list[RunRecord]) -> MemoryRunStore:
     memory = _memory_store(store_limits())
     run_set = current_run_set()
     if not memory.runs(run_set):
-        for record in runs:
-            memory.add(run_set, record)
+        with contextlib.suppress(StoreQuotaError):  # the runs stay in the session
+            for record in runs:
+                memory.add(run_set, record)
     return memory
 
 
@@ -174,6 +204,17 @@ def forget_run_set() -> None:
         run_store().delete_set(current_run_set())
     _memory_store(store_limits()).delete_set(current_run_set())
     st.session_state[RUN_SET_PARAM] = new_run_set()
+
+
+def take_import_allowance() -> bool:
+    """Count one import of this visitor this hour; False past ``RUNS_IMPORTS_PER_HOUR`` (nothing is imported then)."""
+    from ui.host import visitor_id
+
+    limits = store_limits()
+    try:
+        return run_store().take_allowance("imports", visitor_id(), limits.max_imports_per_visitor_hour)
+    except StoreError:
+        return degrade([]).take_allowance("imports", visitor_id(), limits.max_imports_per_visitor_hour)
 
 
 def show_store_notice() -> None:

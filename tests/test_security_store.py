@@ -1,0 +1,121 @@
+"""No visitor can erase another visitor's runs: the store is bounded per visitor, and the flooder is evicted first.
+
+The attack (issue 25, item 1): one visitor imported big exports under a fresh
+run set each time until the single total bound evicted the oldest entries of
+every run set, and the victims' eviction notes blamed "200 entries".
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chains.store import StoreLimits, StoreQuotaError, new_run_set
+from tests import test_store
+from tests.test_store import record
+
+make_store = test_store.make_store  # the fixture: SQLite, PostgreSQL (when given) and memory
+
+VICTIM, ATTACKER = "198.51.100.7", "203.0.113.9"
+PAYLOAD = "x" * 4000
+
+
+def _size() -> int:
+    return len(json.dumps(record(text=PAYLOAD).to_dict(), ensure_ascii=False, separators=(",", ":")))
+
+
+def test_a_flood_of_fresh_run_sets_evicts_only_the_flooder(make_store) -> None:
+    size = _size()
+    store = make_store(StoreLimits(max_bytes_per_set=size * 4, max_bytes_per_visitor=size * 8, max_total_bytes=size * 10, max_new_sets_per_visitor_hour=1000))
+    victim_set = new_run_set()
+    for _ in range(2):
+        store.add(victim_set, record(text=PAYLOAD), visitor=VICTIM)
+    for _ in range(12):  # a fresh run set each time, each one full
+        flood_set = new_run_set()
+        for _ in range(4):
+            store.add(flood_set, record(text=PAYLOAD), visitor=ATTACKER)
+    assert len(store.runs(victim_set)) == 2
+    assert store.evictions(victim_set) == []
+    notes = store.evictions(flood_set)  # the flooder's own older sets went; its last set is whole
+    assert len(store.runs(flood_set)) == 4 and notes == []
+
+
+def test_the_total_bound_evicts_the_largest_holder_first(make_store) -> None:
+    size = _size()
+    store = make_store(StoreLimits(max_bytes_per_set=size * 10, max_bytes_per_visitor=size * 10, max_total_bytes=size * 6, max_new_sets_per_visitor_hour=1000))
+    victim_set, flood_set, other_set = new_run_set(), new_run_set(), new_run_set()
+    store.add(victim_set, record(text=PAYLOAD), visitor=VICTIM)
+    for _ in range(5):
+        store.add(flood_set, record(text=PAYLOAD), visitor=ATTACKER)
+    evicted = store.add(other_set, record(text=PAYLOAD), visitor="192.0.2.44")
+    assert evicted == []  # the writer lost nothing
+    assert len(store.runs(victim_set)) == 1 and len(store.runs(flood_set)) == 4
+    assert [note.limit for note in store.evictions(flood_set)] == ["total_bytes"]
+
+
+def test_an_eviction_note_names_the_limit_that_applied(make_store) -> None:
+    size = _size()
+    store = make_store(StoreLimits(max_entries_per_set=3, max_bytes_per_set=size * 2, max_bytes_per_visitor=size * 3, max_new_sets_per_visitor_hour=1000))
+    first, second = new_run_set(), new_run_set()
+    for _ in range(3):
+        store.add(first, record(text=PAYLOAD), visitor=VICTIM)
+    assert [note.limit for note in store.evictions(first)] == ["set_bytes"]
+    store.add(second, record(text=PAYLOAD), visitor=VICTIM)
+    store.add(second, record(text=PAYLOAD), visitor=VICTIM)
+    assert [note.limit for note in store.evictions(first)] == ["set_bytes", "visitor_bytes"]
+    third = new_run_set()
+    small = StoreLimits(max_entries_per_set=1)
+    counted = make_store(small)
+    counted.add(third, record(), visitor=VICTIM)
+    counted.add(third, record(), visitor=VICTIM)
+    assert [note.limit for note in counted.evictions(third)] == ["entries"]
+
+
+def test_new_run_sets_are_rate_limited_per_visitor(make_store) -> None:
+    store = make_store(StoreLimits(max_new_sets_per_visitor_hour=3))
+    for _ in range(3):
+        store.add(new_run_set(), record(), visitor=ATTACKER)
+    with pytest.raises(StoreQuotaError):
+        store.add(new_run_set(), record(), visitor=ATTACKER)
+    kept = new_run_set()
+    store.add(kept, record(), visitor=VICTIM)  # another visitor is not affected
+    store.add(kept, record(), visitor=VICTIM)  # nor a set that exists already
+    assert len(store.runs(kept)) == 2
+
+
+def test_imports_are_rate_limited_per_visitor(make_store) -> None:
+    store = make_store(StoreLimits(max_imports_per_visitor_hour=2))
+    assert store.take_allowance("imports", ATTACKER, 2) and store.take_allowance("imports", ATTACKER, 2)
+    assert not store.take_allowance("imports", ATTACKER, 2)
+    assert store.take_allowance("imports", VICTIM, 2)
+
+
+def test_imports_past_the_hourly_limit_are_refused_on_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chains.exchange import runs_to_json
+    from tests.app_harness import FAST_SIMULATOR, open_app
+    from tests.test_app_share import EN, HISTORY, member_run, stored_runs
+
+    app = open_app(monkeypatch, HISTORY, state=FAST_SIMULATOR, env={"PUBLIC_DEPLOYMENT": "true", "RUNS_IMPORTS_PER_HOUR": "1"})
+    first, second = runs_to_json([member_run("Ana")]).encode(), runs_to_json([member_run("Min")]).encode()
+    app.file_uploader(key="import_runs").set_value([("ana.json", first, "application/json")]).run()
+    assert not app.exception and len(stored_runs(app)) == 1
+    app.file_uploader(key="import_runs").set_value([("ana.json", first, "application/json"), ("min.json", second, "application/json")]).run()
+    assert not app.exception
+    assert EN["reason_rate_limited"] in app.error[0].value
+    assert len(stored_runs(app)) == 1
+
+
+def test_a_visitor_past_the_new_sets_limit_keeps_the_run_in_the_tab_and_is_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.app_harness import FAST_SIMULATOR, open_app
+    from tests.test_app_share import run_invoke, stored_runs
+    from tests.test_kept_app import EN as ALL
+
+    env = {"PUBLIC_DEPLOYMENT": "true", "RUNS_NEW_SETS_PER_HOUR": "1"}
+    first = open_app(monkeypatch, state=FAST_SIMULATOR, env=env)
+    run_invoke(first)
+    assert len(stored_runs(first)) == 1
+    second = open_app(monkeypatch, state=FAST_SIMULATOR, env=env)  # a fresh run set, the same (unknown) visitor
+    run_invoke(second)
+    assert ALL["store"]["sets_refused"] in [warning.value for warning in second.warning]
+    assert stored_runs(second) == [] and len(stored_runs(first)) == 1
