@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from chains.safe_text import inert_markdown
+from chains.safe_text import inert_markdown, plain_markdown
 from chains.steps import StepTrace, trace_steps
 from ui.charts import show_chart, step_timeline
 from ui.errors import show_error_info
@@ -61,7 +61,7 @@ if prepared is not None:
 last = st.session_state.get(LAST_TRACE)
 if last is not None:
     trace, provider, model_label = last
-    st.caption(t("inside.answered_by", provider=inert_markdown(provider), model=inert_markdown(model_label)))
+    st.caption(t("inside.answered_by", provider=plain_markdown(provider), model=plain_markdown(model_label)))
     if trace.error is not None:
         st.warning(t("inside.failed"), icon="🧱")
         show_error_info(trace.error)

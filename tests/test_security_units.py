@@ -259,9 +259,11 @@ def test_inert_markdown_leaves_no_image_no_tag_and_no_dangerous_link(hostile: st
     assert "\n[r]: http" not in safe, "a reference definition cannot be used by an image"
 
 
-def test_inert_markdown_keeps_ordinary_text_and_safe_links() -> None:
-    text = "Why did the **cat** sit on the [keyboard](https://example.com)?\n\n- one\n- two\n\n> a quote -> kept"
+def test_inert_markdown_keeps_ordinary_text_and_shows_link_addresses_as_code() -> None:
+    text = "Why did the **cat** sit on the [keyboard](#top)?\n\n- one\n- two\n\n> a quote -> kept"
     assert inert_markdown(text) == text
+    # A link to anywhere but the page itself keeps its words; its address is shown, not followed (issue 25).
+    assert inert_markdown("the [keyboard](https://example.com)?") == "the keyboard (`https://example.com`)?"
     assert inert_markdown(None) == "" and inert_markdown("a\x00b") == "ab"
 
 

@@ -23,6 +23,7 @@ from chains.joke import build_joke_chain
 from chains.models import HostKeyRefusedError, ModelSettings, make_model
 from chains.modes import RunMeta
 from chains.netguard import UnsafeURLError
+from chains.safe_text import plain_markdown
 from chains.store import StoreError, StoreLimits, StoreQuotaError, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
@@ -389,7 +390,7 @@ def local_time(started_at: str) -> str:
 
 def run_caption(record: RunRecord) -> str:
     """Where results come from: ``Run at 14:05:31 · simulator · gpt-4o-mini-like · 3 topics`` (+ stopped)."""
-    text = t("store.run_at", time=local_time(record.started_at), provider=record.provider, model=record.model, n=record.n)
+    text = t("store.run_at", time=local_time(record.started_at), provider=plain_markdown(record.provider), model=plain_markdown(record.model), n=record.n)
     return text + (" · " + t("store.stopped_tag") if record.stopped else "")
 
 
@@ -417,7 +418,7 @@ def show_stopped_runs(records: list[RunRecord]) -> None:
 
     st.warning(t("store.page_stopped", runs=len(records)), icon="⏹️")
     for record in records:
-        st.caption(f"🕒 `{record.mode}` · " + run_caption(record))
+        st.caption(f"🕒 {plain_markdown(record.mode)} · " + run_caption(record))
         with st.expander(t("store.stopped_calls", done=sum(call.ok for call in record.calls), n=record.n)):
             for call in record.calls:
                 show_call(call)
