@@ -176,6 +176,85 @@ def visitor_bucket(visitor: str | None) -> str:
     return f"visitor:{address}"
 
 
+LOOPBACK_PEER = "127.0.0.1"
+
+
+def _forwarded_host(entry: str) -> str:
+    """The address of one ``X-Forwarded-For`` entry, without a port (``1.2.3.4:80``, ``[2001:db8::1]:443``)."""
+    entry = entry.strip()
+    if entry.startswith("["):
+        return entry[1:].split("]", 1)[0]
+    if entry.count(":") == 1:
+        return entry.split(":", 1)[0]
+    return entry
+
+
+def _in_networks(host: str, networks: Iterable[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    for network in networks:
+        try:
+            if address in ipaddress.ip_network(network.strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(
+    peer: str | None, forwarded_for: Iterable[str], *, trusted_hops: int = 0, trusted_proxies: Iterable[str] = ()
+) -> str | None:
+    """The visitor's address, trusting ``X-Forwarded-For`` only as far as the deployment says.
+
+    Streamlit serves through uvicorn, which replaces the connection's peer by an
+    ``X-Forwarded-For`` entry whenever the peer is one it trusts (``FORWARDED_ALLOW_IPS``,
+    loopback by default), and ``st.context.ip_address`` reports that entry (or
+    ``None`` for loopback). So when ``peer`` is one of the header's entries, the
+    real peer was such a proxy, and it is taken as loopback here. The chain is the
+    header's entries followed by that peer:
+
+    * ``trusted_hops`` (``TRUSTED_PROXY_HOPS``) = N: the last N entries are the
+      deployment's proxies, and the one before them is the visitor;
+    * ``trusted_proxies`` (``TRUSTED_PROXIES``, addresses or networks): from the
+      right, the first entry that is not one of them is the visitor (a peer that
+      uvicorn rewrote counts as trusted);
+    * neither: the peer itself, whatever the header says.
+
+    Args:
+        peer: ``st.context.ip_address`` (``None`` for loopback or no context).
+        forwarded_for: The values of the request's ``X-Forwarded-For`` headers.
+        trusted_hops: How many proxies stand in front of the app.
+        trusted_proxies: The proxies' addresses or networks.
+
+    Returns:
+        The visitor's address, or ``None`` (loopback or unknown: the shared bucket).
+    """
+    chain = [_forwarded_host(entry) for value in forwarded_for for entry in str(value).split(",") if entry.strip()]
+    rewritten = bool(chain) and (peer is None or peer in chain)
+    real_peer = LOOPBACK_PEER if rewritten or peer is None else peer
+    proxies = tuple(trusted_proxies)
+    full = [*chain, real_peer]
+    if trusted_hops > 0:
+        visitor = full[max(0, len(full) - 1 - trusted_hops)]
+    elif proxies:
+        visitor = full[0]
+        for index in range(len(full) - 1, -1, -1):
+            trusted = (index == len(full) - 1 and rewritten) or _in_networks(full[index], proxies)
+            if not trusted:
+                visitor = full[index]
+                break
+    else:
+        visitor = real_peer
+    try:
+        if ipaddress.ip_address(visitor).is_loopback:
+            return None
+    except ValueError:
+        pass  # not an address: visitor_bucket counts it in the shared bucket
+    return visitor or None
+
+
 def read_limit(mapping: Mapping[str, Any] | Any, name: str, default: int) -> int:
     """Read a non-negative int setting from ``st.secrets``, ``os.environ`` or any dict-like; ``default`` on any problem."""
     try:

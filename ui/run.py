@@ -28,7 +28,7 @@ from chains.store import StoreError, StoreLimits, StoreQuotaError, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
-from ui.host import egress_policy, host_key_meter, read_host_config, visitor_id
+from ui.host import egress_policy, host_key_meter, read_host_config
 from ui.i18n import t
 from ui.sidebar import active_settings
 from ui.store import current_run_set, load_runs, memory_store, run_store
@@ -287,6 +287,7 @@ def start_keeping(*, owner: str | None = None) -> PageRun:
         owner: The nickname to write on records without one; the sidebar's by
             default. Imported and copied runs pass ``""``: they keep their own.
     """
+    from ui.host import visitor_id  # looked up at call time: tests stand in for the visitor here
     from ui.share import current_owner
 
     store = run_store()
