@@ -216,7 +216,7 @@ def test_visitors_without_an_address_share_a_stricter_bucket(make_ledger) -> Non
 
 def test_a_refused_reservation_counts_nothing_and_tokens_cap_requests(make_ledger) -> None:
     ledger = make_ledger(FakeClock())
-    meter = HostKeyMeter(ledger, HostKeyLimits(visitor_requests_per_hour=1, tokens_per_hour=100), "192.0.2.9")
+    meter = HostKeyMeter(ledger, HostKeyLimits(visitor_requests_per_hour=1, tokens_per_hour=100, max_tokens_per_call=10), "192.0.2.9")
     meter.before_request()
     with pytest.raises(QuotaExceededError):
         meter.before_request()
