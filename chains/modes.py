@@ -36,7 +36,7 @@ from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackH
 from langchain_core.outputs import LLMResult
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from chains.errors import StreamInterruptedError, classify_error
+from chains.errors import APP_GUARD_KINDS, StreamInterruptedError, classify_error
 from chains.providers import DEFAULT_PROVIDER_ID
 from chains.retries import RetryEvent, capture_retries
 from chains.timing import CallTiming, RunClock, RunRecord
@@ -70,11 +70,16 @@ class RunMeta:
         provider: The id of a provider in ``chains.providers.PROVIDERS``.
         model: The model name.
         secrets: Exact secrets to scrub from error messages (never stored).
+        provider_words: Keep the provider's own error text in the records. False on a public
+            deployment: a failed call keeps only its classified kind, whatever answer it came
+            from (a 200 with an error body, an error event in a stream), so no export or share
+            view can carry what the server said.
     """
 
     provider: str = DEFAULT_PROVIDER_ID
     model: str = "simulated"
     secrets: tuple[str, ...] = ()
+    provider_words: bool = True
 
     def __repr__(self) -> str:
         return f"RunMeta(provider={self.provider!r}, model={self.model!r})"
@@ -255,7 +260,8 @@ class _Run:
                 # The OpenAI SDK reports a connection dropped mid-stream as a plain
                 # APIConnectionError; text had already arrived, so the answer is cut, not missing.
                 info = replace(info, kind="interrupted")
-            timing.error, timing.error_kind = info.summary(), info.kind
+            keep_words = self.meta.provider_words or info.kind in APP_GUARD_KINDS  # the app's own refusals name no secret
+            timing.error, timing.error_kind = (info.summary() if keep_words else info.kind), info.kind
             timing.interrupted = info.kind == "interrupted" or cut_short
         else:
             if output is not None and not streamed:

@@ -134,7 +134,7 @@ def prepare_run(
         return None
     secrets = tuple(secret for secret in (settings.api_key,) if secret)
     provider, model = record_labels(settings, host)
-    return PreparedRun(chain=chain, meta=RunMeta(provider, model, secrets), topics=topics)
+    return PreparedRun(chain=chain, meta=RunMeta(provider, model, secrets, provider_words=not host.public), topics=topics)
 
 
 def record_labels(settings: ModelSettings, host: Any) -> tuple[str, str]:
