@@ -503,6 +503,11 @@ class RunStore:
                 connection.execute(counters_table.update().where(counters_table.c.name == name).values(value=counters_table.c.value + 1))
         return int(connection.execute(sa.select(counters_table.c.value).where(counters_table.c.name == name)).scalar_one())
 
+    def owner_of(self, run_set: str) -> str | None:
+        """Who started ``run_set`` (a ``chains.quota.visitor_bucket``), or ``None`` when nobody wrote to it yet."""
+        with self._transaction() as connection:
+            return connection.execute(sa.select(owners_table.c.owner).where(owners_table.c.run_set == run_set)).scalar()
+
     def take_allowance(self, kind: str, visitor: str | None, per_hour: int) -> bool:
         """Count one ``kind`` (``imports``...) for ``visitor`` this hour; False when that is over ``per_hour``.
 
@@ -691,6 +696,11 @@ class MemoryRunStore:
             )
             self._evict(plan)
         return [_note(item, limit) for owner_set, item, limit in plan if owner_set == run_set]
+
+    def owner_of(self, run_set: str) -> str | None:
+        """See ``RunStore.owner_of``."""
+        with self._lock:
+            return self._owners.get(run_set)
 
     def take_allowance(self, kind: str, visitor: str | None, per_hour: int) -> bool:
         """See ``RunStore.take_allowance``."""

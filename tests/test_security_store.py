@@ -119,3 +119,44 @@ def test_a_visitor_past_the_new_sets_limit_keeps_the_run_in_the_tab_and_is_told(
     run_invoke(second)
     assert ALL["store"]["sets_refused"] in [warning.value for warning in second.warning]
     assert stored_runs(second) == [] and len(stored_runs(first)) == 1
+
+
+def test_a_planted_run_set_link_is_adopted_only_knowingly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 25, item 6: any valid ``?run_set=`` was adopted silently, so a victim's runs landed in the attacker's set."""
+    import os
+
+    import sqlalchemy as sa
+
+    from chains.store import RunStore, prepare_sqlite, sqlite_url
+    from tests.test_app_share import run_invoke
+    from tests.test_kept_app import EN as ALL
+    from tests.test_kept_app import reopen
+
+    engine = sa.create_engine(sqlite_url(os.environ["RUNS_DB_DIR"]))
+    prepare_sqlite(engine)
+    planted = new_run_set()
+    RunStore(engine).add(planted, record(), visitor=ATTACKER)  # the attacker starts the set, then sends the link
+    monkeypatch.setenv("PUBLIC_DEPLOYMENT", "true")
+    victim = reopen(monkeypatch, planted)
+    assert ALL["store"]["adopted_link"] in [warning.value for warning in victim.warning]
+    victim.button(key="adopted_fresh").click().run()
+    assert victim.session_state["run_set"] != planted
+    assert ALL["store"]["adopted_link"] not in [warning.value for warning in victim.warning]
+    run_invoke(victim, "my private medical question")
+    store = RunStore(engine)
+    assert len(store.runs(planted)) == 1, "nothing of the victim's joined the planted set"
+    assert [r.calls[0].topic for r in store.runs(victim.session_state["run_set"])] == ["my private medical question"]
+    engine.dispose()
+
+
+def test_a_reload_of_ones_own_run_set_says_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_app_share import run_invoke
+    from tests.test_kept_app import EN as ALL
+    from tests.test_kept_app import reopen
+
+    monkeypatch.setenv("PUBLIC_DEPLOYMENT", "true")
+    first = reopen(monkeypatch, None)
+    run_invoke(first, "cats")
+    again = reopen(monkeypatch, first.session_state["run_set"])
+    assert not again.exception
+    assert ALL["store"]["adopted_link"] not in [warning.value for warning in again.warning]

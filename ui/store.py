@@ -45,6 +45,9 @@ RUN_SET_PARAM = "run_set"
 DEGRADED_KEY = "_runs_store_degraded"
 NOTICE_SHOWN_KEY = "_runs_store_notice_shown"
 BAD_LINK_KEY = "_runs_bad_link"
+ADOPTED_KEY = "_runs_set_from_link"
+HISTORY_SESSION_KEY = "run_history"
+"""``ui.run.HISTORY_KEY``: the session's copy of its run set's runs (ui.run imports this module, not the reverse)."""
 
 logger = logging.getLogger(__name__)
 
@@ -159,8 +162,47 @@ def current_run_set() -> str:
     if from_url is not None and not is_valid_run_set(from_url):
         st.session_state[BAD_LINK_KEY] = True
     run_set = from_url if is_valid_run_set(from_url) else new_run_set()
+    if run_set == from_url:
+        st.session_state[ADOPTED_KEY] = True  # from a link: perhaps someone else's set (show_adopted_notice)
     st.session_state[RUN_SET_PARAM] = run_set
     return run_set
+
+
+def start_fresh_run_set() -> None:
+    """Leave the run set of a link for a new, empty one of this browser's own (nothing is deleted)."""
+    st.session_state[RUN_SET_PARAM] = new_run_set()
+    st.session_state.pop(ADOPTED_KEY, None)
+    st.session_state.pop(HISTORY_SESSION_KEY, None)  # the session's copy of the old set's runs
+
+
+def keep_adopted_run_set() -> None:
+    """Keep the run set of the link, knowingly."""
+    st.session_state.pop(ADOPTED_KEY, None)
+
+
+def show_adopted_notice() -> None:
+    """On a public deployment, say that a ``run_set`` from a link that this visitor did not start is someone else's.
+
+    Whoever made the link can read the runs added to it (a planted link collects a
+    victim's runs), so the visitor chooses: a fresh set in one click, or keep it.
+    """
+    from chains.quota import visitor_bucket
+    from ui.host import read_host_config, visitor_id
+
+    if not st.session_state.get(ADOPTED_KEY) or not read_host_config().public:
+        return
+    try:
+        owner = run_store().owner_of(current_run_set())
+    except StoreError:
+        owner = None
+    if owner == visitor_bucket(visitor_id()):
+        st.session_state.pop(ADOPTED_KEY, None)  # this visitor's own set (a reload)
+        return
+    with st.container(key="adopted_run_set"):
+        st.warning(t("store.adopted_link"), icon="🔗")
+        buttons = st.container(horizontal=True)
+        buttons.button(t("store.adopted_fresh"), key="adopted_fresh", type="primary", on_click=start_fresh_run_set)
+        buttons.button(t("store.adopted_keep"), key="adopted_keep", on_click=keep_adopted_run_set)
 
 
 def keep_run_set_in_url() -> None:
@@ -221,6 +263,7 @@ def show_store_notice() -> None:
     """Say once per session that runs are kept in memory only, and once that a bad link was ignored."""
     if st.session_state.pop(BAD_LINK_KEY, False):
         st.warning(t("store.bad_link"), icon="🔗")
+    show_adopted_notice()
     if st.session_state.get(DEGRADED_KEY) and not st.session_state.get(NOTICE_SHOWN_KEY):
         st.session_state[NOTICE_SHOWN_KEY] = True
         st.warning(t("store.memory_only"), icon="💾")
