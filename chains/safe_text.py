@@ -31,7 +31,9 @@ _DEFINITION = re.compile(r"(?m)^( {0,3})\[([^\]]+)\]:\s*(\S+)(.*)$")
 _INLINE_LINK = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*<?([^)\s>]*)>?([^)]*)\)")
 # <scheme:...> autolinks and bare URLs of a scheme that is not http(s)/mailto
 _DANGEROUS_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
-_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these, also after leading spaces or a line break, and reads
+# the full-width forms (＝ ＋ － ＠) as the ASCII ones.
+_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", " ", "\u3000", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # Code (fenced blocks and inline spans) is shown as written and never linked: the autolink defusing skips it.
 _CODE = re.compile(r"(?ms)^ {0,3}(```|~~~).*?(?:^ {0,3}\1[^\n]*$|\Z)|(`+)(?!`).+?(?<!`)\2(?!`)")
 # What GFM turns into a link by itself: scheme://, www. and an e-mail address's @ before a domain.
@@ -130,8 +132,9 @@ def inert_markdown(text: str | None) -> str:
 def csv_cell(value: object) -> object:
     """Escape one CSV cell so a spreadsheet shows it as text, never as a formula.
 
-    Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
-    gets a leading ``'``; NUL bytes are removed. Other values pass unchanged
+    Text that starts with ``=``, ``+``, ``-``, ``@`` (or their full-width forms), a
+    tab, a carriage return, a line break or a space gets a leading ``'``; NUL bytes
+    are removed. Other values pass unchanged
     (numbers stay numbers).
 
     Args:
