@@ -40,6 +40,10 @@ RUN_SET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MAX_EVICTION_NOTES = 50
 """Eviction notes kept per run set (the oldest go first)."""
+MAX_EVICTION_NOTES_TOTAL = 20_000
+"""Eviction notes kept in the whole store (the oldest go first): the per-set bound alone lets fresh sets grow it."""
+IDLE_RECORD_S = 86_400.0
+"""A share link or an owner row of a set that holds no runs is deleted after this long."""
 RATE_WINDOW_S = 3600.0
 """The window of the per-visitor rate limits (new run sets, imports): one clock hour."""
 
@@ -417,7 +421,23 @@ class RunStore:
                 every=lambda: self._entries(connection, None),
             )
             self._evict(connection, plan)
+            if plan:
+                self._prune(connection, time.time())
         return [_note(item, limit) for owner_set, item, limit in plan if owner_set == run_set]
+
+    def _prune(self, connection: Connection, now: float) -> None:
+        """Bound the tables that only grow: eviction notes in total, and the share links and owners of empty sets."""
+        newest = connection.execute(sa.select(sa.func.max(evictions_table.c.id))).scalar()
+        if newest is not None:
+            connection.execute(evictions_table.delete().where(evictions_table.c.id <= newest - MAX_EVICTION_NOTES_TOTAL))
+        holding = sa.select(runs_table.c.run_set).distinct()
+        for table, column in ((views_table, views_table.c.created_at), (owners_table, owners_table.c.created_at)):
+            connection.execute(table.delete().where(column < now - IDLE_RECORD_S, table.c.run_set.not_in(holding)))
+
+    def prune(self, now: float | None = None) -> None:
+        """Prune now (``_prune``); ``add`` does it whenever a bound evicted something."""
+        with self._transaction() as connection:
+            self._prune(connection, time.time() if now is None else now)
 
     def _owner(self, connection: Connection, run_set: str, visitor: str | None) -> str:
         """The owner of ``run_set``; a new set is registered to ``visitor``, within the hourly limit."""
@@ -596,6 +616,14 @@ class RunStore:
                     token = connection.execute(sa.select(views.token).where(views.run_set == run_set)).scalar_one()
         return token
 
+    def rotate_view_token(self, run_set: str) -> str:
+        """A new view token for ``run_set``: the old share link stops working, and no run is touched."""
+        with self._transaction() as connection:
+            connection.execute(views_table.delete().where(views_table.c.run_set == run_set))
+            token = new_view_token()
+            connection.execute(views_table.insert().values(token=token, run_set=run_set, created_at=time.time()))
+        return token
+
     def shared_runs(self, token: str) -> list[RunRecord] | None:
         """The runs that ``token`` shows, oldest first, or ``None`` for an unknown token."""
         with self._transaction() as connection:
@@ -695,6 +723,10 @@ class MemoryRunStore:
                 every=lambda: every,
             )
             self._evict(plan)
+            if plan:
+                holding = {row["run_set"] for row in self._rows}
+                self._views = {token: owner for token, owner in self._views.items() if owner in holding}
+                self._owners = {owner_set: owner for owner_set, owner in self._owners.items() if owner_set in holding or owner_set == run_set}
         return [_note(item, limit) for owner_set, item, limit in plan if owner_set == run_set]
 
     def owner_of(self, run_set: str) -> str | None:
@@ -754,6 +786,14 @@ class MemoryRunStore:
             for token, owner in self._views.items():
                 if owner == run_set:
                     return token
+            token = new_view_token()
+            self._views[token] = run_set
+            return token
+
+    def rotate_view_token(self, run_set: str) -> str:
+        """See ``RunStore.rotate_view_token``."""
+        with self._lock:
+            self._views = {token: owner for token, owner in self._views.items() if owner != run_set}
             token = new_view_token()
             self._views[token] = run_set
             return token

@@ -160,3 +160,62 @@ def test_a_reload_of_ones_own_run_set_says_nothing(monkeypatch: pytest.MonkeyPat
     again = reopen(monkeypatch, first.session_state["run_set"])
     assert not again.exception
     assert ALL["store"]["adopted_link"] not in [warning.value for warning in again.warning]
+
+
+def test_a_share_link_can_be_rotated_without_deleting_the_runs(make_store) -> None:
+    store = make_store()
+    run_set = new_run_set()
+    store.add(run_set, record(), visitor=VICTIM)
+    old = store.view_token(run_set)
+    new = store.rotate_view_token(run_set)
+    assert new != old and store.shared_runs(old) is None
+    assert len(store.shared_runs(new)) == 1 and len(store.runs(run_set)) == 1
+    assert store.view_token(run_set) == new
+
+
+def test_the_notes_and_share_links_of_empty_sets_are_pruned(tmp_path) -> None:
+    import sqlalchemy as sa
+
+    from chains import store as store_module
+    from chains.store import RunStore, evictions_table, owners_table, prepare_sqlite, sqlite_url, views_table
+
+    engine = sa.create_engine(sqlite_url(str(tmp_path)))
+    prepare_sqlite(engine)
+    store = RunStore(engine, StoreLimits(max_entries_per_set=1, max_new_sets_per_visitor_hour=10_000))
+    emptied = new_run_set()
+    store.add(emptied, record(), visitor=VICTIM)
+    store.view_token(emptied)
+    with engine.begin() as connection:  # the set emptied long ago: its runs gone, its link and owner left behind
+        connection.execute(sa.delete(store_module.runs_table).where(store_module.runs_table.c.run_set == emptied))
+        connection.execute(sa.update(views_table).values(created_at=0.0))
+        connection.execute(sa.update(owners_table).values(created_at=0.0))
+    monkey_total = 5
+    store_module.MAX_EVICTION_NOTES_TOTAL, saved = monkey_total, store_module.MAX_EVICTION_NOTES_TOTAL
+    try:
+        for _ in range(12):  # twelve fresh sets, each evicting once: twelve notes
+            fresh = new_run_set()
+            store.add(fresh, record(), visitor=ATTACKER)
+            store.add(fresh, record(), visitor=ATTACKER)
+    finally:
+        store_module.MAX_EVICTION_NOTES_TOTAL = saved
+    with engine.connect() as connection:
+        notes = connection.execute(sa.select(sa.func.count()).select_from(evictions_table)).scalar_one()
+        views = connection.execute(sa.select(sa.func.count()).select_from(views_table).where(views_table.c.run_set == emptied)).scalar_one()
+        owners = connection.execute(sa.select(sa.func.count()).select_from(owners_table).where(owners_table.c.run_set == emptied)).scalar_one()
+    engine.dispose()
+    assert notes <= monkey_total and views == 0 and owners == 0
+
+
+def test_history_rotates_its_share_link_and_keeps_the_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.app_harness import FAST_SIMULATOR, open_app
+    from tests.test_app_share import HISTORY, run_invoke, stored_runs
+
+    app = open_app(monkeypatch, state=FAST_SIMULATOR)
+    run_invoke(app)
+    app.switch_page(HISTORY)
+    app.run()
+    old_link = app.code[0].value
+    app.button(key="share_rotate").click().run()
+    assert not app.exception
+    assert app.code[0].value != old_link and "?view=" in app.code[0].value
+    assert len(stored_runs(app)) == 1

@@ -77,6 +77,15 @@ def show_share_link() -> None:
         st.markdown("**" + t("share.link_title") + "**", help=t("share.link_help"))
         st.code(share_url(token), language=None, wrap_lines=True)
         st.caption(t("share.link_note"))
+        st.button(t("share.rotate"), key="share_rotate", icon="🔄", on_click=rotate_share_link, help=t("share.rotate_help"))
+
+
+def rotate_share_link() -> None:
+    """Give this run set a new share link: the old one stops showing the runs, which stay as they are."""
+    try:
+        run_store().rotate_view_token(current_run_set())
+    except StoreError:
+        degrade([]).rotate_view_token(current_run_set())
 
 
 # ------------------------------------------------------------------ the view
