@@ -113,6 +113,15 @@ def effective_concurrency(n: int, max_concurrency: int | None, *, is_async: bool
     return n if is_async else min(n, default_pool_size())
 
 
+COMPARE_PLAN: tuple[tuple[str, bool], ...] = (("invoke", False), ("loop", True), ("batch", True), ("stream", False))
+"""The Compare page's steps, in order: ``(mode, takes every topic)``; the others take the first topic only."""
+
+
+def planned_calls(plan: tuple[tuple[str, bool], ...], topics: int) -> int:
+    """How many model calls ``plan`` makes for ``topics`` topics: the page's budget check and its steps read the same plan."""
+    return sum(topics if every_topic else 1 for _, every_topic in plan)
+
+
 def async_comparison_calls(topics: int, *, with_sync: bool) -> int:
     """How many model calls the Async page's comparison makes for ``topics`` topics (for the budget).
 

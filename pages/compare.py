@@ -1,8 +1,10 @@
 """Compare: every sync mode on the same topics, side by side."""
 
+from functools import partial
+
 import streamlit as st
 
-from chains.modes import run_batch, run_invoke, run_loop, run_stream
+from chains.modes import COMPARE_PLAN, planned_calls, run_batch, run_invoke, run_loop, run_stream
 from ui.charts import call_timeline, show_chart, wall_time_bars
 from ui.code import show_code
 from ui.errors import show_run_problems
@@ -20,22 +22,18 @@ st.title(t("compare.title"))
 st.markdown(t("compare.intro"))
 text = topics_input("compare", height=140)
 
+RUNNERS = {"invoke": run_invoke, "loop": run_loop, "batch": run_batch, "stream": run_stream}
+
 if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
-    prepared = prepare_run(text, calls_per_topic=2)
+    # One plan for the budget check and for the calls: invoke and stream take the first topic, loop and batch all.
+    prepared = prepare_run(text, planned_calls=partial(planned_calls, COMPARE_PLAN))
     if prepared is not None:
-        first = prepared.topics[0]
         keeper = begin_page_run(LAST_RUNS)
-        kept = keeper.on_stopped
-        steps = [
-            ("invoke", lambda: run_invoke(prepared.chain, first, meta=prepared.meta, on_stopped=kept)),
-            ("loop", lambda: run_loop(prepared.chain, prepared.topics, meta=prepared.meta, on_stopped=kept)),
-            ("batch", lambda: run_batch(prepared.chain, prepared.topics, meta=prepared.meta, on_stopped=kept)),
-            ("stream", lambda: run_stream(prepared.chain, first, meta=prepared.meta, on_stopped=kept)),
-        ]
         with st.status(t("compare.running"), expanded=True) as status:
-            for mode, run in steps:
+            for mode, every_topic in COMPARE_PLAN:
                 st.write(t("compare.step", mode=t(f"modes.{mode}")))
-                record = keeper.keep(run())
+                topics = prepared.topics if every_topic else prepared.topics[0]
+                record = keeper.keep(RUNNERS[mode](prepared.chain, topics, meta=prepared.meta, on_stopped=keeper.on_stopped))
                 st.write(t("compare.step_done", mode=t(f"modes.{mode}"), seconds=record.wall_s))
             status.update(label=t("compare.done"), state="complete", expanded=False)
         finish_page_run(LAST_RUNS, list(keeper.records))
