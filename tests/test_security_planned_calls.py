@@ -50,3 +50,16 @@ def test_the_pre_check_allows_exactly_the_calls_the_run_makes(
         assert any("calls" in text.lower() for text in warnings(app)), warnings(app)
     else:
         assert openai_server.requests_total == plan, f"{page}: planned {plan}, sent {openai_server.requests_total}"
+
+
+def test_the_seed_posts_experiment_follows_compares_plan() -> None:
+    """Home's "reproduce the post" planned 3 calls a topic (9) for the 8 it makes; it now shares Compare's plan."""
+    from chains.joke import build_joke_chain
+    from chains.models import ModelSettings, make_model
+    from chains.seed_post import SEED_POST_TOPICS, run_seed_post
+
+    settings = ModelSettings.simulator("gpt-4o-mini-like")
+    fast = ModelSettings(**{**settings.__dict__, "sim_ttft_s": 0.0, "sim_tokens_per_s": 10_000.0})
+    records = run_seed_post(build_joke_chain(make_model(fast)))
+    assert [(record.mode, record.n) for record in records] == [(mode, len(SEED_POST_TOPICS) if every else 1) for mode, every in COMPARE_PLAN]
+    assert sum(record.n for record in records) == planned_calls(COMPARE_PLAN, len(SEED_POST_TOPICS))
