@@ -219,3 +219,25 @@ def test_history_rotates_its_share_link_and_keeps_the_runs(monkeypatch: pytest.M
     assert not app.exception
     assert app.code[0].value != old_link and "?view=" in app.code[0].value
     assert len(stored_runs(app)) == 1
+
+
+def test_a_store_made_before_eviction_notes_named_their_limit_opens_and_names_it(tmp_path) -> None:
+    import sqlalchemy as sa
+
+    from chains.store import RunStore, prepare_sqlite, sqlite_url
+
+    engine = sa.create_engine(sqlite_url(str(tmp_path)))
+    prepare_sqlite(engine)
+    with engine.begin() as connection:  # the notes table as the previous version made it
+        connection.exec_driver_sql(
+            "CREATE TABLE lcm_evictions (id INTEGER PRIMARY KEY, run_set VARCHAR(64) NOT NULL, entry_id VARCHAR(64) NOT NULL, "
+            "mode VARCHAR(32) NOT NULL, origin VARCHAR(32) NOT NULL, started_at VARCHAR(40) NOT NULL, runs INTEGER NOT NULL)"
+        )
+        connection.exec_driver_sql("INSERT INTO lcm_evictions VALUES (1, 'aaaaaaaaaaaaaaaaaaaa', 'r1', 'invoke', '', '2026-01-01', 1)")
+    store = RunStore(engine, StoreLimits(max_entries_per_set=1))
+    assert [note.limit for note in store.evictions("aaaaaaaaaaaaaaaaaaaa")] == ["entries"]
+    run_set = new_run_set()
+    store.add(run_set, record(), visitor=VICTIM)
+    store.add(run_set, record(), visitor=VICTIM)
+    assert [note.limit for note in store.evictions(run_set)] == ["entries"]
+    engine.dispose()
