@@ -138,12 +138,20 @@ def _admit(request: httpx2.Request, policy: EgressPolicy, bound: dict[str, str])
         if policy.meter is None:
             return _refusal(request, "host_key_refused", "The deployment's key is not metered for this run.")
         try:
-            policy.meter.before_request()
+            policy.meter.before_request(prompt_tokens=_prompt_tokens(request))
         except QuotaExceededError as exc:
             return _refusal(request, "budget", str(exc))
     if address is not None:
         _pin(request, address)
     return None
+
+
+def _prompt_tokens(request: httpx2.Request) -> int:
+    """A generous estimate of a request's prompt tokens, for its reservation: its body's bytes / 4 (JSON included)."""
+    try:
+        return len(request.content) // 4
+    except httpx2.RequestNotRead:  # a streamed body: the reservation is then the per-call cap alone
+        return 0
 
 
 def _pin(request: httpx2.Request, address: str) -> None:

@@ -278,6 +278,15 @@ def _reported_usage(response: Any) -> int:
     return total
 
 
+def _refused_here(error: BaseException) -> bool:
+    """True when ``error`` is this app's own refusal of the request (``chains.egress``): nothing was sent."""
+    body = getattr(error, "body", None)
+    if not isinstance(body, dict):
+        return False
+    inner = body.get("error") if isinstance(body.get("error"), dict) else body
+    return inner.get("type") == "app_guard"
+
+
 def usage_recorder(meter: HostKeyMeter) -> object:
     """A LangChain callback that adds the tokens of each model call to the ledger, once per call.
 
@@ -344,6 +353,11 @@ def usage_recorder(meter: HostKeyMeter) -> object:
             self._count(run_id, response)
 
         def on_llm_error(self, error: BaseException, *, run_id: Any = None, response: Any = None, **kwargs: Any) -> None:
+            if _refused_here(error):  # refused before sending: it reserved nothing, and settles nothing
+                with self._lock:
+                    self._counted.add(run_id)
+                    self._seen.pop(run_id, None)
+                return
             self._count(run_id, response)
 
     return _UsageToLedger()

@@ -37,7 +37,7 @@ from langchain_core.outputs import LLMResult
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from chains.chunks import ChunkKind, ChunkReader, answer_text
-from chains.errors import StreamInterruptedError, classify_error
+from chains.errors import APP_GUARD_KINDS, StreamInterruptedError, classify_error
 from chains.providers import DEFAULT_PROVIDER_ID
 from chains.retries import RetryEvent, capture_retries, is_retry_attempt
 from chains.timing import CallTiming, RunClock, RunRecord
@@ -73,12 +73,17 @@ class RunMeta:
         model: The model name.
         secrets: Exact secrets to scrub from error messages (never stored).
         shape: The id of the chain's shape in ``chains.shapes.SHAPES`` (``seed``: the seed's chain).
+        provider_words: Keep the provider's own error text in the records. False on a public
+            deployment: a failed call keeps only its classified kind, whatever answer it came
+            from (a 200 with an error body, an error event in a stream), so no export or share
+            view can carry what the server said.
     """
 
     provider: str = DEFAULT_PROVIDER_ID
     model: str = "simulated"
     secrets: tuple[str, ...] = ()
     shape: str = "seed"
+    provider_words: bool = True
 
     def __repr__(self) -> str:
         return f"RunMeta(provider={self.provider!r}, model={self.model!r}, shape={self.shape!r})"
@@ -110,6 +115,15 @@ def effective_concurrency(n: int, max_concurrency: int | None, *, is_async: bool
     if max_concurrency:
         return min(n, max_concurrency)
     return n if is_async else min(n, default_pool_size())
+
+
+COMPARE_PLAN: tuple[tuple[str, bool], ...] = (("invoke", False), ("loop", True), ("batch", True), ("stream", False))
+"""The Compare page's steps, in order: ``(mode, takes every topic)``; the others take the first topic only."""
+
+
+def planned_calls(plan: tuple[tuple[str, bool], ...], topics: int) -> int:
+    """How many model calls ``plan`` makes for ``topics`` topics: the page's budget check and its steps read the same plan."""
+    return sum(topics if every_topic else 1 for _, every_topic in plan)
 
 
 def async_comparison_calls(topics: int, *, with_sync: bool) -> int:
@@ -281,7 +295,8 @@ class _Run:
                 # The OpenAI SDK reports a connection dropped mid-stream as a plain
                 # APIConnectionError; text had already arrived, so the answer is cut, not missing.
                 info = replace(info, kind="interrupted")
-            timing.error, timing.error_kind = info.summary(), info.kind
+            keep_words = self.meta.provider_words or info.kind in APP_GUARD_KINDS  # the app's own refusals name no secret
+            timing.error, timing.error_kind = (info.summary() if keep_words else info.kind), info.kind
             timing.interrupted = info.kind == "interrupted" or cut_short
         if not streamed and timing.first_token_s is None and recorder.model_first_token_s is not None:
             timing.first_token_s = recorder.model_first_token_s  # a model that streams inside invoke/batch

@@ -173,10 +173,21 @@ def parse_url_list(value: object) -> tuple[str, ...]:
 
 
 def is_forbidden_address(address: str) -> bool:
-    """True for loopback, private, link-local, reserved, multicast, unspecified and metadata addresses."""
+    """True for loopback, private, link-local, reserved, multicast, unspecified and metadata addresses.
+
+    An IPv6 address that carries an IPv4 address (IPv4-mapped ``::ffff:a.b.c.d``, 6to4
+    ``2002:AABB:CCDD::/48``, Teredo ``2001:0::/32`` with its server and its obfuscated
+    client) is judged by the IPv4 addresses it carries as well: a relay would deliver
+    it there.
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        else:
+            embedded = [ip.sixtofour] if ip.sixtofour is not None else list(ip.teredo or ())
+            if any(is_forbidden_address(str(inner)) for inner in embedded if inner is not None):
+                return True
     return (
         ip in _METADATA_ADDRESSES
         or ip.is_loopback

@@ -161,6 +161,8 @@ def build_chat_openai(settings: ModelSettings, policy: EgressPolicy) -> BaseChat
         raise HostKeyRefusedError("host_key_unmetered")
     sync_client, async_client = http_clients(policy, bound_host_keys)
     callbacks = [usage_recorder(policy.meter)] if host_pays and policy.meter is not None else None
+    # What the host pays for is capped per call, and the ledger reserves that cap before each request.
+    max_tokens = policy.meter.limits.max_tokens_per_call if host_pays and policy.meter is not None else 0
     return ChatOpenAI(
         model=settings.model,
         temperature=settings.temperature,
@@ -172,6 +174,7 @@ def build_chat_openai(settings: ModelSettings, policy: EgressPolicy) -> BaseChat
         http_client=sync_client,
         http_async_client=async_client,
         callbacks=callbacks,
+        max_tokens=max_tokens or None,
     )
 
 

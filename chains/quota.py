@@ -21,7 +21,7 @@ import ipaddress
 import math
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -46,6 +46,7 @@ LIMIT_DEFAULTS: dict[str, int] = {
     "HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR": 10,
     "HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_DAY": 30,
     "HOST_KEY_MAX_TOPICS": 8,
+    "HOST_KEY_MAX_TOKENS_PER_CALL": 1000,
 }
 LIMIT_NAMES = (*LIMIT_DEFAULTS, "HOST_KEY_MAX_CALLS")
 
@@ -87,13 +88,16 @@ class Limit:
     unit: str
     maximum: int
 
-    def refuses(self, used: int) -> bool:
+    def refuses(self, used: int, tokens: int = 0) -> bool:
         """True when one more request may not be sent with ``used`` already counted in this cap's window.
 
-        A request cap counts the request itself; a token cap (tokens are counted after the
-        answer) only needs room left.
+        A request cap counts the request itself. A token cap must hold the request's
+        reservation (``tokens``: its ``max_tokens`` and its prompt), or without one just
+        have room left.
         """
-        return used + 1 > self.maximum if self.unit == "requests" else used >= self.maximum
+        if self.unit == "requests":
+            return used + 1 > self.maximum
+        return used + tokens > self.maximum if tokens > 0 else used >= self.maximum
 
     @property
     def kind(self) -> str:
@@ -115,6 +119,8 @@ class HostKeyLimits:
         unknown_requests_per_hour: Per hour for the shared bucket of visitors with no IP.
         unknown_requests_per_day: Per day for that shared bucket.
         max_topics: Topics (calls) allowed in one run.
+        max_tokens_per_call: ``max_tokens`` of every request the host pays for, and what the ledger reserves for
+            its answer before sending it (0: no cap is sent and nothing is reserved).
     """
 
     requests_per_hour: int = LIMIT_DEFAULTS["HOST_KEY_REQUESTS_PER_HOUR"]
@@ -126,6 +132,7 @@ class HostKeyLimits:
     unknown_requests_per_hour: int = LIMIT_DEFAULTS["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR"]
     unknown_requests_per_day: int = LIMIT_DEFAULTS["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_DAY"]
     max_topics: int = LIMIT_DEFAULTS["HOST_KEY_MAX_TOPICS"]
+    max_tokens_per_call: int = LIMIT_DEFAULTS["HOST_KEY_MAX_TOKENS_PER_CALL"]
 
     def request_limits(self, visitor: str | None) -> tuple[Limit, ...]:
         """The request caps that one request of ``visitor`` must fit under."""
@@ -176,6 +183,85 @@ def visitor_bucket(visitor: str | None) -> str:
     return f"visitor:{address}"
 
 
+LOOPBACK_PEER = "127.0.0.1"
+
+
+def _forwarded_host(entry: str) -> str:
+    """The address of one ``X-Forwarded-For`` entry, without a port (``1.2.3.4:80``, ``[2001:db8::1]:443``)."""
+    entry = entry.strip()
+    if entry.startswith("["):
+        return entry[1:].split("]", 1)[0]
+    if entry.count(":") == 1:
+        return entry.split(":", 1)[0]
+    return entry
+
+
+def _in_networks(host: str, networks: Iterable[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    for network in networks:
+        try:
+            if address in ipaddress.ip_network(network.strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(
+    peer: str | None, forwarded_for: Iterable[str], *, trusted_hops: int = 0, trusted_proxies: Iterable[str] = ()
+) -> str | None:
+    """The visitor's address, trusting ``X-Forwarded-For`` only as far as the deployment says.
+
+    Streamlit serves through uvicorn, which replaces the connection's peer by an
+    ``X-Forwarded-For`` entry whenever the peer is one it trusts (``FORWARDED_ALLOW_IPS``,
+    loopback by default), and ``st.context.ip_address`` reports that entry (or
+    ``None`` for loopback). So when ``peer`` is one of the header's entries, the
+    real peer was such a proxy, and it is taken as loopback here. The chain is the
+    header's entries followed by that peer:
+
+    * ``trusted_hops`` (``TRUSTED_PROXY_HOPS``) = N: the last N entries are the
+      deployment's proxies, and the one before them is the visitor;
+    * ``trusted_proxies`` (``TRUSTED_PROXIES``, addresses or networks): from the
+      right, the first entry that is not one of them is the visitor (a peer that
+      uvicorn rewrote counts as trusted);
+    * neither: the peer itself, whatever the header says.
+
+    Args:
+        peer: ``st.context.ip_address`` (``None`` for loopback or no context).
+        forwarded_for: The values of the request's ``X-Forwarded-For`` headers.
+        trusted_hops: How many proxies stand in front of the app.
+        trusted_proxies: The proxies' addresses or networks.
+
+    Returns:
+        The visitor's address, or ``None`` (loopback or unknown: the shared bucket).
+    """
+    chain = [_forwarded_host(entry) for value in forwarded_for for entry in str(value).split(",") if entry.strip()]
+    rewritten = bool(chain) and (peer is None or peer in chain)
+    real_peer = LOOPBACK_PEER if rewritten or peer is None else peer
+    proxies = tuple(trusted_proxies)
+    full = [*chain, real_peer]
+    if trusted_hops > 0:
+        visitor = full[max(0, len(full) - 1 - trusted_hops)]
+    elif proxies:
+        visitor = full[0]
+        for index in range(len(full) - 1, -1, -1):
+            trusted = (index == len(full) - 1 and rewritten) or _in_networks(full[index], proxies)
+            if not trusted:
+                visitor = full[index]
+                break
+    else:
+        visitor = real_peer
+    try:
+        if ipaddress.ip_address(visitor).is_loopback:
+            return None
+    except ValueError:
+        pass  # not an address: visitor_bucket counts it in the shared bucket
+    return visitor or None
+
+
 def read_limit(mapping: Mapping[str, Any] | Any, name: str, default: int) -> int:
     """Read a non-negative int setting from ``st.secrets``, ``os.environ`` or any dict-like; ``default`` on any problem."""
     try:
@@ -220,26 +306,30 @@ def limits_from_mapping(mapping: Mapping[str, Any] | Any) -> HostKeyLimits:
         unknown_requests_per_hour=read["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_HOUR"],
         unknown_requests_per_day=read["HOST_KEY_UNKNOWN_VISITOR_REQUESTS_PER_DAY"],
         max_topics=read["HOST_KEY_MAX_TOPICS"],
+        max_tokens_per_call=read["HOST_KEY_MAX_TOKENS_PER_CALL"],
     )
 
 
 class Ledger(Protocol):
     """What the HTTP transport and the UI need from a ledger (a SQL one can implement it)."""
 
-    def reserve(self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = ()) -> None:
-        """Count one request in every bucket of ``limits``, all or nothing.
+    def reserve(
+        self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = (), tokens: int = 0, token_buckets: Iterable[str] = ()
+    ) -> None:
+        """Count one request in every bucket of ``limits``, and reserve ``tokens`` for its answer, all or nothing.
 
         Args:
             limits: The request caps to count against (``unit == "requests"``).
-            also_check: Caps that must not be exhausted already but are not
-                incremented (the token caps).
+            also_check: The token caps: each must hold ``tokens`` more (or, with none, have room left).
+            tokens: The tokens to reserve (settled later with ``record_tokens`` of the difference).
+            token_buckets: The buckets the reservation is added to.
 
         Raises:
             QuotaExceededError: When any cap is reached; nothing is counted then.
         """
 
     def record_tokens(self, bucket_keys: Iterable[str], tokens: int) -> None:
-        """Add ``tokens`` to each bucket."""
+        """Add ``tokens`` to each bucket (negative: a reservation that the answer did not use)."""
 
     def remaining(self, limit: Limit) -> int:
         """What ``limit`` still allows now."""
@@ -266,21 +356,27 @@ class InMemoryLedger:
     def _used(self, limit: Limit, now: float) -> int:
         return self._counts.get((limit.bucket, limit.unit, limit.window, self._slot(limit.window, now)), 0)
 
-    def reserve(self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = ()) -> None:
+    def reserve(
+        self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = (), tokens: int = 0, token_buckets: Iterable[str] = ()
+    ) -> None:
         """``Ledger.reserve``, under this process's lock."""
         limits = tuple(limits)
         with self._lock:
             now = self.clock()
             for limit in (*limits, *also_check):
-                if limit.refuses(self._used(limit, now)):
+                if limit.refuses(self._used(limit, now), tokens):
                     raise QuotaExceededError(limit.kind, limit.window, limit.unit)
             for limit in limits:
                 self._counts[(limit.bucket, limit.unit, limit.window, self._slot(limit.window, now))] += 1
+            if tokens > 0:
+                for bucket in token_buckets:
+                    for window in WINDOWS:
+                        self._counts[(bucket, "tokens", window, self._slot(window, now))] += tokens
             self._forget_old(now)
 
     def record_tokens(self, bucket_keys: Iterable[str], tokens: int) -> None:
-        """Add ``tokens`` (counted after a response) to the hour and day windows of each bucket."""
-        if tokens <= 0:
+        """Add ``tokens`` (counted after a response; negative to settle a reservation) to the hour and day windows of each bucket."""
+        if tokens == 0:
             return
         with self._lock:
             now = self.clock()
@@ -325,6 +421,15 @@ class HostKeyMeter:
     The transport calls ``before_request`` for every HTTP request carrying the
     host's key (retries included), and ``add_tokens`` with the usage of each answer.
 
+    Each request reserves its answer's tokens (``max_tokens_per_call``, which the
+    request carries as ``max_tokens``, plus its prompt) before it is sent, and the
+    answer's real usage settles the oldest open reservation. So concurrent calls
+    cannot pass the token caps together: every one in flight holds its share, and
+    the caps can be passed by at most one call's reservation (the last one that
+    fitted), as long as the server keeps to ``max_tokens``. A retried request
+    reserves again, and only one reservation per call is settled: a retry is
+    counted at its full reservation (never less than it cost).
+
     Attributes:
         ledger: The ledger.
         limits: The deployment's limits.
@@ -334,20 +439,44 @@ class HostKeyMeter:
     ledger: Ledger
     limits: HostKeyLimits
     visitor: str | None
+    _open: deque[int] = field(default_factory=deque, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
-    def before_request(self) -> None:
-        """Count a request, or raise ``QuotaExceededError`` so that it is not sent."""
-        self.ledger.reserve(self.limits.request_limits(self.visitor), also_check=self.limits.token_limits())
+    @property
+    def _token_buckets(self) -> tuple[str, str]:
+        return (DEPLOYMENT_BUCKET, visitor_bucket(self.visitor))
+
+    def reservation(self, prompt_tokens: int = 0) -> int:
+        """The tokens one request reserves: the per-call cap and its prompt (0 when no cap is set)."""
+        cap = self.limits.max_tokens_per_call
+        return cap + max(0, prompt_tokens) if cap > 0 else 0
+
+    def before_request(self, prompt_tokens: int = 0) -> None:
+        """Count a request and reserve its tokens, or raise ``QuotaExceededError`` so that it is not sent."""
+        tokens = self.reservation(prompt_tokens)
+        self.ledger.reserve(
+            self.limits.request_limits(self.visitor), also_check=self.limits.token_limits(), tokens=tokens, token_buckets=self._token_buckets
+        )
+        if tokens:
+            with self._lock:
+                self._open.append(tokens)
 
     def add_tokens(self, tokens: int) -> None:
-        """Count the tokens of an answer for the deployment and the visitor."""
-        self.ledger.record_tokens((DEPLOYMENT_BUCKET, visitor_bucket(self.visitor)), tokens)
+        """Count the tokens of an answer for the deployment and the visitor, settling its reservation."""
+        with self._lock:
+            reserved = self._open.popleft() if self._open else 0
+        self.ledger.record_tokens(self._token_buckets, max(0, tokens) - reserved)
 
     def calls_left(self) -> int:
-        """Requests this visitor may still send now (the smallest of every request cap)."""
+        """Requests this visitor may still send now: the smallest request cap, and what the token caps can reserve."""
         remaining = [self.ledger.remaining(limit) for limit in self.limits.request_limits(self.visitor)]
-        if any(self.ledger.remaining(limit) <= 0 for limit in self.limits.token_limits()):
-            return 0
+        per_call = self.reservation()
+        for limit in self.limits.token_limits():
+            tokens_left = self.ledger.remaining(limit)
+            if tokens_left <= 0:
+                return 0
+            if per_call:
+                remaining.append(tokens_left // per_call)
         return min(remaining)
 
     def visitor_allowance(self) -> int:

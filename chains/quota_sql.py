@@ -174,7 +174,9 @@ class SqlLedger:
         if self._pruned_hour != self._slot("hour", now):
             self.prune(now)
 
-    def reserve(self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = ()) -> None:
+    def reserve(
+        self, limits: Iterable[Limit], *, also_check: Iterable[Limit] = (), tokens: int = 0, token_buckets: Iterable[str] = ()
+    ) -> None:
         """``Ledger.reserve`` in one transaction, so every server process shares the counts.
 
         Raises:
@@ -183,10 +185,12 @@ class SqlLedger:
         """
         limits = tuple(limits)
         checks = (*limits, *also_check)
+        token_buckets = tuple(token_buckets) if tokens > 0 else ()
         self._create_table()
         with self._transaction() as connection:
             now = self.clock()
-            keys = sorted({self._key(limit.bucket, limit.window, now) for limit in checks})
+            token_keys = {self._key(bucket, window, now) for bucket in token_buckets for window in WINDOWS}
+            keys = sorted({self._key(limit.bucket, limit.window, now) for limit in checks} | token_keys)
             self._ensure_rows(connection, keys)
             used: dict[tuple[str, str, int], Any] = {}
             for key in keys:  # one row at a time, in sorted order: no deadlock between replicas
@@ -196,12 +200,14 @@ class SqlLedger:
                 used[key] = row
             for limit in checks:
                 row = used[self._key(limit.bucket, limit.window, now)]
-                if limit.refuses(int(row.requests if limit.unit == "requests" else row.tokens)):
+                if limit.refuses(int(row.requests if limit.unit == "requests" else row.tokens), tokens):
                     raise QuotaExceededError(limit.kind, limit.window, limit.unit)
             for key in sorted({self._key(limit.bucket, limit.window, now) for limit in limits}):
                 connection.execute(
                     ledger_table.update().where(*_match(*key)).values(requests=ledger_table.c.requests + 1)
                 )
+            for key in sorted(token_keys):
+                connection.execute(ledger_table.update().where(*_match(*key)).values(tokens=ledger_table.c.tokens + tokens))
         self._prune_once_per_hour(now)
 
     def record_tokens(self, bucket_keys: Iterable[str], tokens: int) -> None:
@@ -211,7 +217,7 @@ class SqlLedger:
         counted and sent, and this is called after the answer, where raising
         would only lose the answer.
         """
-        if tokens <= 0:
+        if tokens == 0:
             return
         try:
             self._create_table()

@@ -18,6 +18,7 @@ be read or written, so the caller can fall back to ``MemoryRunStore``.
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 import threading
@@ -30,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from chains.quota import visitor_bucket
 from chains.timing import RunRecord
 
 RUN_SET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -38,6 +40,15 @@ RUN_SET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MAX_EVICTION_NOTES = 50
 """Eviction notes kept per run set (the oldest go first)."""
+MAX_EVICTION_NOTES_TOTAL = 20_000
+"""Eviction notes kept in the whole store (the oldest go first): the per-set bound alone lets fresh sets grow it."""
+IDLE_RECORD_S = 86_400.0
+"""A share link or an owner row of a set that holds no runs is deleted after this long."""
+RATE_WINDOW_S = 3600.0
+"""The window of the per-visitor rate limits (new run sets, imports): one clock hour."""
+
+#: The limits an eviction note can name (``EvictedEntry.limit``; the page translates them).
+EVICTION_LIMITS = ("entries", "set_bytes", "visitor_bytes", "total_bytes")
 
 
 def new_run_set() -> str:
@@ -69,19 +80,37 @@ class StoreError(Exception):
     """The store could not be read or written (full disk, read-only folder, corrupt file, server down...)."""
 
 
+class StoreQuotaError(Exception):
+    """A visitor started more new run sets this hour than allowed; nothing was written.
+
+    Not a ``StoreError``: the store works, and falling back to memory would dodge the limit.
+    """
+
+
 @dataclass(frozen=True)
 class StoreLimits:
     """The bounds of the store; the oldest entries are evicted first.
 
+    A run set belongs to the visitor who wrote into it first (``chains.quota.visitor_bucket``
+    of the same id as the host key's budget), so one visitor's sets share one bound, and
+    when the total is full the visitor who holds the most goes first: a flood of fresh
+    run sets evicts only the flooder's own runs.
+
     Attributes:
         max_entries_per_set: History entries per run set (a sweep counts once).
         max_bytes_per_set: Stored bytes per run set.
+        max_bytes_per_visitor: Stored bytes over all the run sets of one visitor.
         max_total_bytes: Stored bytes over every run set.
+        max_new_sets_per_visitor_hour: Run sets one visitor may start per clock hour.
+        max_imports_per_visitor_hour: Imports (uploads) one visitor may make per clock hour.
     """
 
     max_entries_per_set: int = 200
     max_bytes_per_set: int = 8_000_000
+    max_bytes_per_visitor: int = 32_000_000
     max_total_bytes: int = 256_000_000
+    max_new_sets_per_visitor_hour: int = 20
+    max_imports_per_visitor_hour: int = 20
 
 
 @dataclass(frozen=True)
@@ -94,6 +123,7 @@ class EvictedEntry:
         origin: The origin of its first run (``lab_sweep`` for a sweep).
         started_at: When its first run started (ISO-8601 UTC).
         runs: How many runs it held.
+        limit: The bound that removed it (one of ``EVICTION_LIMITS``).
     """
 
     entry_id: str
@@ -101,6 +131,7 @@ class EvictedEntry:
     origin: str
     started_at: str
     runs: int
+    limit: str = "entries"
 
 
 @dataclass
@@ -114,40 +145,91 @@ class _Entry:
     started_at: str
 
 
-def plan_evictions(entries: list[_Entry], *, max_entries: int | None, max_bytes: int | None, keep: str) -> list[_Entry]:
-    """The oldest entries to drop so that ``entries`` fit the bounds; ``keep`` is never dropped.
+def plan_store_evictions(
+    run_set: str,
+    owned: list[tuple[str, _Entry]],
+    *,
+    keep: str,
+    limits: StoreLimits,
+    total_bytes: int,
+    every: Any,
+) -> list[tuple[str, _Entry, str]]:
+    """What to evict after a write, and which bound removes each entry.
+
+    In order: the written set's own bounds (entries, bytes), then the bytes of
+    every set its owner holds, then the total, where the owner that holds the
+    most bytes loses its oldest entry first, again and again.
 
     Args:
-        entries: The entries, in any order.
-        max_entries: Most entries allowed, or ``None``.
-        max_bytes: Most bytes allowed, or ``None``.
-        keep: The entry being written.
+        run_set: The set just written to.
+        owned: Every entry of the sets of ``run_set``'s owner, as ``(run_set, entry)``.
+        keep: The entry just written (never evicted).
+        limits: The bounds.
+        total_bytes: The bytes of the whole store, the write included.
+        every: A callable returning every entry as ``(run_set, owner, entry)``; called only when the total is over.
 
     Returns:
-        The entries to evict, oldest first.
+        ``(run_set, entry, limit)`` for each entry to evict.
     """
-    ordered = sorted(entries, key=lambda entry: entry.first)
-    count, size = len(ordered), sum(entry.size for entry in ordered)
-    evicted = []
-    for entry in ordered:
-        over_count = max_entries is not None and count > max_entries
-        over_size = max_bytes is not None and size > max_bytes
-        if not (over_count or over_size):
+    plan: list[tuple[str, _Entry, str]] = []
+    gone: set[tuple[str, str]] = set()
+
+    def drop(owner_set: str, entry: _Entry, limit: str) -> None:
+        plan.append((owner_set, entry, limit))
+        gone.add((owner_set, entry.entry_id))
+
+    mine = sorted((entry for owner_set, entry in owned if owner_set == run_set), key=lambda entry: entry.first)
+    count, size = len(mine), sum(entry.size for entry in mine)
+    for entry in mine:
+        over_count = count > limits.max_entries_per_set
+        if not (over_count or size > limits.max_bytes_per_set):
             break
         if entry.entry_id == keep:
             continue
-        evicted.append(entry)
-        count -= 1
+        drop(run_set, entry, "entries" if over_count else "set_bytes")
+        count, size = count - 1, size - entry.size
+    left = sorted(((s, e) for s, e in owned if (s, e.entry_id) not in gone), key=lambda item: item[1].first)
+    size = sum(entry.size for _, entry in left)
+    for owner_set, entry in left:
+        if size <= limits.max_bytes_per_visitor:
+            break
+        if owner_set == run_set and entry.entry_id == keep:
+            continue
+        drop(owner_set, entry, "visitor_bytes")
         size -= entry.size
-    return evicted
+    total = total_bytes - sum(entry.size for _, entry, _ in plan)
+    if total <= limits.max_total_bytes:
+        return plan
+    holders: dict[str, list[tuple[str, _Entry]]] = {}
+    for owner_set, owner, entry in every():
+        if (owner_set, entry.entry_id) in gone or (owner_set == run_set and entry.entry_id == keep):
+            continue
+        holders.setdefault(owner, []).append((owner_set, entry))
+    held = {owner: sum(entry.size for _, entry in items) for owner, items in holders.items()}
+    for items in holders.values():
+        items.sort(key=lambda item: item[1].first, reverse=True)  # the oldest last, popped first
+    while total > limits.max_total_bytes and held:
+        owner = max(held, key=lambda name: held[name])
+        owner_set, entry = holders[owner].pop()
+        drop(owner_set, entry, "total_bytes")
+        total -= entry.size
+        held[owner] -= entry.size
+        if not holders[owner]:
+            del held[owner]
+    return plan
+
+
+def rate_counter(kind: str, visitor: str | None, now: float) -> str:
+    """The counter of one visitor's ``kind`` (``sets``, ``imports``) in the current clock hour."""
+    return f"rate:{kind}:{visitor_bucket(visitor)}:{math.floor(now / RATE_WINDOW_S)}"
 
 
 def _payload(record: RunRecord) -> str:
     return json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
-def _note(entry: _Entry) -> EvictedEntry:
-    return EvictedEntry(entry.entry_id, entry.mode, entry.origin, entry.started_at, entry.runs)
+def _note(entry: _Entry, limit: str = "entries") -> EvictedEntry:
+    return EvictedEntry(entry.entry_id, entry.mode, entry.origin, entry.started_at, entry.runs, limit)
 
 
 metadata = sa.MetaData()
@@ -194,7 +276,17 @@ evictions_table = _entry_table(
     "lcm_evictions",
     *_entry_label_columns(),
     sa.Column("runs", sa.Integer, nullable=False),
+    sa.Column("limit_name", sa.String(32), nullable=False, server_default="entries"),
 )
+
+owners_table = sa.Table(
+    "lcm_run_set_owners",
+    metadata,
+    sa.Column("run_set", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(80), nullable=False, index=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+"""Who started each run set (``chains.quota.visitor_bucket``): the per-visitor bound adds up their sets."""
 
 counters_table = sa.Table(
     "lcm_counters",
@@ -245,6 +337,13 @@ def prepare_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _add_missing_columns(connection: Connection) -> None:
+    """Add the columns that later versions gave to existing tables (``create_all`` only creates new tables)."""
+    present = {column["name"] for column in sa.inspect(connection).get_columns(evictions_table.name)}
+    if "limit_name" not in present:
+        connection.exec_driver_sql(f"ALTER TABLE {evictions_table.name} ADD COLUMN limit_name VARCHAR(32) NOT NULL DEFAULT 'entries'")
+
+
 class RunStore:
     """Run records in SQL tables, bounded, keyed by run set.
 
@@ -268,6 +367,7 @@ class RunStore:
         self.limits = limits or StoreLimits()
         with self._transaction() as connection:
             metadata.create_all(connection, checkfirst=True)
+            _add_missing_columns(connection)
             connection.execute(sa.select(sa.func.count()).select_from(runs_table)).scalar_one()
 
     @contextmanager
@@ -278,19 +378,24 @@ class RunStore:
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             raise StoreError(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
 
-    def add(self, run_set: str, record: RunRecord) -> list[EvictedEntry]:
+    def add(self, run_set: str, record: RunRecord, *, visitor: str | None = None) -> list[EvictedEntry]:
         """Keep ``record`` in ``run_set``, then evict the oldest entries that no longer fit.
 
         Args:
             run_set: A valid run set id.
             record: The run (no secrets: records never hold any).
+            visitor: Who writes (``ui.host.visitor_id``): a set's first writer owns it.
 
         Returns:
-            The entries evicted to make room, from this set or (for the total bound) others.
+            The entries of ``run_set`` evicted to make room.
+
+        Raises:
+            StoreQuotaError: ``run_set`` is new and ``visitor`` started too many sets this hour.
         """
         payload = _payload(record)
         entry = entry_id(record)
         with self._transaction() as connection:
+            owner = self._owner(connection, run_set, visitor)
             connection.execute(
                 runs_table.insert().values(
                     run_set=run_set,
@@ -304,48 +409,82 @@ class RunStore:
                     payload=payload,
                 )
             )
-            mine = plan_evictions(
-                self._entries(connection, run_set),
-                max_entries=self.limits.max_entries_per_set,
-                max_bytes=self.limits.max_bytes_per_set,
-                keep=entry,
-            )
-            self._evict(connection, [(run_set, item) for item in mine])
+            owned_sets = sa.select(owners_table.c.run_set).where(owners_table.c.owner == owner)
+            owned = self._entries(connection, runs_table.c.run_set.in_(owned_sets))
             total = connection.execute(sa.select(sa.func.coalesce(sa.func.sum(runs_table.c.size_bytes), 0))).scalar_one()
-            others: list[tuple[str, _Entry]] = []
-            if total > self.limits.max_total_bytes:
-                every = self._entries(connection, None)
-                owners = {id(item): owner for owner, item in every}
-                plan = plan_evictions([item for _, item in every], max_entries=None, max_bytes=self.limits.max_total_bytes, keep=entry)
-                others = [(owners[id(item)], item) for item in plan]
-                self._evict(connection, others)
-        return [_note(item) for item in mine] + [_note(item) for owner, item in others if owner == run_set]
+            plan = plan_store_evictions(
+                run_set,
+                [(owner_set, item) for owner_set, _, item in owned],
+                keep=entry,
+                limits=self.limits,
+                total_bytes=int(total),
+                every=lambda: self._entries(connection, None),
+            )
+            self._evict(connection, plan)
+            if plan:
+                self._prune(connection, time.time())
+        return [_note(item, limit) for owner_set, item, limit in plan if owner_set == run_set]
 
-    def _entries(self, connection: Connection, run_set: str | None) -> Any:
+    def _prune(self, connection: Connection, now: float) -> None:
+        """Bound the tables that only grow: eviction notes in total, and the share links and owners of empty sets."""
+        newest = connection.execute(sa.select(sa.func.max(evictions_table.c.id))).scalar()
+        if newest is not None:
+            connection.execute(evictions_table.delete().where(evictions_table.c.id <= newest - MAX_EVICTION_NOTES_TOTAL))
+        holding = sa.select(runs_table.c.run_set).distinct()
+        for table, column in ((views_table, views_table.c.created_at), (owners_table, owners_table.c.created_at)):
+            connection.execute(table.delete().where(column < now - IDLE_RECORD_S, table.c.run_set.not_in(holding)))
+
+    def prune(self, now: float | None = None) -> None:
+        """Prune now (``_prune``); ``add`` does it whenever a bound evicted something."""
+        with self._transaction() as connection:
+            self._prune(connection, time.time() if now is None else now)
+
+    def _owner(self, connection: Connection, run_set: str, visitor: str | None) -> str:
+        """The owner of ``run_set``; a new set is registered to ``visitor``, within the hourly limit."""
+        owner = connection.execute(sa.select(owners_table.c.owner).where(owners_table.c.run_set == run_set)).scalar()
+        if owner is not None:
+            return owner
+        now = time.time()
+        if self._count(connection, rate_counter("sets", visitor, now)) > self.limits.max_new_sets_per_visitor_hour:
+            raise StoreQuotaError("too many new run sets this hour")
+        owner = visitor_bucket(visitor)
+        try:
+            with connection.begin_nested():
+                connection.execute(owners_table.insert().values(run_set=run_set, owner=owner, created_at=now))
+        except sa.exc.IntegrityError:  # another session registered it in between
+            owner = connection.execute(sa.select(owners_table.c.owner).where(owners_table.c.run_set == run_set)).scalar_one()
+        return owner
+
+    def _entries(self, connection: Connection, where: Any) -> list[tuple[str, str, _Entry]]:
+        """Every entry matching ``where`` (``None``: all), as ``(run_set, owner, entry)``."""
         columns = runs_table.c
         first = sa.func.min(columns.id)
         query = sa.select(
             columns.run_set, columns.entry_id, first, sa.func.count(), sa.func.sum(columns.size_bytes)
         ).group_by(columns.run_set, columns.entry_id)
-        if run_set is not None:
-            query = query.where(columns.run_set == run_set)
+        if where is not None:
+            query = query.where(where)
         groups = connection.execute(query).all()
         firsts = [row[2] for row in groups]
         details = {}
+        owners: dict[str, str] = {}
         if firsts:
             for row in connection.execute(
                 sa.select(columns.id, columns.mode, columns.origin, columns.started_at).where(columns.id.in_(firsts))
             ):
                 details[row.id] = row
+            sets = {row[0] for row in groups}
+            for row in connection.execute(sa.select(owners_table).where(owners_table.c.run_set.in_(sets))):
+                owners[row.run_set] = row.owner
         entries = []
-        for owner, entry, first_id, count, size in groups:
+        for owner_set, entry, first_id, count, size in groups:
             detail = details[first_id]
             item = _Entry(entry, first_id, count, int(size or 0), detail.mode, detail.origin, detail.started_at)
-            entries.append((owner, item))
-        return [item for _, item in entries] if run_set is not None else entries
+            entries.append((owner_set, owners.get(owner_set, visitor_bucket(None)), item))
+        return entries
 
-    def _evict(self, connection: Connection, victims: list[tuple[str, _Entry]]) -> None:
-        for owner, item in victims:
+    def _evict(self, connection: Connection, victims: list[tuple[str, _Entry, str]]) -> None:
+        for owner, item, limit in victims:
             connection.execute(
                 runs_table.delete().where(runs_table.c.run_set == owner, runs_table.c.entry_id == item.entry_id)
             )
@@ -357,9 +496,10 @@ class RunStore:
                     origin=item.origin,
                     started_at=item.started_at,
                     runs=item.runs,
+                    limit_name=limit,
                 )
             )
-        for owner in {owner for owner, _ in victims}:
+        for owner in {owner for owner, _, _ in victims}:
             keep = (
                 sa.select(evictions_table.c.id)
                 .where(evictions_table.c.run_set == owner)
@@ -369,6 +509,38 @@ class RunStore:
             connection.execute(
                 evictions_table.delete().where(evictions_table.c.run_set == owner, evictions_table.c.id.not_in(keep.scalar_subquery()))
             )
+
+    def _count(self, connection: Connection, name: str) -> int:
+        """Add one to a counter in this transaction and return it."""
+        updated = connection.execute(
+            counters_table.update().where(counters_table.c.name == name).values(value=counters_table.c.value + 1)
+        ).rowcount
+        if not updated:
+            try:
+                with connection.begin_nested():
+                    connection.execute(counters_table.insert().values(name=name, value=1))
+            except sa.exc.IntegrityError:  # another replica created it in between
+                connection.execute(counters_table.update().where(counters_table.c.name == name).values(value=counters_table.c.value + 1))
+        return int(connection.execute(sa.select(counters_table.c.value).where(counters_table.c.name == name)).scalar_one())
+
+    def owner_of(self, run_set: str) -> str | None:
+        """Who started ``run_set`` (a ``chains.quota.visitor_bucket``), or ``None`` when nobody wrote to it yet."""
+        with self._transaction() as connection:
+            return connection.execute(sa.select(owners_table.c.owner).where(owners_table.c.run_set == run_set)).scalar()
+
+    def take_allowance(self, kind: str, visitor: str | None, per_hour: int) -> bool:
+        """Count one ``kind`` (``imports``...) for ``visitor`` this hour; False when that is over ``per_hour``.
+
+        The counters of past hours are deleted on the way.
+        """
+        now = time.time()
+        name = rate_counter(kind, visitor, now)
+        with self._transaction() as connection:
+            current = name.rsplit(":", 1)[1]
+            connection.execute(
+                counters_table.delete().where(counters_table.c.name.like("rate:%"), ~counters_table.c.name.like(f"%:{current}"))
+            )
+            return self._count(connection, name) <= per_hour
 
     def runs(self, run_set: str) -> list[RunRecord]:
         """The runs of ``run_set``, oldest first (a run that cannot be read back is skipped)."""
@@ -384,7 +556,7 @@ class RunStore:
             rows = connection.execute(
                 sa.select(evictions_table).where(evictions_table.c.run_set == run_set).order_by(evictions_table.c.id)
             ).all()
-        return [EvictedEntry(row.entry_id, row.mode, row.origin, row.started_at, row.runs) for row in rows]
+        return [EvictedEntry(row.entry_id, row.mode, row.origin, row.started_at, row.runs, row.limit_name) for row in rows]
 
     def dismiss_evictions(self, run_set: str) -> None:
         """Forget the eviction notes of ``run_set``."""
@@ -397,6 +569,7 @@ class RunStore:
             deleted = connection.execute(runs_table.delete().where(runs_table.c.run_set == run_set)).rowcount
             connection.execute(evictions_table.delete().where(evictions_table.c.run_set == run_set))
             connection.execute(views_table.delete().where(views_table.c.run_set == run_set))  # its share link dies with it
+            connection.execute(owners_table.delete().where(owners_table.c.run_set == run_set))
         return deleted
 
     def add_to_counter(self, name: str, amount: int = 1) -> int:
@@ -443,6 +616,14 @@ class RunStore:
                     token = connection.execute(sa.select(views.token).where(views.run_set == run_set)).scalar_one()
         return token
 
+    def rotate_view_token(self, run_set: str) -> str:
+        """A new view token for ``run_set``: the old share link stops working, and no run is touched."""
+        with self._transaction() as connection:
+            connection.execute(views_table.delete().where(views_table.c.run_set == run_set))
+            token = new_view_token()
+            connection.execute(views_table.insert().values(token=token, run_set=run_set, created_at=time.time()))
+        return token
+
     def shared_runs(self, token: str) -> list[RunRecord] | None:
         """The runs that ``token`` shows, oldest first, or ``None`` for an unknown token."""
         with self._transaction() as connection:
@@ -481,33 +662,44 @@ class MemoryRunStore:
         self._notes: dict[str, list[EvictedEntry]] = {}
         self._counters: dict[str, int] = {}
         self._views: dict[str, str] = {}
+        self._owners: dict[str, str] = {}
         self._next_id = 1
 
-    def _entries(self, run_set: str | None) -> list[tuple[str, _Entry]]:
+    def _entries(self) -> list[tuple[str, str, _Entry]]:
         groups: dict[tuple[str, str], _Entry] = {}
         for row in self._rows:
-            if run_set is not None and row["run_set"] != run_set:
-                continue
             key = (row["run_set"], row["entry_id"])
             if key not in groups:
                 groups[key] = _Entry(row["entry_id"], row["id"], 0, 0, row["mode"], row["origin"], row["started_at"])
             groups[key].runs += 1
             groups[key].size += row["size"]
-        return [(owner, item) for (owner, _), item in groups.items()]
+        unknown = visitor_bucket(None)
+        return [(owner_set, self._owners.get(owner_set, unknown), item) for (owner_set, _), item in groups.items()]
 
-    def _evict(self, victims: list[tuple[str, _Entry]]) -> None:
-        doomed = {(owner, item.entry_id) for owner, item in victims}
+    def _evict(self, victims: list[tuple[str, _Entry, str]]) -> None:
+        doomed = {(owner, item.entry_id) for owner, item, _ in victims}
         self._rows = [row for row in self._rows if (row["run_set"], row["entry_id"]) not in doomed]
-        for owner, item in victims:
+        for owner, item, limit in victims:
             notes = self._notes.setdefault(owner, [])
-            notes.append(_note(item))
+            notes.append(_note(item, limit))
             del notes[:-MAX_EVICTION_NOTES]
 
-    def add(self, run_set: str, record: RunRecord) -> list[EvictedEntry]:
+    def _count(self, name: str) -> int:
+        self._counters[name] = self._counters.get(name, 0) + 1
+        return self._counters[name]
+
+    def add(self, run_set: str, record: RunRecord, *, visitor: str | None = None) -> list[EvictedEntry]:
         """See ``RunStore.add``."""
         payload = _payload(record)
         entry = entry_id(record)
         with self._lock:
+            owner = self._owners.get(run_set)
+            if owner is None:
+                name = rate_counter("sets", visitor, time.time())
+                if self._counters.get(name, 0) >= self.limits.max_new_sets_per_visitor_hour:
+                    raise StoreQuotaError("too many new run sets this hour")
+                self._count(name)
+                owner = self._owners[run_set] = visitor_bucket(visitor)
             self._rows.append(
                 {
                     "id": self._next_id,
@@ -521,21 +713,35 @@ class MemoryRunStore:
                 }
             )
             self._next_id += 1
-            mine = plan_evictions(
-                [item for _, item in self._entries(run_set)],
-                max_entries=self.limits.max_entries_per_set,
-                max_bytes=self.limits.max_bytes_per_set,
+            every = self._entries()
+            plan = plan_store_evictions(
+                run_set,
+                [(owner_set, item) for owner_set, holder, item in every if holder == owner],
                 keep=entry,
+                limits=self.limits,
+                total_bytes=sum(row["size"] for row in self._rows),
+                every=lambda: every,
             )
-            self._evict([(run_set, item) for item in mine])
-            others: list[tuple[str, _Entry]] = []
-            if sum(row["size"] for row in self._rows) > self.limits.max_total_bytes:
-                every = self._entries(None)
-                owners = {id(item): owner for owner, item in every}
-                plan = plan_evictions([item for _, item in every], max_entries=None, max_bytes=self.limits.max_total_bytes, keep=entry)
-                others = [(owners[id(item)], item) for item in plan]
-                self._evict(others)
-        return [_note(item) for item in mine] + [_note(item) for owner, item in others if owner == run_set]
+            self._evict(plan)
+            if plan:
+                holding = {row["run_set"] for row in self._rows}
+                self._views = {token: owner for token, owner in self._views.items() if owner in holding}
+                self._owners = {owner_set: owner for owner_set, owner in self._owners.items() if owner_set in holding or owner_set == run_set}
+        return [_note(item, limit) for owner_set, item, limit in plan if owner_set == run_set]
+
+    def owner_of(self, run_set: str) -> str | None:
+        """See ``RunStore.owner_of``."""
+        with self._lock:
+            return self._owners.get(run_set)
+
+    def take_allowance(self, kind: str, visitor: str | None, per_hour: int) -> bool:
+        """See ``RunStore.take_allowance``."""
+        name = rate_counter(kind, visitor, time.time())
+        with self._lock:
+            current = name.rsplit(":", 1)[1]
+            for old in [key for key in self._counters if key.startswith("rate:") and not key.endswith(f":{current}")]:
+                del self._counters[old]
+            return self._count(name) <= per_hour
 
     def runs(self, run_set: str) -> list[RunRecord]:
         """See ``RunStore.runs``."""
@@ -559,6 +765,7 @@ class MemoryRunStore:
             before = len(self._rows)
             self._rows = [row for row in self._rows if row["run_set"] != run_set]
             self._notes.pop(run_set, None)
+            self._owners.pop(run_set, None)
             self._views = {token: owner for token, owner in self._views.items() if owner != run_set}
             return before - len(self._rows)
 
@@ -579,6 +786,14 @@ class MemoryRunStore:
             for token, owner in self._views.items():
                 if owner == run_set:
                     return token
+            token = new_view_token()
+            self._views[token] = run_set
+            return token
+
+    def rotate_view_token(self, run_set: str) -> str:
+        """See ``RunStore.rotate_view_token``."""
+        with self._lock:
+            self._views = {token: owner for token, owner in self._views.items() if owner != run_set}
             token = new_view_token()
             self._views[token] = run_set
             return token

@@ -1,8 +1,10 @@
 """Compare: every sync mode on the same topics, side by side."""
 
+from functools import partial
+
 import streamlit as st
 
-from chains.modes import run_batch, run_invoke, run_loop, run_stream
+from chains.modes import COMPARE_PLAN, planned_calls, run_batch, run_invoke, run_loop, run_stream
 from chains.shapes import DEFAULT_SHAPE, invoke_verdict, shape_of
 from chains.verdicts import compare_verdict
 from ui.charts import call_timeline, show_chart, wall_time_bars
@@ -25,27 +27,20 @@ st.markdown(t("compare.intro"))
 text = topics_input("compare", height=140)
 chain_shape = chain_shape_select()
 
+RUNNERS = {"invoke": run_invoke, "loop": run_loop, "batch": run_batch, "stream": run_stream}
+
 if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
-    prepared = prepare_run(text, calls_per_topic=2, shape=chain_shape.id)
+    # One plan for the budget check and for the calls: invoke and stream take the first topic, loop and batch all.
+    prepared = prepare_run(text, planned_calls=partial(planned_calls, COMPARE_PLAN), shape=chain_shape.id)
     if prepared is not None:
-        first = prepared.topics[0]
         keeper = begin_page_run(LAST_RUNS)
-        kept = keeper.on_stopped
-        steps = [
-            ("invoke", lambda: run_invoke(prepared.chain, first, meta=prepared.meta, on_stopped=kept)),
-            ("loop", lambda: run_loop(prepared.chain, prepared.topics, meta=prepared.meta, on_stopped=kept)),
-            ("batch", lambda: run_batch(prepared.chain, prepared.topics, meta=prepared.meta, on_stopped=kept)),
-            (
-                "stream",
-                lambda: run_stream(
-                    prepared.chain, first, meta=prepared.meta, on_stopped=kept, chunks=prepared.shape.chunks, keys=prepared.shape.keys
-                ),
-            ),
-        ]
         with st.status(t("compare.running"), expanded=True) as status:
-            for mode, run in steps:
+            for mode, every_topic in COMPARE_PLAN:
                 st.write(t("compare.step", mode=t(f"modes.{mode}")))
-                record = keeper.keep(run())
+                topics = prepared.topics if every_topic else prepared.topics[0]
+                # A shape's stream yields text, dict pieces (branches) or partial JSON (its chunk kind and keys).
+                shaped = {"chunks": prepared.shape.chunks, "keys": prepared.shape.keys} if mode == "stream" else {}
+                record = keeper.keep(RUNNERS[mode](prepared.chain, topics, meta=prepared.meta, on_stopped=keeper.on_stopped, **shaped))
                 st.write(done_label(record, "compare.step_done", mode=t(f"modes.{mode}")))
             status.update(label=t("compare.done"), state=status_state(*keeper.records), expanded=False)
         finish_page_run(LAST_RUNS, list(keeper.records))

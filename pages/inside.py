@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from chains.safe_text import inert_markdown
+from chains.safe_text import inert_markdown, plain_markdown
 from chains.shapes import shape_of, trace_verdict
 from chains.steps import StepTrace, trace_steps
 from ui.charts import show_chart, step_timeline
@@ -64,7 +64,7 @@ if prepared is not None:
 last = st.session_state.get(LAST_TRACE)
 if last is not None:
     trace, provider, model_label, traced_shape = last
-    st.caption(t("inside.answered_by", provider=inert_markdown(provider), model=inert_markdown(model_label)))
+    st.caption(t("inside.answered_by", provider=plain_markdown(provider), model=plain_markdown(model_label)))
     st.caption(t("chain_shapes.ran", shape=t(shape_of(traced_shape).label_key)))
     if trace.error is not None:
         st.warning(t("inside.failed"), icon="🧱")

@@ -61,6 +61,7 @@ def test_a_failing_model_gives_a_message_and_the_steps_so_far(monkeypatch: pytes
 
 def test_a_replayed_call_is_labelled_as_a_replay(monkeypatch: pytest.MonkeyPatch) -> None:
     from chains.replay import example_profiles
+    from chains.safe_text import plain_markdown
 
     stem, profile = next(iter(example_profiles().items()))
     app = open_app(monkeypatch, PAGE, state={**FAST_SIMULATOR, "sim_replay": f"example:{stem}"})
@@ -68,5 +69,6 @@ def test_a_replayed_call_is_labelled_as_a_replay(monkeypatch: pytest.MonkeyPatch
     app.button(key="run").click()
     app.run()
     assert not app.exception
-    assert any(caption.value == f"Answered by replay · replay: {profile.name}" for caption in app.caption)
+    # The model's label is an imported name: shown through plain_markdown, as exactly its characters.
+    assert any(caption.value == f"Answered by replay · {plain_markdown(f'replay: {profile.name}')}" for caption in app.caption)
     assert len(app.dataframe[0].value) == 4

@@ -115,7 +115,7 @@ def test_the_shared_unknown_bucket_is_never_overdrawn_by_concurrent_replicas(eng
 def test_two_replicas_on_one_database_share_requests_and_tokens(engines: list[sa.Engine]) -> None:
     clock = FakeClock()
     first, second = (SqlLedger(engine, clock=clock) for engine in engines)
-    limits = HostKeyLimits(visitor_requests_per_hour=3, tokens_per_hour=500)
+    limits = HostKeyLimits(visitor_requests_per_hour=3, tokens_per_hour=500, max_tokens_per_call=100)
     HostKeyMeter(first, limits, "203.0.113.5").before_request()
     HostKeyMeter(second, limits, "203.0.113.5").before_request()
     assert HostKeyMeter(first, limits, "203.0.113.5").calls_left() == 1

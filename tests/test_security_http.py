@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -241,12 +242,16 @@ class RecordingServer:
         status: The status of the answer.
         answer_headers: Extra headers of the answer.
         body: The body of the answer.
+        bodies: The body of every request, in order.
+        delay_s: How long each answer waits (so that concurrent requests are all in flight at once).
     """
 
     def __init__(self) -> None:
         """Start serving in a daemon thread."""
         self.paths: list[str] = []
         self.headers: list[dict[str, str]] = []
+        self.bodies: list[bytes] = []
+        self.delay_s = 0.0
         self.status = 404
         self.answer_headers: dict[str, str] = {}
         self.body = json.dumps({"error": {"message": "internal admin", "type": "invalid_request_error", "code": "not_found"}}).encode()
@@ -256,7 +261,8 @@ class RecordingServer:
             def _answer(self) -> None:
                 owner.paths.append(self.path)
                 owner.headers.append({name.lower(): value for name, value in self.headers.items()})
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                owner.bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                time.sleep(owner.delay_s)
                 self.send_response(owner.status)
                 for name, value in {"Content-Type": "application/json", **owner.answer_headers}.items():
                     self.send_header(name, value)

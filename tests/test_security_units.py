@@ -43,7 +43,9 @@ def no_dns(host: str, port: int, **_: object) -> list[tuple]:
 @pytest.mark.parametrize(
     "address",
     ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254", "fd00:ec2::254", "::1", "0.0.0.0",
-     "100.64.0.1", "::ffff:127.0.0.1", "fe80::1", "224.0.0.1", "240.0.0.1"],
+     "100.64.0.1", "::ffff:127.0.0.1", "fe80::1", "224.0.0.1", "240.0.0.1",
+     # issue 25: 6to4 (2002::/16) and Teredo (2001::/32) addresses that carry a private IPv4 address
+     "2002:a00:5::", "2002:7f00:1::1", "2002:a9fe:a9fe::", "2001:0:4136:e378::f5ff:fffa", "2001:0:a00:1::a247:27dd"],
 )
 def test_private_loopback_link_local_and_metadata_addresses_are_refused_on_a_public_deployment(address: str) -> None:
     assert is_forbidden_address(address)
@@ -54,6 +56,7 @@ def test_private_loopback_link_local_and_metadata_addresses_are_refused_on_a_pub
 
 def test_a_public_address_is_accepted_and_localhost_works_on_a_laptop() -> None:
     check_base_url("https://api.example.com/v1", public=True, resolver=resolver_to("93.184.216.34"))
+    assert not is_forbidden_address("2002:5db8:d822::1")  # 6to4 of a public IPv4 address is a public address
     check_base_url("http://localhost:11434/v1", public=False, resolver=no_dns)  # Ollama on a laptop: no lookup at all
 
 
@@ -216,7 +219,7 @@ def test_visitors_without_an_address_share_a_stricter_bucket(make_ledger) -> Non
 
 def test_a_refused_reservation_counts_nothing_and_tokens_cap_requests(make_ledger) -> None:
     ledger = make_ledger(FakeClock())
-    meter = HostKeyMeter(ledger, HostKeyLimits(visitor_requests_per_hour=1, tokens_per_hour=100), "192.0.2.9")
+    meter = HostKeyMeter(ledger, HostKeyLimits(visitor_requests_per_hour=1, tokens_per_hour=100, max_tokens_per_call=10), "192.0.2.9")
     meter.before_request()
     with pytest.raises(QuotaExceededError):
         meter.before_request()
@@ -259,9 +262,11 @@ def test_inert_markdown_leaves_no_image_no_tag_and_no_dangerous_link(hostile: st
     assert "\n[r]: http" not in safe, "a reference definition cannot be used by an image"
 
 
-def test_inert_markdown_keeps_ordinary_text_and_safe_links() -> None:
-    text = "Why did the **cat** sit on the [keyboard](https://example.com)?\n\n- one\n- two\n\n> a quote -> kept"
+def test_inert_markdown_keeps_ordinary_text_and_shows_link_addresses_as_code() -> None:
+    text = "Why did the **cat** sit on the [keyboard](#top)?\n\n- one\n- two\n\n> a quote -> kept"
     assert inert_markdown(text) == text
+    # A link to anywhere but the page itself keeps its words; its address is shown, not followed (issue 25).
+    assert inert_markdown("the [keyboard](https://example.com)?") == "the keyboard (`https://example.com`)?"
     assert inert_markdown(None) == "" and inert_markdown("a\x00b") == "ab"
 
 
@@ -275,6 +280,11 @@ def test_inert_markdown_keeps_ordinary_text_and_safe_links() -> None:
         ("-1+2", "'-1+2"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
+        (" =1+1", "' =1+1"),  # issue 25: a leading space, a line break or a full-width sign was not escaped
+        ("\n=1+1", "'\n=1+1"),
+        ("\uff1dSUM(1)", "'\uff1dSUM(1)"),
+        ("\uff0b1", "'\uff0b1"),
+        ("\u3000=1", "'\u3000=1"),
         ("a\x00b", "ab"),
         ("cats", "cats"),
         (3, 3),

@@ -117,7 +117,7 @@ def test_the_host_key_keeps_the_hosts_organization_header() -> None:
     seen: list[httpx2.Headers] = []
 
     class Meter:
-        def before_request(self) -> None:
+        def before_request(self, prompt_tokens: int = 0) -> None:
             return None
 
     policy = EgressPolicy(

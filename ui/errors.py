@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from chains.errors import APP_GUARD_KINDS, ErrorInfo, classify_error
+from chains.safe_text import plain_markdown
 from chains.timing import CallTiming, RunRecord
 from ui.host import read_host_config
 from ui.i18n import t
@@ -31,7 +32,7 @@ def show_error_info(info: ErrorInfo) -> None:
         message += " " + t("errors.retry_after", seconds=info.retry_after_s)
     st.error(message, icon="⚠️")
     if info.detail and info.kind not in APP_GUARD_KINDS and _may_show_provider_words():
-        st.caption(t("errors.provider_said", detail=info.detail))
+        st.caption(t("errors.provider_said", detail=plain_markdown(info.detail)))
 
 
 def show_exception(exc: BaseException, *secrets: str | None) -> None:
@@ -48,7 +49,7 @@ def show_call_error(call: CallTiming) -> None:
         return
     st.error(f"{error_message(kind)}", icon="⚠️")
     if detail and detail != kind and kind not in APP_GUARD_KINDS and _may_show_provider_words():
-        st.caption(t("errors.provider_said", detail=detail))
+        st.caption(t("errors.provider_said", detail=plain_markdown(detail)))
 
 
 def show_run_problems(record: RunRecord, *, calls_shown: bool = True) -> None:

@@ -15,7 +15,7 @@ from chains.modes import run_title
 from chains.pricing import run_cost_usd
 from chains.providers import provider_of_record
 from chains.shapes import DEFAULT_SHAPE, shape_of
-from chains.store import entry_id
+from chains.store import EvictedEntry, entry_id
 from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_frame
 from ui.format import seconds
 from ui.i18n import t
@@ -261,18 +261,29 @@ def show_eviction_notes() -> None:
     notes = eviction_notes()
     if not notes:
         return
-    runs = sum(note.runs for note in notes)
-    lines = [
-        "- " + t(
-            "store.evicted_sweep" if note.origin == LAB_SWEEP_ORIGIN else "store.evicted_run",
-            mode=note.mode,
-            time=local_time(note.started_at),
-            runs=note.runs,
-        )
-        for note in notes
-    ]
+    limits = store_limits()
+    bounds = {
+        "entries": limits.max_entries_per_set,
+        "set_bytes": round(limits.max_bytes_per_set / 1e6, 1),
+        "visitor_bytes": round(limits.max_bytes_per_visitor / 1e6, 1),
+        "total_bytes": round(limits.max_total_bytes / 1e6, 1),
+    }
+    by_limit: dict[str, list[EvictedEntry]] = {}
+    for note in notes:
+        by_limit.setdefault(note.limit if note.limit in bounds else "entries", []).append(note)
     with st.container(key="history_evicted"):
-        st.warning(t("store.evicted", entries=len(notes), runs=runs, limit=store_limits().max_entries_per_set) + "\n\n" + "\n".join(lines), icon="🧹")
+        for limit, group in by_limit.items():
+            lines = [
+                "- " + t(
+                    "store.evicted_sweep" if note.origin == LAB_SWEEP_ORIGIN else "store.evicted_run",
+                    mode=note.mode,
+                    time=local_time(note.started_at),
+                    runs=note.runs,
+                )
+                for note in group
+            ]
+            head = t(f"store.evicted_by_{limit}", limit=bounds[limit], entries=len(group), runs=sum(note.runs for note in group))
+            st.warning(head + "\n\n" + "\n".join(lines), icon="🧹")
         st.button(t("store.evicted_ok"), key="history_evicted_ok", on_click=dismiss_eviction_notes)
 
 
@@ -442,13 +453,18 @@ def import_uploads(files: Sequence[Upload]) -> ImportOutcome:
     this session imported before is skipped.
     """
     from ui.run import start_keeping
+    from ui.store import take_import_allowance
 
     already = st.session_state.setdefault(_IMPORTED_DIGESTS_KEY, set())
     outcome, records, digests = read_uploads(files, already)
+    if records and not take_import_allowance():
+        return ImportOutcome(refused=[(", ".join(outcome.files), "rate_limited")], repeated=outcome.repeated)
     if records:
         keeper = start_keeping(owner="")  # imported runs keep their owners; none is added
         for record in fresh_copies(records):
             keeper.keep(record)
+        if keeper.refused:
+            return ImportOutcome(refused=[(", ".join(outcome.files), "sets_rate_limited")], repeated=outcome.repeated)
         outcome.runs = len(records)
         already.update(digests)
         st.session_state.pop("history_pick", None)  # the overlay's default picks again, the new runs included

@@ -27,8 +27,10 @@ from chains.quota import (
     HostKeyLimits,
     HostKeyMeter,
     Ledger,
+    client_address,
     default_ledger,
     limits_from_mapping,
+    read_limit,
 )
 
 if TYPE_CHECKING:
@@ -41,6 +43,8 @@ HOST_SETTING_NAMES = (
     "HOST_KEY_MODELS",
     "ALLOWED_BASE_URLS",
     "PUBLIC_DEPLOYMENT",
+    "TRUSTED_PROXY_HOPS",
+    "TRUSTED_PROXIES",
     *LIMIT_NAMES,
 )
 _TRUE = {"1", "true", "yes", "on"}
@@ -58,6 +62,8 @@ class HostConfig:
         public: A public deployment: a host key is set, or ``PUBLIC_DEPLOYMENT=true``.
         allowed_base_urls: ``ALLOWED_BASE_URLS``: endpoints allowed even when private (under their own path only).
         limits: The host key's limits.
+        trusted_proxy_hops: ``TRUSTED_PROXY_HOPS``: how many proxies stand in front of the app (0: none is trusted).
+        trusted_proxies: ``TRUSTED_PROXIES``: the proxies' addresses or networks, whose ``X-Forwarded-For`` is trusted.
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -67,6 +73,8 @@ class HostConfig:
     public: bool = False
     allowed_base_urls: tuple[str, ...] = ()
     limits: HostKeyLimits = field(default_factory=HostKeyLimits)
+    trusted_proxy_hops: int = 0
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def has_key(self) -> bool:
@@ -138,20 +146,32 @@ def read_host_config(environ: Mapping[str, str] | None = None) -> HostConfig:
         public=bool(api_key) or str(values.get("PUBLIC_DEPLOYMENT", "")).strip().lower() in _TRUE,
         allowed_base_urls=parse_url_list(values.get("ALLOWED_BASE_URLS")),
         limits=limits_from_mapping(values),
+        trusted_proxy_hops=read_limit(values, "TRUSTED_PROXY_HOPS", 0),
+        trusted_proxies=parse_url_list(values.get("TRUSTED_PROXIES")),
     )
 
 
 def visitor_id() -> str | None:
-    """Who is visiting, for the per-visitor budget: the client's IP address, or ``None``.
+    """Who is visiting, for the per-visitor budget and store bounds: the client's IP address, or ``None``.
 
     A reload or a new tab keeps the same address, so it cannot reset the budget
-    the way a new session would. Visitors without an address share one stricter bucket.
+    the way a new session would. ``X-Forwarded-For`` counts only as far as
+    ``TRUSTED_PROXY_HOPS`` / ``TRUSTED_PROXIES`` say (``chains.quota.client_address``):
+    uvicorn believes it from any loopback peer, so ``st.context.ip_address`` alone
+    can be forged. Visitors without an address share one stricter bucket.
     """
     try:
-        address = st.context.ip_address
+        peer = st.context.ip_address
+        forwarded = st.context.headers.get_all("X-Forwarded-For")
     except Exception:  # noqa: BLE001 - no context outside a script run
         return None
-    return address if isinstance(address, str) and address else None
+    host = read_host_config()
+    return client_address(
+        peer if isinstance(peer, str) and peer else None,
+        forwarded,
+        trusted_hops=host.trusted_proxy_hops,
+        trusted_proxies=host.trusted_proxies,
+    )
 
 
 @st.cache_resource(show_spinner=False)

@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from chains.profiles import typical_joke_seconds
+from chains.safe_text import plain_markdown
 from chains.sweep import (
     SWEEP_MODES,
     SweepState,
@@ -85,7 +86,7 @@ def sweep_caption(sweep: SweepState) -> str:
 
     if not sweep.started_at:
         return ""
-    text = t("store.sweep_at", time=local_time(sweep.started_at), provider=sweep.provider, model=sweep.model)
+    text = t("store.sweep_at", time=local_time(sweep.started_at), provider=plain_markdown(sweep.provider), model=plain_markdown(sweep.model))
     return text + (" · " + t("store.sweep_restored") if sweep.restored else "")
 
 

@@ -21,7 +21,7 @@ from chains.replay import (
     profile_to_json,
     recorded_profiles,
 )
-from chains.safe_text import inert_markdown
+from chains.safe_text import inert_markdown, plain_markdown
 from ui.i18n import t
 
 REPLAY_KEY = "sim_replay"
@@ -111,7 +111,7 @@ def replay_controls() -> None:
             st.caption(t("replay.sliders_note"))
             st.caption(
                 t("replay.source", calls=len(chosen.calls))
-                + f" · {inert_markdown(chosen.source_provider)} · {inert_markdown(chosen.source_model)}"
+                + f" · {plain_markdown(chosen.source_provider)} · {plain_markdown(chosen.source_model)}"
             )
             if chosen.note:
                 st.caption(inert_markdown(chosen.note))

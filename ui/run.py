@@ -23,8 +23,9 @@ from chains.models import HostKeyRefusedError, ModelSettings, make_model
 from chains.modes import RunMeta
 from chains.netguard import UnsafeURLError
 from chains.providers import provider_for
+from chains.safe_text import plain_markdown
 from chains.shapes import DEFAULT_SHAPE, ChainShape, shape_of
-from chains.store import StoreError, StoreLimits, entry_id
+from chains.store import StoreError, StoreLimits, StoreQuotaError, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
@@ -125,7 +126,8 @@ def prepare_run(
     chosen = shape_of(shape)
     calls = planned_calls(len(topics)) if callable(planned_calls) else planned_calls
     if calls is None:
-        calls = len(topics) * calls_per_topic * chosen.model_calls
+        calls = len(topics) * calls_per_topic
+    calls *= chosen.model_calls  # a shape's model calls per chain call (two branches, a retry...)
     own_key_helps = not (active.on_host_endpoint or active.on_host_cpu)
     if active.metered and not _host_key_affords(host, len(topics) if largest_run is None else largest_run, calls, own_key_helps=own_key_helps):
         return None
@@ -144,7 +146,8 @@ def prepare_run(
         return None
     secrets = tuple(secret for secret in (settings.api_key,) if secret)
     provider, model = record_labels(settings, host)
-    return PreparedRun(chain=chain, meta=RunMeta(provider, model, secrets, shape=chosen.id), topics=topics, shape=chosen)
+    meta = RunMeta(provider, model, secrets, shape=chosen.id, provider_words=not host.public)
+    return PreparedRun(chain=chain, meta=meta, topics=topics, shape=chosen)
 
 
 def record_labels(settings: ModelSettings, host: Any) -> tuple[str, str]:
@@ -246,6 +249,8 @@ class PageRun:
         run_set: This browser's run set id.
         settled: Set once a stopped run has handed over its partial record.
         owner: The nickname written on records that have none (empty: none is written).
+        visitor: Who is writing (``ui.host.visitor_id``): a new run set is counted against them.
+        refused: Set when the store refused a new run set (``StoreQuotaError``): the runs stay in this session only.
     """
 
     records: list[RunRecord]
@@ -255,6 +260,8 @@ class PageRun:
     run_set: str
     settled: threading.Event = field(default_factory=threading.Event)
     owner: str = ""
+    visitor: str | None = None
+    refused: bool = False
 
     def keep(self, record: RunRecord) -> RunRecord:
         """Add ``record`` to this run, to the session's history and to the store (with the nickname, if it has none)."""
@@ -263,14 +270,22 @@ class PageRun:
         self.records.append(record)
         self.history.append(record)
         try:
-            evicted = self.store.add(self.run_set, record)
+            evicted = self._add(self.store, record)
         except StoreError:
             self.store = self.fallback
-            evicted = self.fallback.add(self.run_set, record)
+            evicted = self._add(self.fallback, record)
         gone = {entry.entry_id for entry in evicted}
         if gone:
             self.history[:] = [run for run in self.history if entry_id(run) not in gone]
         return record
+
+    def _add(self, store: Any, record: RunRecord) -> list[Any]:
+        """Add ``record`` to ``store``; a refused new run set keeps it in the session only."""
+        try:
+            return store.add(self.run_set, record, visitor=self.visitor)
+        except StoreQuotaError:
+            self.refused = True
+            return []
 
     def on_stopped(self, record: RunRecord) -> None:
         """The runners' ``on_stopped``: keep the cut-short run, marked stopped, and say it is there."""
@@ -285,10 +300,13 @@ def start_keeping(*, owner: str | None = None) -> PageRun:
         owner: The nickname to write on records without one; the sidebar's by
             default. Imported and copied runs pass ``""``: they keep their own.
     """
+    from ui.host import visitor_id  # looked up at call time: tests stand in for the visitor here
     from ui.share import current_owner
 
     store = run_store()
-    return PageRun([], history(), store, memory_store(), current_run_set(), owner=current_owner() if owner is None else owner)
+    return PageRun(
+        [], history(), store, memory_store(), current_run_set(), owner=current_owner() if owner is None else owner, visitor=visitor_id()
+    )
 
 
 def begin_page_run(key: str) -> PageRun:
@@ -311,9 +329,11 @@ def begin_page_run(key: str) -> PageRun:
 
 
 def finish_page_run(key: str, result: Any) -> None:
-    """The page's run completed: ``result`` becomes its last result."""
+    """The page's run completed: ``result`` becomes its last result (and a refused new run set is said once)."""
     st.session_state[key] = result
-    st.session_state.pop(key + STOPPED_SUFFIX, None)
+    keeper = st.session_state.pop(key + STOPPED_SUFFIX, None)
+    if getattr(keeper, "refused", False):
+        st.warning(t("store.sets_refused"), icon="⏳")
 
 
 def stopped_runs(key: str) -> list[RunRecord] | None:
@@ -384,7 +404,7 @@ def local_time(started_at: str) -> str:
 
 def run_caption(record: RunRecord) -> str:
     """Where results come from: ``Run at 14:05:31 · simulator · gpt-4o-mini-like · 3 topics`` (+ stopped)."""
-    text = t("store.run_at", time=local_time(record.started_at), provider=record.provider, model=record.model, n=record.n)
+    text = t("store.run_at", time=local_time(record.started_at), provider=plain_markdown(record.provider), model=plain_markdown(record.model), n=record.n)
     return text + (" · " + t("store.stopped_tag") if record.stopped else "")
 
 
@@ -412,7 +432,7 @@ def show_stopped_runs(records: list[RunRecord]) -> None:
 
     st.warning(t("store.page_stopped", runs=len(records)), icon="⏹️")
     for record in records:
-        st.caption(f"🕒 `{record.mode}` · " + run_caption(record))
+        st.caption(f"🕒 {plain_markdown(record.mode)} · " + run_caption(record))
         with st.expander(t("store.stopped_calls", done=sum(call.ok for call in record.calls), n=record.n)):
             for call in record.calls:
                 show_call(call)

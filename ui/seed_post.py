@@ -46,11 +46,15 @@ def seed_post_section() -> None:
 
 
 def _run() -> None:
+    from functools import partial
+
+    from chains.modes import COMPARE_PLAN, planned_calls
     from chains.seed_post import SEED_POST_TOPICS, run_seed_post
     from ui.live import ChunkView
     from ui.run import prepare_run, remember
 
-    prepared = prepare_run("\n".join(SEED_POST_TOPICS), calls_per_topic=3)
+    # The post's experiment is Compare's plan: invoke and stream of the first topic, loop and batch of all.
+    prepared = prepare_run("\n".join(SEED_POST_TOPICS), planned_calls=partial(planned_calls, COMPARE_PLAN))
     if prepared is None:
         return
     with st.status(t("seed.running"), expanded=True) as status:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from chains.exchange import MAX_OWNER_CHARS, clean_owner, fresh_copies
-from chains.safe_text import inert_markdown
+from chains.safe_text import plain_markdown
 from chains.store import StoreError, is_valid_view_token
 from chains.timing import RunRecord
 from ui.i18n import t
@@ -77,6 +77,15 @@ def show_share_link() -> None:
         st.markdown("**" + t("share.link_title") + "**", help=t("share.link_help"))
         st.code(share_url(token), language=None, wrap_lines=True)
         st.caption(t("share.link_note"))
+        st.button(t("share.rotate"), key="share_rotate", icon="🔄", on_click=rotate_share_link, help=t("share.rotate_help"))
+
+
+def rotate_share_link() -> None:
+    """Give this run set a new share link: the old one stops showing the runs, which stay as they are."""
+    try:
+        run_store().rotate_view_token(current_run_set())
+    except StoreError:
+        degrade([]).rotate_view_token(current_run_set())
 
 
 # ------------------------------------------------------------------ the view
@@ -96,9 +105,9 @@ def shared_runs(token: str) -> list[RunRecord] | None:
 
 
 def owners_text(records: list[RunRecord]) -> str:
-    """The owners of ``records``, each once, in order, as inert markdown (``"Min, Ana"``), or ``""``."""
+    """The owners of ``records``, each once, in order, as plain markdown (``"Min, Ana"``), or ``""``."""
     owners = list(dict.fromkeys(record.owner for record in records if record.owner))
-    return inert_markdown(", ".join(owners))
+    return ", ".join(plain_markdown(owner) for owner in owners)
 
 
 def copy_shared_runs(token: str) -> None:

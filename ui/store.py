@@ -30,6 +30,7 @@ from chains.store import (
     RunStore,
     StoreError,
     StoreLimits,
+    StoreQuotaError,
     is_valid_run_set,
     new_run_set,
     prepare_sqlite,
@@ -44,6 +45,9 @@ RUN_SET_PARAM = "run_set"
 DEGRADED_KEY = "_runs_store_degraded"
 NOTICE_SHOWN_KEY = "_runs_store_notice_shown"
 BAD_LINK_KEY = "_runs_bad_link"
+ADOPTED_KEY = "_runs_set_from_link"
+HISTORY_SESSION_KEY = "run_history"
+"""``ui.run.HISTORY_KEY``: the session's copy of its run set's runs (ui.run imports this module, not the reverse)."""
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +66,41 @@ def store_url() -> str | None:
     return sqlite_url(directory)
 
 
+#: Environment setting -> the ``StoreLimits`` field it sets (README, Security).
+STORE_LIMIT_SETTINGS = {
+    "RUNS_MAX_PER_SET": "max_entries_per_set",
+    "RUNS_MAX_BYTES_PER_SET": "max_bytes_per_set",
+    "RUNS_MAX_BYTES_PER_VISITOR": "max_bytes_per_visitor",
+    "RUNS_MAX_TOTAL_BYTES": "max_total_bytes",
+    "RUNS_NEW_SETS_PER_HOUR": "max_new_sets_per_visitor_hour",
+    "RUNS_IMPORTS_PER_HOUR": "max_imports_per_visitor_hour",
+}
+
+
+#: The per-visitor settings, which bind by default only on a public deployment (a laptop has one visitor).
+PUBLIC_ONLY_LIMITS = ("max_bytes_per_visitor", "max_new_sets_per_visitor_hour", "max_imports_per_visitor_hour")
+
+
 def store_limits() -> StoreLimits:
-    """The store's bounds (``RUNS_MAX_PER_SET`` can change the number of History entries per browser)."""
-    try:
-        per_set = int(os.environ.get("RUNS_MAX_PER_SET", "") or StoreLimits.max_entries_per_set)
-    except ValueError:
-        per_set = StoreLimits.max_entries_per_set
-    return StoreLimits(max_entries_per_set=max(1, per_set))
+    """The store's bounds, each settable in the environment (``STORE_LIMIT_SETTINGS``); a bad value keeps the default.
+
+    Without a setting, the per-visitor bounds (``PUBLIC_ONLY_LIMITS``) apply only on a
+    public deployment: on a laptop every visitor is the same person (and has no address).
+    """
+    from ui.host import read_host_config
+
+    public = read_host_config().public
+    values = {}
+    for name, field_name in STORE_LIMIT_SETTINGS.items():
+        default = getattr(StoreLimits, field_name)
+        if not public and field_name in PUBLIC_ONLY_LIMITS:
+            default = StoreLimits.max_total_bytes if field_name == "max_bytes_per_visitor" else 1_000_000
+        try:
+            value = int(os.environ.get(name, "").strip() or default)
+        except ValueError:
+            value = default
+        values[field_name] = max(1, value)
+    return StoreLimits(**values)
 
 
 @st.cache_resource(show_spinner=False)
@@ -115,8 +147,9 @@ def degrade(runs: list[RunRecord]) -> MemoryRunStore:
     memory = _memory_store(store_limits())
     run_set = current_run_set()
     if not memory.runs(run_set):
-        for record in runs:
-            memory.add(run_set, record)
+        with contextlib.suppress(StoreQuotaError):  # the runs stay in the session
+            for record in runs:
+                memory.add(run_set, record)
     return memory
 
 
@@ -129,8 +162,47 @@ def current_run_set() -> str:
     if from_url is not None and not is_valid_run_set(from_url):
         st.session_state[BAD_LINK_KEY] = True
     run_set = from_url if is_valid_run_set(from_url) else new_run_set()
+    if run_set == from_url:
+        st.session_state[ADOPTED_KEY] = True  # from a link: perhaps someone else's set (show_adopted_notice)
     st.session_state[RUN_SET_PARAM] = run_set
     return run_set
+
+
+def start_fresh_run_set() -> None:
+    """Leave the run set of a link for a new, empty one of this browser's own (nothing is deleted)."""
+    st.session_state[RUN_SET_PARAM] = new_run_set()
+    st.session_state.pop(ADOPTED_KEY, None)
+    st.session_state.pop(HISTORY_SESSION_KEY, None)  # the session's copy of the old set's runs
+
+
+def keep_adopted_run_set() -> None:
+    """Keep the run set of the link, knowingly."""
+    st.session_state.pop(ADOPTED_KEY, None)
+
+
+def show_adopted_notice() -> None:
+    """On a public deployment, say that a ``run_set`` from a link that this visitor did not start is someone else's.
+
+    Whoever made the link can read the runs added to it (a planted link collects a
+    victim's runs), so the visitor chooses: a fresh set in one click, or keep it.
+    """
+    from chains.quota import visitor_bucket
+    from ui.host import read_host_config, visitor_id
+
+    if not st.session_state.get(ADOPTED_KEY) or not read_host_config().public:
+        return
+    try:
+        owner = run_store().owner_of(current_run_set())
+    except StoreError:
+        owner = None
+    if owner == visitor_bucket(visitor_id()):
+        st.session_state.pop(ADOPTED_KEY, None)  # this visitor's own set (a reload)
+        return
+    with st.container(key="adopted_run_set"):
+        st.warning(t("store.adopted_link"), icon="🔗")
+        buttons = st.container(horizontal=True)
+        buttons.button(t("store.adopted_fresh"), key="adopted_fresh", type="primary", on_click=start_fresh_run_set)
+        buttons.button(t("store.adopted_keep"), key="adopted_keep", on_click=keep_adopted_run_set)
 
 
 def keep_run_set_in_url() -> None:
@@ -176,10 +248,22 @@ def forget_run_set() -> None:
     st.session_state[RUN_SET_PARAM] = new_run_set()
 
 
+def take_import_allowance() -> bool:
+    """Count one import of this visitor this hour; False past ``RUNS_IMPORTS_PER_HOUR`` (nothing is imported then)."""
+    from ui.host import visitor_id
+
+    limits = store_limits()
+    try:
+        return run_store().take_allowance("imports", visitor_id(), limits.max_imports_per_visitor_hour)
+    except StoreError:
+        return degrade([]).take_allowance("imports", visitor_id(), limits.max_imports_per_visitor_hour)
+
+
 def show_store_notice() -> None:
     """Say once per session that runs are kept in memory only, and once that a bad link was ignored."""
     if st.session_state.pop(BAD_LINK_KEY, False):
         st.warning(t("store.bad_link"), icon="🔗")
+    show_adopted_notice()
     if st.session_state.get(DEGRADED_KEY) and not st.session_state.get(NOTICE_SHOWN_KEY):
         st.session_state[NOTICE_SHOWN_KEY] = True
         st.warning(t("store.memory_only"), icon="💾")

@@ -99,3 +99,52 @@ def test_a_typed_key_is_not_sent_back_to_the_browser(page: Any, warm_app: str) -
     assert page.locator(".st-key-api_key input").input_value() == key, "the key survives a hidden provider switch"
     echoes = [frame for frame in received if key in frame]
     assert len(echoes) <= 1, f"the key came back in {len(echoes)} websocket frames"
+
+
+def test_a_hostile_export_loads_and_links_nothing_on_lab_history_and_the_share_view(
+    browser: Any, page: Any, warm_app: str, tmp_path: Any
+) -> None:
+    """Issue 25, item 2: an import's model name rendered on Lab as an image fetch and a phishing link.
+
+    The same hostile string is in every field of the export (model, owner, label, topic, answer,
+    chunks, error). Every request the browser makes is recorded, and every link the page holds
+    that leads outside the app's origin is counted.
+    """
+    from chains.exchange import runs_to_json
+    from tests.test_security_markdown import ATTACKER, hostile_records
+
+    app_origin = urlsplit(warm_app)[:2]
+    foreign: list[str] = []
+    page.on("request", lambda request: foreign.append(request.url) if urlsplit(request.url)[:2] != app_origin and not request.url.startswith("data:") else None)
+    export = tmp_path / "hostile.json"
+    export.write_text(runs_to_json(hostile_records()), encoding="utf-8")
+    open_page(page, f"{warm_app}/history")
+    page.locator(".st-key-import_runs input[type=file]").set_input_files([str(export)])
+    wait_for_idle(page, timeout_ms=60_000)
+    assert_no_exception(page)
+
+    def outside_links(where: Any) -> list[str]:
+        hrefs = where.locator(f"{APP} a[href]").evaluate_all("links => links.map(link => link.href)")
+        return [href for href in hrefs if ATTACKER in href or href.startswith("javascript:")]
+
+    shown: dict[str, list[str]] = {"history": outside_links(page)}
+    page.get_by_text(EN["share"]["imported"].format(runs=3, files=1)).wait_for(timeout=30_000)
+    link = page.locator(".st-key-share_link code").inner_text().strip()
+    _go(page, EN["nav"]["lab"])
+    assert_no_exception(page)
+    assert "Claim free credits" in page.locator(APP).inner_text(), "Lab shows the imported sweep"
+    shown["lab"] = outside_links(page)
+    viewer = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    try:
+        other = viewer.new_page()
+        other.on("request", lambda request: foreign.append(request.url) if urlsplit(request.url)[:2] != app_origin and not request.url.startswith("data:") else None)
+        open_page(other, link)
+        other.locator(".st-key-shared_view").wait_for(state="visible")
+        assert_no_exception(other)
+        other.wait_for_timeout(500)
+        shown["share view"] = outside_links(other)
+    finally:
+        viewer.close()
+    page.wait_for_timeout(500)
+    assert shown == {"history": [], "lab": [], "share view": []}, shown
+    assert foreign == [], f"the browser requested {foreign}"
