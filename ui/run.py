@@ -300,9 +300,12 @@ def begin_page_run(key: str) -> PageRun:
 
 
 def finish_page_run(key: str, result: Any) -> None:
-    """The page's run completed: ``result`` becomes its last result."""
+    """The page's run completed: ``result`` becomes its last result (restored after a reload, ``ui.preferences``)."""
+    from ui.preferences import note_last_result
+
     st.session_state[key] = result
     st.session_state.pop(key + STOPPED_SUFFIX, None)
+    note_last_result(key, result)
 
 
 def stopped_runs(key: str) -> list[RunRecord] | None:
