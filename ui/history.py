@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import streamlit as st
 
-from chains.exchange import MAX_FILE_BYTES, MAX_RUNS_PER_IMPORT, ExchangeError, fresh_copies, parse_runs, runs_to_json
+from chains.exchange import MAX_FILE_BYTES, MAX_RUNS_PER_IMPORT, ExchangeError, fresh_copies, new_runs, parse_runs, runs_to_json
 from chains.modes import run_title
 from chains.pricing import run_cost_usd
 from chains.providers import provider_of_record
@@ -188,6 +188,12 @@ def _total(values: Any) -> int | None:
 
 #: The most runs overlaid on History's charts at once.
 MAX_PICKED = 8
+_REPICK_KEY = "_repick_{}"
+
+
+def repick_overlay(key: str = "history") -> None:
+    """The overlay ``key``'s picks are made again from the runs (after an import or a copy added some)."""
+    st.session_state[_REPICK_KEY.format(key)] = True
 
 
 def default_overlay(pickable: list[tuple[int, RunRecord]]) -> list[str]:
@@ -220,12 +226,18 @@ def show_overlay(pickable: list[tuple[int, RunRecord]], *, key: str = "history")
 
     st.subheader(t("history.overlay_title"))
     by_id = {record.run_id: (position, record) for position, record in pickable}
+    pick_key = f"{key}_pick"
+    # The picks live in the widget's state only (no ``default``): what the chips show is what the charts draw,
+    # also right after an import or a copy changes the runs (a changed default was drawn, the old chips kept).
+    if pick_key not in st.session_state or st.session_state.pop(_REPICK_KEY.format(key), False):
+        st.session_state[pick_key] = default_overlay(pickable)
+    else:
+        st.session_state[pick_key] = [run_id for run_id in st.session_state[pick_key] if run_id in by_id]
     picked = st.multiselect(
         t("history.pick"),
         list(by_id),
-        default=default_overlay(pickable),
         format_func=lambda run_id: run_choice_label(*by_id[run_id]),
-        key=f"{key}_pick",
+        key=pick_key,
         max_selections=MAX_PICKED,
         help=t("history.pick_help", limit=MAX_PICKED),
     )
@@ -375,9 +387,12 @@ class ImportOutcome:
         refused: ``(file name, reason)`` of each refused file (``chains.exchange.ExchangeError.reason``,
             or ``batch_too_many`` when the files together hold too many runs).
         repeated: Names of files skipped because this session already imported the same content.
+        skipped: Runs left out because this run set already holds the same content
+            (``chains.exchange.content_fingerprint``: one's own export, or a member's imported before).
     """
 
     runs: int = 0
+    skipped: int = 0
     files: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
     repeated: list[str] = field(default_factory=list)
@@ -432,7 +447,9 @@ def import_uploads(files: Sequence[Upload]) -> ImportOutcome:
 
     Each run gets a new id (a file imported by two members, or a run copied
     twice, never collides); its owner and origin are kept. A file whose content
-    this session imported before is skipped.
+    this session imported before is skipped, and so is any run whose content
+    this run set already holds (one's own export read back, a file imported in
+    an earlier session).
     """
     from ui.run import start_keeping
 
@@ -440,11 +457,12 @@ def import_uploads(files: Sequence[Upload]) -> ImportOutcome:
     outcome, records, digests = read_uploads(files, already)
     if records:
         keeper = start_keeping(owner="")  # imported runs keep their owners; none is added
+        records, outcome.skipped = new_runs(records, keeper.history)  # idempotent across sessions and reloads
         for record in fresh_copies(records):
             keeper.keep(record)
         outcome.runs = len(records)
         already.update(digests)
-        st.session_state.pop("history_pick", None)  # the overlay's default picks again, the new runs included
+        repick_overlay()  # the overlay's default picks again, the new runs included
     return outcome
 
 
@@ -476,6 +494,8 @@ def show_import() -> None:
         st.error(t("share.import_refused", files=len(outcome.refused)) + "\n\n" + "\n".join(lines), icon="🚫")
     elif outcome.runs:
         st.success(t("share.imported", runs=outcome.runs, files=len(outcome.files)), icon="📥")
+    if not outcome.refused and outcome.skipped:
+        st.info(t("share.import_skipped", skipped=outcome.skipped, runs=outcome.runs), icon="🔁")
     if outcome.repeated:
         names = ", ".join(f"`{name}`" for name in outcome.repeated)
         st.info(t("share.import_repeated", files=names), icon="🔁")
