@@ -58,3 +58,17 @@ def topics_input(
         value = st.text_area(t("input.topics_label"), key=TOPICS_KEY, height=height, help=help_text or t("input.topics_help"))
     st.session_state[saved_key] = value
     return value
+
+
+def translations_of(text: str) -> list[str]:
+    """``text`` and, when it is an example topic box, the same example in every language.
+
+    A language switch translates the untouched example (ice cream -> 아이스크림):
+    a result made with the English one was made with "the example", not with
+    other topics, so the page must not say the topics changed.
+    """
+    for one_topic in (True, False):
+        examples = [_example(one_topic, language) for language in LANGUAGES]
+        if text in examples:
+            return examples
+    return [text]

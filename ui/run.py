@@ -390,10 +390,14 @@ def show_run_label(record: RunRecord, text: str | None = None) -> None:
     st.caption("🕒 " + run_caption(record), help=t("store.run_at_help"))
     if record.stopped:
         st.warning(t("store.stopped_note"), icon="⏹️")
+    from ui.inputs import translations_of
+
     settings = active_settings().model
-    topics = parse_topics(text).topics if text is not None else None
     ran = [call.topic for call in record.calls]
-    changed_topics = topics is not None and topics[: len(ran)] != ran and topics != ran[: len(topics)]
+    changed_topics = text is not None and all(
+        topics[: len(ran)] != ran and topics != ran[: len(topics)]
+        for topics in (parse_topics(candidate).topics for candidate in translations_of(text))
+    )
     if changed_topics or record_labels(settings, read_host_config()) != (record.provider, record.model):
         st.info(t("store.inputs_changed"), icon="✏️")
 
