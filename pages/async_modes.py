@@ -94,7 +94,7 @@ if run_clicked:
             for name, step in steps:
                 st.write(t("async.step", mode=name))
                 record = keeper.keep(step())
-                st.write(t("async.step_done", mode=name, seconds=record.wall_s))
+                st.write(t("async.step_done", mode=name, seconds=seconds(record.wall_s)))
             status.update(label=t("async.steps_done"), state="complete", expanded=False)
         with results_area:
             st.subheader(t("async.astream_title", n=len(topics)))

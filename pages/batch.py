@@ -49,7 +49,7 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
                     on_result=lambda call: slots[call.index].markdown(call_status_line(call)),
                     on_stopped=kept.on_stopped,
                 )
-                status.update(label=t("batch.loop_done", seconds=record.wall_s), state="complete", expanded=False)
+                status.update(label=t("batch.loop_done", seconds=seconds(record.wall_s)), state="complete", expanded=False)
                 kept.keep(record)
         with batch_column, st.status(t("batch.running_batch", n=n, pool=effective_concurrency(n, max_concurrency)), expanded=True) as status:
             slots = [st.empty() for _ in prepared.topics]
@@ -69,7 +69,7 @@ if st.button(t("common.run"), key="run", type="primary", icon="▶️"):
                 on_result=show_finished,
                 on_stopped=kept.on_stopped,
             )
-            status.update(label=t("batch.batch_done", seconds=record.wall_s), state="complete", expanded=False)
+            status.update(label=t("batch.batch_done", seconds=seconds(record.wall_s)), state="complete", expanded=False)
             kept.keep(record)
         finish_page_run(LAST_RUNS, list(kept.records))
 
