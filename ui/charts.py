@@ -42,10 +42,91 @@ _TITLE_LINE_PX = 22
 
 
 def show_chart(figure: go.Figure, *, key: str, container: Any = None) -> None:
-    """Draw ``figure`` in ``container`` (default: the page) with the app's chart settings."""
+    """Draw ``figure`` in ``container`` (default: the page) with the app's chart settings, and its text alternative.
+
+    A chart is a canvas and SVG that a screen reader cannot read: the caption
+    under it (``chart_summary``) says its key figures in words.
+    """
     import streamlit as st
 
-    (container if container is not None else st).plotly_chart(figure, key=key, config=CHART_CONFIG)
+    from chains.safe_text import inert_markdown
+
+    target = container if container is not None else st
+    target.plotly_chart(figure, key=key, config=CHART_CONFIG)
+    summary = chart_summary(figure)
+    if summary:
+        target.caption(inert_markdown(summary), help=t("a11y.chart_summary_help"))
+
+
+#: The most figures a chart's text alternative lists; the rest are counted.
+SUMMARY_ITEMS = 10
+
+
+def _plain(text: Any) -> str:
+    """A Plotly label as plain text: line breaks as spaces, no tags, entities decoded."""
+    import html
+    import re
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", str(text or ""))).split())
+
+
+def _figure_text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value) if isinstance(value, int) else _plain(value)
+
+
+def _axis_title(axis: Any) -> str:
+    return _plain(axis.title.text) if axis is not None and axis.title is not None else ""
+
+
+def chart_summary(figure: go.Figure) -> str:
+    """A chart's key figures in one line of text: its title, then each bar's value or span, each line's range.
+
+    Built from the figure itself, so it can never disagree with what is drawn:
+    a bar's own text label when it has one (``1.29 s``), a bar with a base as
+    ``start → end``, a line as its first and last points on the axes' titles.
+    """
+    items: list[str] = []
+    x_title, y_title = _axis_title(figure.layout.xaxis), _axis_title(figure.layout.yaxis)
+    for trace in figure.data:
+        if trace.type == "bar":
+            horizontal = trace.orientation == "h"
+            categories = list(trace.y if horizontal else trace.x)
+            values = list(trace.x if horizontal else trace.y)
+            bases = trace.base
+            texts = list(trace.text) if isinstance(trace.text, (list, tuple)) else None
+            for index, (category, value) in enumerate(zip(categories, values)):
+                name = _plain(category) or _plain(trace.name)
+                if bases is not None:  # a span: a call, or a step, from its start to its end
+                    start = bases[index] if isinstance(bases, (list, tuple)) else bases
+                    owner = _plain(trace.name)
+                    items.append(f"{owner + ' ' if owner and owner != name else ''}{name}: {seconds(start)} → {seconds(start + value)}")
+                elif texts and index < len(texts) and texts[index]:
+                    items.append(f"{name}: {_plain(texts[index])}")
+                else:
+                    items.append(f"{name}: {_figure_text(value)}")
+        elif trace.type == "scatter" and trace.x is not None and len(trace.x):
+            xs, ys = list(trace.x), list(trace.y if trace.y is not None else [])
+            name = _plain(trace.name)
+            if trace.mode and "text" in trace.mode and trace.text is not None:
+                labels = trace.text if isinstance(trace.text, (list, tuple)) else [trace.text]
+                items.extend(f"{name + ': ' if name else ''}{_plain(label)}" for label in labels if label)
+            elif ys and len(xs) == 1:
+                items.append(f"{name or '—'}: {x_title} {_figure_text(xs[0])}")
+            elif ys:
+                items.append(
+                    f"{name or '—'}: {x_title} {_figure_text(xs[0])}–{_figure_text(xs[-1])}, {y_title} {_figure_text(ys[0])}–{_figure_text(ys[-1])}"
+                )
+    if not items:
+        return ""
+    shown = items[:SUMMARY_ITEMS]
+    more = len(items) - len(shown)
+    text = "; ".join(shown) + (" " + t("a11y.chart_more", count=more) if more else "")
+    title = _plain(figure.layout.title.text) if figure.layout.title is not None else ""
+    return t("a11y.chart_summary", title=title or t("a11y.chart"), figures=text)
 
 
 def mode_colour(mode: str) -> str:
