@@ -33,6 +33,8 @@ from ui.sidebar import active_settings
 from ui.store import current_run_set, load_runs, memory_store, run_store
 
 HISTORY_KEY = "run_history"
+INPUT_NOTES_KEY = "_input_notes"
+"""What the last ``read_topics`` left out or shortened, as shown."""
 #: The model label of runs on the deployment's default model (its real name is not shown to visitors).
 DEPLOYMENT_MODEL_LABEL = "deployment-model"
 MAX_HISTORY = StoreLimits.max_entries_per_set
@@ -71,11 +73,24 @@ def read_topics(text: str | None, *, max_topics: int = MAX_TOPICS) -> TopicList 
     if parsed.empty:
         st.warning(t("input.empty"), icon="✍️")
         return None
+    notes = []
     if parsed.dropped:
-        st.info(t("input.too_many", kept=len(parsed.topics), dropped=parsed.dropped, limit=max_topics), icon="✂️")
+        notes.append(t("input.too_many", kept=len(parsed.topics), dropped=parsed.dropped, limit=max_topics))
     if parsed.shortened:
-        st.info(t("input.too_long", count=parsed.shortened, limit=MAX_TOPIC_CHARS), icon="✂️")
+        notes.append(t("input.too_long", count=parsed.shortened, limit=MAX_TOPIC_CHARS))
+    st.session_state[INPUT_NOTES_KEY] = notes
+    show_input_notes(notes)
     return parsed
+
+
+def show_input_notes(notes: list[str] | None = None) -> None:
+    """The notes of what the last Run left out or shortened (the last ``read_topics``'s, by default).
+
+    A page whose run goes on over several script runs (the Lab's sweep) shows
+    them again, so that they stay with the results.
+    """
+    for note in st.session_state.get(INPUT_NOTES_KEY, []) if notes is None else notes:
+        st.info(note, icon="✂️")
 
 
 def prepare_run(
