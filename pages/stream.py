@@ -32,7 +32,10 @@ chunk_style = options[0].radio(
     t("stream.chunk_style"), ["colour", "bang"], key="chunk_style", horizontal=True, format_func=option_labels("stream.chunk_style_")
 )
 length, shape = "short", REPLY_SHAPES[0]
-if active_settings().model.is_simulated:
+model_settings = active_settings().model
+if model_settings.is_simulated and model_settings.sim_replay is not None:
+    options[1].caption(t("stream.replay_length_note"))  # a replay answers with its recorded text: no length or shape to choose
+elif model_settings.is_simulated:
     length = options[1].radio(
         t("stream.length"), list(ANSWER_LENGTHS), key="answer_length", horizontal=True, format_func=option_labels("stream.length_")
     )
