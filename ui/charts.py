@@ -208,7 +208,9 @@ def _wall_bars_figure(records: list[RunRecord], labels: list[str], hover_names: 
     figure.update_layout(
         title=title,
         showlegend=False,
-        height=_top_margin(title) + 70 + 46 * len(records),
+        # Each row as tall as its label's lines (a nickname, a model and a Korean mode name wrap onto several):
+        # a fixed 46 px let a 4-line label run into the next one.
+        height=_top_margin(title) + 70 + sum(max(46, 17 * (label.count("<br>") + 1) + 16) for label in labels),
         margin={"t": _top_margin(title), "b": 10, "l": 10, "r": 10},
         xaxis={"title": t("charts.wall_s"), "range": [0, longest * 1.3]},
         yaxis={"type": "category", "autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
@@ -506,7 +508,7 @@ def sweep_chart(summary: list, *, pool_size: int | None, max_n: int) -> go.Figur
 
 def runs_wall_bars(records: list[RunRecord], labels: list[str]) -> go.Figure:
     """A bar per run, each with its own label (runs of the same mode stay apart), in its mode's colour."""
-    return _wall_bars_figure(records, [wrap_text(label, 16) for label in labels], [f"{label} · {_mode_label(record)}" for record, label in zip(records, labels)])
+    return _wall_bars_figure(records, [wrap_text(label, 22) for label in labels], [f"{label} · {_mode_label(record)}" for record, label in zip(records, labels)])
 
 
 def runs_timeline(records: list[RunRecord], labels: list[str]) -> go.Figure:

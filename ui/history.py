@@ -66,8 +66,14 @@ def run_name(record: RunRecord) -> str:
     return run_title(record, t(f"modes.{record.mode}"))
 
 
-#: The most characters of a model's name in a run's label (an imported file may hold a long one).
-LABEL_MODEL_CHARS = 24
+#: The most characters of a model's name in a run's label (an imported file may hold a long one);
+#: the simulator's longest own name, ``simulated-seed-blog-gpt-3.5-turbo``, fits whole.
+LABEL_MODEL_CHARS = 36
+
+
+def short_model(model: str) -> str:
+    """The model's name for a label: whole, or cut with ``…`` so that a cut never passes for a name."""
+    return model if len(model) <= LABEL_MODEL_CHARS else model[: LABEL_MODEL_CHARS - 1] + "…"
 
 
 def run_label(position: int, record: RunRecord) -> str:
@@ -77,7 +83,7 @@ def run_label(position: int, record: RunRecord) -> str:
     sees its members side by side: ``#3 Min · gpt-4o-mini · stream``.
     """
     if record.owner:
-        return f"#{position} {record.owner} · {record.model[:LABEL_MODEL_CHARS]} · {run_name(record)}"
+        return f"#{position} {record.owner} · {short_model(record.model)} · {run_name(record)}"
     return f"#{position} {run_name(record)}"
 
 
