@@ -27,15 +27,17 @@ asyncio.run(trace("ice cream"))'''
 
 def step_rows(trace: StepTrace) -> list[dict[str, object]]:
     """One table row per step of the chain's sequence (previews are plain text in the table's cells)."""
+    # The numbers first, so that a phone shows them without scrolling; the kind and the previews after them.
     return [
         {
             t("inside.col_step"): f"{trace.number(step)}. {step.name}",
-            t("inside.col_kind"): t(f"inside.kind_{step.kind}"),
-            t("inside.col_start_ms"): round(step.start_s * 1000, 2),
             t("inside.col_duration_ms"): round(step.duration_s * 1000, 2),
             t("inside.col_share"): f"{trace.share(step):.1%}",
-            t("inside.col_chunks_in"): step.chunks_in,
-            t("inside.col_chunks_out"): step.chunks_out,
+            t("inside.col_start_ms"): round(step.start_s * 1000, 2),
+            t("inside.col_chunks_in"): str(step.chunks_in),
+            # A step that streams nothing still returns one value at its end (the prompt): say so, not "0".
+            t("inside.col_chunks_out"): str(step.chunks_out) if step.chunks_out or not step.finished else t("inside.returned_once"),
+            t("inside.col_kind"): t(f"inside.kind_{step.kind}"),
             t("inside.col_input"): step.input_preview,
             t("inside.col_output"): step.output_preview,
         }
@@ -81,6 +83,7 @@ if last is not None:
         show_chart(step_timeline(trace), key="step_timeline")
 
     st.subheader(t("inside.table_title"))
+    st.caption(t("inside.table_scroll_hint"))
     st.dataframe(step_rows(trace), key="inside_steps", hide_index=True)
 
     st.subheader(t("inside.chunks_title"))

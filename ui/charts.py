@@ -636,22 +636,27 @@ def step_timeline(trace: StepTrace) -> go.Figure:
             )
         )
     model = trace.model_step()
+    categories = [whole, *rows]
     if model is not None and model.first_chunk_s is not None:
-        row = rows[trace.steps.index(model)]
+        # On a row of its own under the model's: on the model's bar, the marker and its label sat on the bar's
+        # own "671.4 ms" text (on a phone the ◆ covered it).
+        first_row = "◆ " + t("charts.first_token_name")
+        categories.insert(categories.index(rows[trace.steps.index(model)]) + 1, first_row)
         figure.add_trace(
             go.Scatter(
                 x=[model.first_chunk_s],
-                y=[row],
+                y=[first_row],
                 mode="markers+text",
                 marker={"symbol": "diamond", "size": 13, "color": FIRST_TOKEN_COLOUR},
                 text=[t("charts.first_token", seconds=model.first_chunk_s)],
-                textposition="top center",
+                textposition="middle right",
                 textfont={"color": FIRST_TOKEN_COLOUR},
+                cliponaxis=False,
                 name=t("charts.first_token_name"),
                 hovertemplate=t("charts.first_token_name") + ": %{x:.3f} s<extra></extra>",
             )
         )
-    figure.update_yaxes(autorange="reversed", type="category", title=None, categoryorder="array", categoryarray=[whole, *rows])
+    figure.update_yaxes(autorange="reversed", type="category", title=None, categoryorder="array", categoryarray=categories)
     title = chart_title(t("inside.chart_title"))
     figure.update_layout(
         title=title,
@@ -659,6 +664,6 @@ def step_timeline(trace: StepTrace) -> go.Figure:
         barmode="overlay",
         showlegend=False,
         margin={"t": _top_margin(title), "b": 10, "r": 60},
-        height=max(280, 110 + 44 * (len(rows) + 1)),
+        height=max(280, 110 + 44 * len(categories)),
     )
     return figure
