@@ -6,7 +6,7 @@ from chains.safe_text import inert_markdown
 from chains.steps import StepTrace, trace_steps
 from ui.charts import show_chart, step_timeline
 from ui.errors import show_error_info
-from ui.format import seconds
+from ui.format import provider_name, seconds
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
@@ -63,7 +63,7 @@ if prepared is not None:
 last = st.session_state.get(LAST_TRACE)
 if last is not None:
     trace, provider, model_label = last
-    st.caption(t("inside.answered_by", provider=inert_markdown(provider), model=inert_markdown(model_label)))
+    st.caption(t("inside.answered_by", provider=provider_name(provider), model=inert_markdown(model_label)))
     if trace.error is not None:
         st.warning(t("inside.failed"), icon="🧱")
         show_error_info(trace.error)

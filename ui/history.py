@@ -16,7 +16,7 @@ from chains.pricing import run_cost_usd
 from chains.providers import provider_of_record
 from chains.store import entry_id
 from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_frame
-from ui.format import seconds
+from ui.format import provider_name, seconds
 from ui.i18n import t
 
 #: What a table cell shows for a value that was never set (``max_concurrency`` unset, no usage reported).
@@ -143,7 +143,7 @@ def history_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
                 "input_tokens": record.input_tokens,
                 "output_tokens": record.output_tokens,
                 "cost": cost_text(record),
-                "provider": record.provider,
+                "provider": provider_name(record.provider),
                 "model": record.model,
                 "started_at": record.started_at.replace("T", " ").split("+")[0],
                 "label": note_text(record),

@@ -79,11 +79,13 @@ def seconds_per_call() -> float | None:
 
 def sweep_caption(sweep: SweepState) -> str:
     """Which sweep the results come from: ``Sweep run at 14:05:31 · simulator · gpt-4o-mini-like`` (+ from History)."""
+    from chains.safe_text import inert_markdown
+    from ui.format import provider_name
     from ui.run import local_time
 
     if not sweep.started_at:
         return ""
-    text = t("store.sweep_at", time=local_time(sweep.started_at), provider=sweep.provider, model=sweep.model)
+    text = t("store.sweep_at", time=local_time(sweep.started_at), provider=inert_markdown(provider_name(sweep.provider)), model=inert_markdown(sweep.model))
     return text + (" · " + t("store.sweep_restored") if sweep.restored else "")
 
 

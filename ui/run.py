@@ -23,10 +23,12 @@ from chains.joke import build_joke_chain
 from chains.models import HostKeyRefusedError, ModelSettings, make_model
 from chains.modes import RunMeta
 from chains.netguard import UnsafeURLError
+from chains.safe_text import inert_markdown
 from chains.store import StoreError, StoreLimits, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
+from ui.format import provider_name
 from ui.host import egress_policy, host_key_meter, read_host_config
 from ui.i18n import t
 from ui.sidebar import active_settings
@@ -391,7 +393,7 @@ def local_time(started_at: str) -> str:
 
 def run_caption(record: RunRecord) -> str:
     """Where results come from: ``Run at 14:05:31 · simulator · gpt-4o-mini-like · 3 topics`` (+ stopped)."""
-    text = t("store.run_at", time=local_time(record.started_at), provider=record.provider, model=record.model, n=record.n)
+    text = t("store.run_at", time=local_time(record.started_at), provider=inert_markdown(provider_name(record.provider)), model=inert_markdown(record.model), n=record.n)
     return text + (" · " + t("store.stopped_tag") if record.stopped else "")
 
 
