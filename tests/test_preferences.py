@@ -73,3 +73,17 @@ def test_the_stores_keep_one_preferences_document_per_run_set(store) -> None:
     assert runs.prefs("b" * 32) == {}
     runs.save_prefs("b" * 32, {"huge": "x" * 20_000})  # over the bound: not kept
     assert runs.prefs("b" * 32) == {}
+
+
+def test_a_reload_restores_a_multi_run_pages_last_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/batch.py", state=FAST_SIMULATOR)
+    app.text_area(key="topics").set_value("a\nb")
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception
+    ran = [record.run_id for record in app.session_state["batch_last_runs"]]
+
+    again = reopen(monkeypatch, app.session_state["run_set"], page="pages/batch.py")
+    assert not again.exception
+    assert [record.run_id for record in again.session_state["batch_last_runs"]] == ran
+    assert any(chart for chart in again.get("plotly_chart") if "batch_timeline" in chart.proto.id)

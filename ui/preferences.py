@@ -92,6 +92,10 @@ KEPT_WIDGETS: dict[str, Callable[[Any], Any]] = {
     "sim_replay": _choice(_replay_ids),
 }
 _KINDS = ("one", "list", "tuple")
+#: The session keys of the pages' last results that a reload restores (Lab's sweep comes back from History itself).
+RESULT_KEYS = frozenset(
+    {"invoke_last_run", "batch_last_runs", "stream_last_run", "stream_last_race", "async_last_runs", "compare_last_runs", "seed_post_records"}
+)
 
 
 def _store_call(action: Callable[[Any], Any]) -> Any:
@@ -123,13 +127,13 @@ def checked_prefs(saved: dict[str, Any]) -> dict[str, Any]:
     if isinstance(last, dict):
         kept = {}
         for result_key, entry in list(last.items())[:20]:
-            if not (isinstance(result_key, str) and result_key.endswith(("_last_run", "_last_runs", "_last_race"))):
+            if result_key not in RESULT_KEYS:
                 continue
             if not (isinstance(entry, list) and len(entry) == 2 and entry[0] in _KINDS and isinstance(entry[1], list)):
                 continue
             ids = [run_id for run_id in entry[1][:16] if isinstance(run_id, str) and len(run_id) <= MAX_ID_CHARS]
             if ids:
-                kept[result_key[:64]] = [entry[0], ids]
+                kept[result_key] = [entry[0], ids]
         if kept:
             prefs["last_results"] = kept
     return prefs

@@ -63,7 +63,10 @@ def _run() -> None:
         )
         chunks.close()
         status.update(label=t("seed.done"), state="complete", expanded=False)
+    from ui.preferences import note_last_result
+
     st.session_state[SEED_POST_RESULT] = [remember(record) for record in records]
+    note_last_result(SEED_POST_RESULT, st.session_state[SEED_POST_RESULT])  # a reload shows it again
 
 
 def _show(records: list) -> None:

@@ -108,6 +108,15 @@ def open_sidebar(page: Any) -> None:
         page.get_by_test_id("stSidebar").get_by_test_id("stRadioOption").first.wait_for(state="visible")
 
 
+def close_sidebar_on_a_phone(page: Any) -> None:
+    """Fold the sidebar on a narrow screen, where it lies over the page (Streamlit keeps it open across reloads)."""
+    if page.viewport_size["width"] >= 640 or not page.locator('[data-testid="stSidebar"][data-collapsed="false"]').count():
+        return
+    page.get_by_test_id("stSidebarCollapseButton").locator("button").click(force=True)
+    page.locator('[data-testid="stSidebar"][data-collapsed="true"]').wait_for(state="attached")
+    wait_for_idle(page)
+
+
 def run_set_of(page: Any) -> str:
     """The run set in the page's URL."""
     return page.evaluate("() => new URLSearchParams(location.search).get('run_set')")
@@ -139,6 +148,7 @@ def walk(page: Any, app_url: str, language: str, name: str, paths: tuple[str, ..
     for path in paths:
         run_key = PAGES[path]
         go(page, app_url, path, run_set)
+        close_sidebar_on_a_phone(page)
         if path == "lab":
             set_slider(page, "sweep_k", 2)
             set_slider(page, "sweep_repeats", 1)
