@@ -91,7 +91,7 @@ if last is not None:
         for step in trace.top_level():
             does = step.kind if step.kind in ("parallel", "prompt", "model", "parser") else "other"
             st.markdown(f"**{trace.number(step)}. {step.name}** · " + t(f"inside.does_{does}", chunks_in=step.chunks_in, chunks_out=step.chunks_out))
-            st.code(chunk_line(step.first_chunks) if step.first_chunks else t("inside.no_chunks"), language=None)
+            st.code(chunk_line(step.first_chunks) if step.first_chunks else t("inside.no_chunks"), language=None, wrap_lines=True)
             for child in trace.children(step):
                 st.caption(f"└ {trace.number(child)}. {child.name} · " + t("inside.does_passthrough", chunks_out=child.chunks_out))
 
@@ -102,4 +102,4 @@ if last is not None:
         st.info(t("inside.lesson", share=trace.share(model), before_ms=trace.seconds_before(model) * 1000), icon="💡")
 
 with st.expander(t("inside.code_title"), icon="🧑‍💻"):
-    st.code(TRACE_CODE, language="python")
+    st.code(TRACE_CODE, language="python", wrap_lines=True)
