@@ -16,7 +16,8 @@ from ui.preferences import checked_prefs
 
 
 def test_a_reload_keeps_the_nickname_the_language_the_settings_and_the_last_result(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = open_app(monkeypatch, "pages/invoke.py", state={**FAST_SIMULATOR, "owner_name": "Min", "lang": "ko", "sim_seed": 7})
+    app = open_app(monkeypatch, "pages/invoke.py", state={**FAST_SIMULATOR, "owner_name": "Min", "sim_seed": 7})
+    app.radio(key="lang").set_value("ko").run()  # chosen by the visitor: kept (a locale default is not)
     app.text_input(key="topics").set_value("penguins")
     app.button(key="run").click()
     app.run()
@@ -87,3 +88,11 @@ def test_a_reload_restores_a_multi_run_pages_last_runs(monkeypatch: pytest.Monke
     assert not again.exception
     assert [record.run_id for record in again.session_state["batch_last_runs"]] == ran
     assert any(chart for chart in again.get("plotly_chart") if "batch_timeline" in chart.proto.id)
+
+
+def test_a_language_the_visitor_did_not_choose_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/home.py", state={"owner_name": "Ana"})
+    from ui.store import open_sql_store, store_limits, store_url
+
+    saved = open_sql_store(store_url(), store_limits()).prefs(app.session_state["run_set"])
+    assert saved["owner_name"] == "Ana" and "lang" not in saved, "the browser's locale decides again after a reload"

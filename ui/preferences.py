@@ -35,6 +35,9 @@ from ui.store import current_run_set, degrade, run_store
 logger = logging.getLogger(__name__)
 
 RESTORED_KEY = "_prefs_restored"
+LANGUAGE_CHOSEN_KEY = "_language_chosen"
+"""Set once the visitor picks a language (or one was restored): only a chosen language is kept, never the
+browser-locale default, which a reload finds again by itself (a first run could save "en" for a ko-KR browser)."""
 SAVED_KEY = "_prefs_saved"
 LAST_RESULTS_KEY = "_prefs_last_results"
 """Session key: ``{page's result key: [kind, [run ids]]}``; kind is ``one``, ``list`` or ``tuple``."""
@@ -109,6 +112,8 @@ def current_prefs() -> dict[str, Any]:
     """The session's preferences as they are saved (no API key: it is not a kept widget)."""
     state = st.session_state
     prefs: dict[str, Any] = {key: state[key] for key in KEPT_WIDGETS if key in state}
+    if not state.get(LANGUAGE_CHOSEN_KEY):
+        prefs.pop(LANGUAGE_KEY, None)
     last = state.get(LAST_RESULTS_KEY)
     if last:
         prefs["last_results"] = {key: [kind, list(ids)] for key, (kind, ids) in last.items()}  # a copy: compared with the saved one
@@ -152,6 +157,8 @@ def restore_preferences() -> None:
     last = saved.pop("last_results", None)
     for key, value in saved.items():
         state[key] = value
+    if LANGUAGE_KEY in saved:
+        state[LANGUAGE_CHOSEN_KEY] = True
     if last:
         state[LAST_RESULTS_KEY] = last
         _restore_last_results(last)
@@ -167,6 +174,11 @@ def _restore_last_results(last: dict[str, list[Any]]) -> None:
         if len(records) != len(ids) or result_key in st.session_state:
             continue
         st.session_state[result_key] = records[0] if kind == "one" else (tuple(records) if kind == "tuple" else records)
+
+
+def note_language_chosen() -> None:
+    """The language radio's ``on_change``: from now on the language is kept with the run set."""
+    st.session_state[LANGUAGE_CHOSEN_KEY] = True
 
 
 def forget_saved() -> None:

@@ -21,6 +21,7 @@ from chains.profiles import DEFAULT_PROFILE, PROFILES, TYPICAL_JOKE_TOKENS, typi
 from chains.providers import Provider, default_provider, host_provider, provider_for, selectable_provider_ids
 from ui.host import HostConfig, host_key_meter, read_host_config
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
+from ui.preferences import note_language_chosen
 from ui.replay import replay_controls, selected_replay
 from ui.share import owner_field
 
@@ -222,7 +223,9 @@ def render_sidebar() -> ActiveSettings:
     _init_defaults(host)
     current_language()
     with st.sidebar:
-        st.radio(t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True)
+        st.radio(
+            t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True, on_change=note_language_chosen
+        )
         options = selectable_provider_ids()
         labels = {provider_id: t(provider_for(provider_id).label_key) for provider_id in options}
         st.selectbox(t("sidebar.provider"), options, key="provider", format_func=labels.__getitem__, help=t("polish.provider_help"))
