@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.i18n import current_language
 from ui.navigation import app_pages, routed, sections
+from ui.preferences import restore_preferences, save_preferences
 from ui.run import read_history_ahead
 from ui.sidebar import render_sidebar
 from ui.store import keep_run_set_in_url, show_store_notice
@@ -19,7 +20,9 @@ st.set_page_config(page_title="LangChain call modes lab", page_icon="⏱️", la
 wait_for_chart_warm_up()  # a fresh server only: never import numpy in two threads at once
 keep_run_set_in_url()  # a page switch drops the query string; a reload needs run_set to find the runs
 show_store_notice()  # once: a bad run_set link, or runs kept in memory only
+restore_preferences()  # once per session, before the widgets: a reload gets back its language, nickname, settings and last results
 render_sidebar()
+save_preferences()  # when a choice changed: kept with the run set (never the API key)
 inject_style(current_language())
 chart_warm_up_slot = browser_chart_warm_up_slot()  # a session's first run only: filled after the page
 

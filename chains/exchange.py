@@ -18,6 +18,7 @@ Plain Python: no Streamlit.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import unicodedata
@@ -138,6 +139,37 @@ def fresh_copies(records: Iterable[RunRecord]) -> list[RunRecord]:
             duplicate.group_id = groups.setdefault(record.group_id, "g" + uuid.uuid4().hex[:11])
         copies.append(duplicate)
     return copies
+
+
+#: The fields that differ between a run and its copy (``fresh_copies``): left out of its fingerprint.
+_COPY_FIELDS = ("run_id", "group_id")
+
+
+def content_fingerprint(record: RunRecord) -> str:
+    """A digest of what a run measured and said, the same for the run, its export read back and any copy of it.
+
+    Its ids (``run_id``, a sweep's ``group_id``) are left out, as ``fresh_copies``
+    changes them; everything else (calls, chunks, times, owner, model) counts.
+    """
+    data = record.to_dict()
+    for name in _COPY_FIELDS:
+        data.pop(name, None)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def new_runs(records: Iterable[RunRecord], kept: Iterable[RunRecord]) -> tuple[list[RunRecord], int]:
+    """The runs of ``records`` whose content is in neither ``kept`` nor earlier in ``records``, and how many were skipped."""
+    seen = {content_fingerprint(record) for record in kept}
+    fresh, skipped = [], 0
+    for record in records:
+        fingerprint = content_fingerprint(record)
+        if fingerprint in seen:
+            skipped += 1
+            continue
+        seen.add(fingerprint)
+        fresh.append(record)
+    return fresh, skipped
 
 
 # ------------------------------------------------------------------ import

@@ -305,6 +305,20 @@ views_table = sa.Table(
 )
 """Read-only share links: a view token reads its run set's runs, and nothing else (one token per run set)."""
 
+prefs_table = sa.Table(
+    "lcm_prefs",
+    metadata,
+    sa.Column("run_set", sa.String(64), primary_key=True),
+    sa.Column("saved_at", sa.Float, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+"""A run set's non-secret preferences (language, nickname, sidebar settings, each page's last result), as JSON."""
+
+#: The largest preferences document kept for one run set, in bytes (they are a few hundred).
+MAX_PREFS_BYTES = 8_000
+#: The most run sets whose preferences are kept; the least recently saved go first.
+MAX_PREFS_SETS = 20_000
+
 
 def prepare_sqlite(engine: Engine) -> None:
     """Make a SQLite engine safe for many sessions (threads) at once.
@@ -624,6 +638,37 @@ class RunStore:
             connection.execute(views_table.insert().values(token=token, run_set=run_set, created_at=time.time()))
         return token
 
+    def save_prefs(self, run_set: str, prefs: dict[str, Any]) -> None:
+        """Keep ``run_set``'s preferences (replacing the last ones); a document over ``MAX_PREFS_BYTES`` is not kept."""
+        payload = _prefs_payload(prefs)
+        if payload is None:
+            return
+        with self._transaction() as connection:
+            updated = connection.execute(
+                prefs_table.update().where(prefs_table.c.run_set == run_set).values(payload=payload, saved_at=time.time())
+            ).rowcount
+            if not updated:
+                try:
+                    with connection.begin_nested():
+                        connection.execute(prefs_table.insert().values(run_set=run_set, payload=payload, saved_at=time.time()))
+                except sa.exc.IntegrityError:  # another tab saved first
+                    connection.execute(prefs_table.update().where(prefs_table.c.run_set == run_set).values(payload=payload, saved_at=time.time()))
+                else:
+                    self._bound_prefs(connection)
+
+    def _bound_prefs(self, connection: Connection) -> None:
+        """Forget the least recently saved preferences beyond ``MAX_PREFS_SETS``."""
+        extra = connection.execute(sa.select(sa.func.count()).select_from(prefs_table)).scalar_one() - MAX_PREFS_SETS
+        if extra > 0:
+            oldest = sa.select(prefs_table.c.run_set).order_by(prefs_table.c.saved_at).limit(extra).scalar_subquery()
+            connection.execute(prefs_table.delete().where(prefs_table.c.run_set.in_(oldest)))
+
+    def prefs(self, run_set: str) -> dict[str, Any]:
+        """``run_set``'s preferences as saved (empty when none, or when the row is damaged)."""
+        with self._transaction() as connection:
+            payload = connection.execute(sa.select(prefs_table.c.payload).where(prefs_table.c.run_set == run_set)).scalar()
+        return _read_prefs(payload)
+
     def shared_runs(self, token: str) -> list[RunRecord] | None:
         """The runs that ``token`` shows, oldest first, or ``None`` for an unknown token."""
         with self._transaction() as connection:
@@ -634,6 +679,19 @@ class RunStore:
                 sa.select(runs_table.c.payload).where(runs_table.c.run_set == run_set).order_by(runs_table.c.id)
             ).scalars().all()
         return _decode(payloads)
+
+
+def _prefs_payload(prefs: dict[str, Any]) -> str | None:
+    payload = json.dumps(prefs, ensure_ascii=False, sort_keys=True)
+    return payload if len(payload.encode()) <= MAX_PREFS_BYTES else None
+
+
+def _read_prefs(payload: str | None) -> dict[str, Any]:
+    try:
+        prefs = json.loads(payload) if payload else {}
+    except ValueError:
+        return {}
+    return prefs if isinstance(prefs, dict) else {}
 
 
 def _decode(payloads: list[str]) -> list[RunRecord]:
@@ -663,6 +721,7 @@ class MemoryRunStore:
         self._counters: dict[str, int] = {}
         self._views: dict[str, str] = {}
         self._owners: dict[str, str] = {}
+        self._prefs: dict[str, str] = {}
         self._next_id = 1
 
     def _entries(self) -> list[tuple[str, str, _Entry]]:
@@ -797,6 +856,21 @@ class MemoryRunStore:
             token = new_view_token()
             self._views[token] = run_set
             return token
+
+    def save_prefs(self, run_set: str, prefs: dict[str, Any]) -> None:
+        """See ``RunStore.save_prefs``."""
+        payload = _prefs_payload(prefs)
+        if payload is not None:
+            with self._lock:
+                self._prefs.pop(run_set, None)  # re-inserted last: the dict's order is the saving order
+                self._prefs[run_set] = payload
+                while len(self._prefs) > MAX_PREFS_SETS:
+                    del self._prefs[next(iter(self._prefs))]
+
+    def prefs(self, run_set: str) -> dict[str, Any]:
+        """See ``RunStore.prefs``."""
+        with self._lock:
+            return _read_prefs(self._prefs.get(run_set))
 
     def shared_runs(self, token: str) -> list[RunRecord] | None:
         """See ``RunStore.shared_runs``."""

@@ -163,6 +163,15 @@ if records:
         timeline_records = [record for record in records if record.mode in ("batch", "abatch", "astream")]
         timeline = call_timeline(timeline_records, title=t("async.timeline_title"))
         show_chart(timeline, key="async_timeline", container=chart_right)
+        first_started = [call.index + 1 for call in sorted(abatch_capped.calls, key=lambda call: call.start_s)]
+        if first_started != sorted(first_started):  # LangChain's own order, not a drawing error: say why
+            chart_right.caption(
+                t(
+                    "async.start_order_note",
+                    first=", ".join(f"#{number}" for number in first_started[: abatch_capped.max_concurrency or 1]),
+                    max_concurrency=abatch_capped.max_concurrency,
+                )
+            )
         for record in records:
             show_run_problems(record, calls_shown=record in (astream, ainvoke, abatch_open))
         st.caption(t("async.usage_in_history"))

@@ -21,6 +21,7 @@ from ui.history import (
 )
 from ui.i18n import option_labels, t
 from ui.navigation import app_pages, route_through_entrypoint
+from ui.preferences import forget_saved
 from ui.run import HISTORY_KEY, reload_history
 from ui.share import show_share_link, show_shared_view, view_token_in_url
 from ui.store import forget_run_set, show_store_notice, store_limits
@@ -31,6 +32,7 @@ route_through_entrypoint()  # a deep link on a fresh server runs this page alone
 def forget_runs() -> None:
     """Delete this browser's runs from the store (the pages' last results stay on their pages)."""
     forget_run_set()
+    forget_saved()  # the new run set gets this browser's preferences at the next save
     st.session_state[HISTORY_KEY] = []
     st.session_state.pop("history_pick", None)
 

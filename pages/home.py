@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.code import CHAIN_CODE, modes_table
+from ui.code import CHAIN_CODE, modes_list
 from ui.i18n import t
 from ui.navigation import app_pages, route_through_entrypoint
 from ui.seed_post import seed_post_section
@@ -23,10 +23,10 @@ seed_post_section()
 
 st.subheader(t("home.chain_title"))
 st.markdown(t("home.chain_text"))
-st.code(CHAIN_CODE, language="python")
+st.code(CHAIN_CODE, language="python", wrap_lines=True)  # wrapped: a block that scrolls sideways on a phone cannot be reached by keyboard (axe)
 
 st.subheader(t("home.modes_title"))
-st.markdown(modes_table())
+st.markdown(modes_list())
 st.subheader(t("home.why_title"))
 st.markdown(t("home.why_text"))
 st.caption(t("home.offline_note"))

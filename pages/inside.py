@@ -7,7 +7,7 @@ from chains.shapes import shape_of, trace_verdict
 from chains.steps import StepTrace, trace_steps
 from ui.charts import show_chart, step_timeline
 from ui.errors import show_error_info
-from ui.format import seconds
+from ui.format import provider_name, seconds
 from ui.i18n import t
 from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
@@ -29,15 +29,17 @@ asyncio.run(trace("ice cream"))'''
 
 def step_rows(trace: StepTrace) -> list[dict[str, object]]:
     """One table row per step of the chain's sequence (previews are plain text in the table's cells)."""
+    # The numbers first, so that a phone shows them without scrolling; the kind and the previews after them.
     return [
         {
             t("inside.col_step"): f"{trace.number(step)}. {step.name}",
-            t("inside.col_kind"): t(f"inside.kind_{step.kind}"),
-            t("inside.col_start_ms"): round(step.start_s * 1000, 2),
             t("inside.col_duration_ms"): round(step.duration_s * 1000, 2),
             t("inside.col_share"): f"{trace.share(step):.1%}",
-            t("inside.col_chunks_in"): step.chunks_in,
-            t("inside.col_chunks_out"): step.chunks_out,
+            t("inside.col_start_ms"): round(step.start_s * 1000, 2),
+            t("inside.col_chunks_in"): str(step.chunks_in),
+            # A step that streams nothing still returns one value at its end (the prompt): say so, not "0".
+            t("inside.col_chunks_out"): str(step.chunks_out) if step.chunks_out or not step.finished else t("inside.returned_once"),
+            t("inside.col_kind"): t(f"inside.kind_{step.kind}"),
             t("inside.col_input"): step.input_preview,
             t("inside.col_output"): step.output_preview,
         }
@@ -64,7 +66,7 @@ if prepared is not None:
 last = st.session_state.get(LAST_TRACE)
 if last is not None:
     trace, provider, model_label, traced_shape = last
-    st.caption(t("inside.answered_by", provider=plain_markdown(provider), model=plain_markdown(model_label)))
+    st.caption(t("inside.answered_by", provider=plain_markdown(provider_name(provider)), model=plain_markdown(model_label)))
     st.caption(t("chain_shapes.ran", shape=t(shape_of(traced_shape).label_key)))
     if trace.error is not None:
         st.warning(t("inside.failed"), icon="🧱")
@@ -85,6 +87,7 @@ if last is not None:
         show_chart(step_timeline(trace), key="step_timeline")
 
     st.subheader(t("inside.table_title"))
+    st.caption(t("inside.table_scroll_hint"))
     st.dataframe(step_rows(trace), key="inside_steps", hide_index=True)
 
     st.subheader(t("inside.chunks_title"))
@@ -92,7 +95,7 @@ if last is not None:
         for step in trace.top_level():
             does = step.kind if step.kind in ("parallel", "prompt", "model", "parser") else "other"
             st.markdown(f"**{trace.number(step)}. {step.name}** · " + t(f"inside.does_{does}", chunks_in=step.chunks_in, chunks_out=step.chunks_out))
-            st.code(chunk_line(step.first_chunks) if step.first_chunks else t("inside.no_chunks"), language=None)
+            st.code(chunk_line(step.first_chunks) if step.first_chunks else t("inside.no_chunks"), language=None, wrap_lines=True)
             for child in trace.children(step):
                 if not child.finished:
                     does_child = t("inside.child_failed")
@@ -111,4 +114,4 @@ if last is not None:
 
 with st.expander(t("inside.code_title"), icon="🧑‍💻"):
     show_shape_code(chain_shape)
-    st.code(TRACE_CODE, language="python")
+    st.code(TRACE_CODE, language="python", wrap_lines=True)

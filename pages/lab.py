@@ -34,10 +34,12 @@ from ui.lab import (
     sweep_caption,
 )
 from ui.navigation import route_through_entrypoint
-from ui.run import prepare_run
+from ui.run import prepare_run, show_input_notes
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 
+SWEEP_NOTES_KEY = "_lab_notes_sweep"
+"""The sweep that the last Run started in this session: the input notes belong to it."""
 DEFAULT_SETTINGS = {"sweep_k": 8, "sweep_repeats": 2, "sweep_capped": False, "sweep_max_concurrency": 4}
 
 st.title(t("lab.title"))
@@ -90,6 +92,10 @@ if st.session_state.pop(START_KEY, False) and not running:
         if prepared is not None:
             sweep = start_sweep(prepared, k, repeats, max_concurrency)
             running = True
+            st.session_state[SWEEP_NOTES_KEY] = sweep
+elif sweep is not None and st.session_state.get(SWEEP_NOTES_KEY) is sweep:
+    with messages:
+        show_input_notes()  # the sweep goes on over several script runs: its topics' notes stay with it
 
 with button_row:
     st.button(t("common.run"), key="run", type="primary", icon="▶️", disabled=running, on_click=request_start)

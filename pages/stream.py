@@ -44,7 +44,10 @@ chunk_style = options[0].radio(
     t("stream.chunk_style"), ["colour", "bang"], key="chunk_style", horizontal=True, format_func=option_labels("stream.chunk_style_")
 )
 length, shape = "short", REPLY_SHAPES[0]
-if active_settings().model.is_simulated:
+model_settings = active_settings().model
+if model_settings.is_simulated and model_settings.sim_replay is not None:
+    options[1].caption(t("stream.replay_length_note"))  # a replay answers with its recorded text: no length or shape to choose
+elif model_settings.is_simulated:
     length = options[1].radio(
         t("stream.length"), list(ANSWER_LENGTHS), key="answer_length", horizontal=True, format_func=option_labels("stream.length_")
     )
@@ -171,13 +174,14 @@ with race_tab:
             waiting = invoke_box.empty()
             waiting.markdown(t("stream.race_waiting"))
             race_live = LiveMarkdown(stream_box) if prepared.shape.chunks == "text" else KeyedAnswer(stream_box, prepared.shape.keys)
+            invoke_note, stream_note = invoke_column.empty(), stream_column.empty()
             first_chunk: list[float] = []
 
             def on_event(event: RaceEvent) -> None:
                 if event.kind == "chunk":
                     if not first_chunk:
                         first_chunk.append(event.t_s)
-                        stream_column.caption(t("stream.race_first_token", seconds=event.t_s))
+                        stream_note.caption(t("stream.race_first_token", seconds=seconds(event.t_s)))
                     if isinstance(race_live, KeyedAnswer):
                         race_live.append(event.key, event.text)
                     else:
@@ -187,7 +191,7 @@ with race_tab:
                         waiting.markdown(inert_markdown(event.text))
                     else:
                         waiting.code(event.text, language="json", wrap_lines=True)
-                    invoke_column.caption(t("stream.race_invoke_done", seconds=event.t_s))
+                    invoke_note.caption(t("stream.race_invoke_done", seconds=seconds(event.t_s)))
 
             kept = begin_page_run(LAST_RACE)
             invoke_record, stream_record = run_race(
@@ -200,6 +204,12 @@ with race_tab:
                 keys=prepared.shape.keys,
             )
             race_live.close()
+            # The live notes counted from the race's start; the metrics below count each call from its own
+            # start. Once the race is over, the notes show the metrics' figures: one fact, one number.
+            stream_ttft = stream_record.calls[0].ttft_s
+            if stream_ttft is not None:
+                stream_note.caption(t("stream.race_first_token", seconds=seconds(stream_ttft)))
+            invoke_note.caption(t("stream.race_invoke_done", seconds=seconds(invoke_record.calls[0].latency_s)))
             finish_page_run(LAST_RACE, (kept.keep(invoke_record), kept.keep(stream_record)))
     if stopped_runs(LAST_RACE):
         show_stopped_runs(stopped_runs(LAST_RACE))

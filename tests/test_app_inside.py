@@ -72,3 +72,25 @@ def test_a_replayed_call_is_labelled_as_a_replay(monkeypatch: pytest.MonkeyPatch
     # The model's label is an imported name: shown through plain_markdown, as exactly its characters.
     assert any(caption.value == f"Answered by replay · {plain_markdown(f'replay: {profile.name}')}" for caption in app.caption)
     assert len(app.dataframe[0].value) == 4
+
+
+def test_the_table_says_the_prompt_returned_one_value_and_shows_numbers_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import tomllib
+    from pathlib import Path
+
+    en = tomllib.loads((Path(__file__).resolve().parents[1] / "ui/locales/en.toml").read_text())["inside"]
+    app = open_app(monkeypatch, PAGE, state=FAST_SIMULATOR)
+    app.button(key="run").click()
+    app.run()
+    assert not app.exception
+    frame = next(table for table in app.dataframe).value
+    columns = list(frame.columns)
+    assert columns.index(en["col_duration_ms"]) < columns.index(en["col_kind"]) < columns.index(en["col_input"])
+    prompt_row = frame[frame[en["col_kind"]] == en["kind_prompt"]].iloc[0]
+    assert prompt_row[en["col_chunks_out"]] == en["returned_once"]
+    chart = next(chart for chart in app.get("plotly_chart") if "step_timeline" in chart.proto.id)
+    figure = json.loads(chart.proto.spec)
+    marker = next(trace for trace in figure["data"] if trace["type"] == "scatter")
+    bars = {row for trace in figure["data"] if trace["type"] == "bar" for row in trace["y"]}
+    assert marker["y"][0] not in bars, "the first-token marker has a row of its own, off the model's bar and its text"

@@ -84,26 +84,24 @@ def test_an_example_replay_says_it_is_an_example(monkeypatch: pytest.MonkeyPatch
     app.run()
     assert not app.exception
     assert any("측정값이 아닙니다" in warning.value for warning in app.sidebar.warning)
+    # The example's own name and note are in Korean too, not only the warning.
+    assert "예시:" in app.selectbox(key="sim_replay").format_func(example_id)
+    assert any("직접 만든 타이밍" in caption.value for caption in app.sidebar.caption)
 
 
-def test_recording_with_no_real_run_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = open_app(monkeypatch, "pages/home.py")
-    app.button(key="record_replay").click()
+def test_the_stream_page_offers_no_answer_length_a_replay_would_ignore(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/stream.py")
+    assert app.radio(key="answer_length") is not None
+    app.selectbox(key="sim_replay").set_value(f"example:{next(iter(example_profiles()))}")
     app.run()
     assert not app.exception
-    assert any("No streamed call on a real model" in info.value for info in app.sidebar.info)
-    assert app.selectbox(key="sim_replay").value == "off"
+    with pytest.raises(KeyError):
+        app.radio(key="answer_length")
+    assert any("recorded text" in caption.value for caption in app.caption)
 
 
-def test_charts_label_a_replayed_run_as_a_replay(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chains.timing import CallTiming, RunRecord
-    from ui.charts import wall_time_bars
-
-    def record(provider: str) -> RunRecord:
-        call = CallTiming(index=0, topic="penguins", start_s=0.0, end_s=0.2, first_token_s=0.1, chunks=[(0.1, "Pen")], output="Pen")
-        return RunRecord(mode="stream", n=1, wall_s=0.2, max_concurrency=None, provider=provider, model="m", calls=[call])
-
-    figure = wall_time_bars([record("simulator"), record(REPLAY_PROVIDER)])
-    # Horizontal bars: the run's label (with its first token under it) is on the y axis.
-    labels = [str(label).split("<br>")[0] for trace in figure.data if trace.type == "bar" for label in trace.y]
-    assert labels == ["stream", "stream · replay"]
+def test_the_replay_uploader_says_the_replay_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, "pages/home.py")
+    uploader = app.get("file_uploader")
+    limits = {element.proto.id.rsplit("-", 1)[-1]: element.proto.max_upload_size_mb for element in uploader}
+    assert any(size == 1 for size in limits.values()), limits  # the replay import: 1 MB, as the README says, not the server's 5

@@ -193,3 +193,34 @@ def test_overlay_charts_show_owners_and_keep_imported_markup_as_text() -> None:
     many = [member_run("Min") for _ in range(4)] + [member_run("Ana")]
     picked = default_overlay(list(enumerate(many, start=1)))
     assert {record.owner for record in many if record.run_id in picked} == {"Min", "Ana"}
+
+
+def overlay_run_ids(app: AppTest) -> tuple[list[str], set[str]]:
+    """The overlay's chips (the multiselect's value) and the labels its wall-time chart draws."""
+    chips = list(app.multiselect(key="history_pick").value)
+    wall = next(chart for chart in app.get("plotly_chart") if "history_wall" in chart.proto.id)
+    drawn = {str(label) for trace in json.loads(wall.proto.spec)["data"] for label in (trace.get("y") or [])}
+    return chips, drawn
+
+
+def test_an_own_export_imported_back_adds_nothing_even_in_a_new_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(monkeypatch, HISTORY, state=FAST_SIMULATOR)
+    run_invoke(app, "cats")
+    run_invoke(app, "dogs")
+    app.switch_page(HISTORY)
+    app.run()
+    own_export = runs_to_json(stored_runs(app)).encode()
+    member = runs_to_json([member_run("Ana")]).encode()
+    app.file_uploader(key="import_runs").set_value([("mine.json", own_export, "application/json"), ("ana.json", member, "application/json")]).run()
+    assert not app.exception and not app.error
+    assert len(stored_runs(app)) == 3, "only Ana's run is new"
+    assert EN["import_skipped"].format(skipped=2, runs=1) in texts(app)
+    chips, drawn = overlay_run_ids(app)
+    assert len(chips) == len(drawn) == 3, "the chips and the chart show the same runs at once"
+
+    # A reload (a new session on the same run set) imports the same files again: nothing is added.
+    again = open_fresh(monkeypatch, {"run_set": app.session_state["run_set"]})
+    again.file_uploader(key="import_runs").set_value([("ana.json", member, "application/json"), ("mine.json", own_export, "application/json")]).run()
+    assert not again.exception
+    assert len(stored_runs(again)) == 3
+    assert EN["import_skipped"].format(skipped=3, runs=0) in texts(again)

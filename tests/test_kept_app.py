@@ -118,6 +118,21 @@ def test_results_are_labelled_and_flagged_when_the_inputs_change(monkeypatch: py
     assert EN["store"]["inputs_changed"] in texts(app)
 
 
+@pytest.mark.parametrize("page", ["pages/invoke.py", "pages/batch.py", "pages/stream.py"])
+def test_a_language_switch_does_not_flag_the_translated_example_as_changed(monkeypatch: pytest.MonkeyPatch, page: str) -> None:
+    ko = tomllib.loads((Path(__file__).resolve().parents[1] / "ui/locales/ko.toml").read_text())
+    app = open_app(monkeypatch, page, state={**FAST_SIMULATOR, "lang": "en"})
+    app.button(key="run").click()  # the untouched example topic(s)
+    app.run()
+    assert not app.exception
+    app.radio(key="lang").set_value("ko").run()
+    box = app.text_input(key="topics") if page == "pages/invoke.py" else app.text_area(key="topics")
+    assert box.value in (ko["examples"]["topic"], ko["examples"]["topics"]), "the example was translated"
+    assert ko["store"]["inputs_changed"] not in texts(app)
+    box.set_value("something else").run()
+    assert ko["store"]["inputs_changed"] in texts(app), "a real change is still flagged"
+
+
 def test_evictions_are_announced_with_what_went(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNS_MAX_PER_SET", "2")
     app = open_app(monkeypatch, "pages/invoke.py", state=FAST_SIMULATOR)

@@ -42,10 +42,91 @@ _TITLE_LINE_PX = 22
 
 
 def show_chart(figure: go.Figure, *, key: str, container: Any = None) -> None:
-    """Draw ``figure`` in ``container`` (default: the page) with the app's chart settings."""
+    """Draw ``figure`` in ``container`` (default: the page) with the app's chart settings, and its text alternative.
+
+    A chart is a canvas and SVG that a screen reader cannot read: the caption
+    under it (``chart_summary``) says its key figures in words.
+    """
     import streamlit as st
 
-    (container if container is not None else st).plotly_chart(figure, key=key, config=CHART_CONFIG)
+    from chains.safe_text import inert_markdown
+
+    target = container if container is not None else st
+    target.plotly_chart(figure, key=key, config=CHART_CONFIG)
+    summary = chart_summary(figure)
+    if summary:
+        target.caption(inert_markdown(summary), help=t("a11y.chart_summary_help"))
+
+
+#: The most figures a chart's text alternative lists; the rest are counted.
+SUMMARY_ITEMS = 10
+
+
+def _plain(text: Any) -> str:
+    """A Plotly label as plain text: line breaks as spaces, no tags, entities decoded."""
+    import html
+    import re
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", str(text or ""))).split())
+
+
+def _figure_text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value) if isinstance(value, int) else _plain(value)
+
+
+def _axis_title(axis: Any) -> str:
+    return _plain(axis.title.text) if axis is not None and axis.title is not None else ""
+
+
+def chart_summary(figure: go.Figure) -> str:
+    """A chart's key figures in one line of text: its title, then each bar's value or span, each line's range.
+
+    Built from the figure itself, so it can never disagree with what is drawn:
+    a bar's own text label when it has one (``1.29 s``), a bar with a base as
+    ``start → end``, a line as its first and last points on the axes' titles.
+    """
+    items: list[str] = []
+    x_title, y_title = _axis_title(figure.layout.xaxis), _axis_title(figure.layout.yaxis)
+    for trace in figure.data:
+        if trace.type == "bar":
+            horizontal = trace.orientation == "h"
+            categories = list(trace.y if horizontal else trace.x)
+            values = list(trace.x if horizontal else trace.y)
+            bases = trace.base
+            texts = list(trace.text) if isinstance(trace.text, (list, tuple)) else None
+            for index, (category, value) in enumerate(zip(categories, values)):
+                name = _plain(category) or _plain(trace.name)
+                if bases is not None:  # a span: a call, or a step, from its start to its end
+                    start = bases[index] if isinstance(bases, (list, tuple)) else bases
+                    owner = _plain(trace.name)
+                    items.append(f"{owner + ' ' if owner and owner != name else ''}{name}: {seconds(start)} → {seconds(start + value)}")
+                elif texts and index < len(texts) and texts[index]:
+                    items.append(f"{name}: {_plain(texts[index])}")
+                else:
+                    items.append(f"{name}: {_figure_text(value)}")
+        elif trace.type == "scatter" and trace.x is not None and len(trace.x):
+            xs, ys = list(trace.x), list(trace.y if trace.y is not None else [])
+            name = _plain(trace.name)
+            if trace.mode and "text" in trace.mode and trace.text is not None:
+                labels = trace.text if isinstance(trace.text, (list, tuple)) else [trace.text]
+                items.extend(f"{name + ': ' if name else ''}{_plain(label)}" for label in labels if label)
+            elif ys and len(xs) == 1:
+                items.append(f"{name or '—'}: {x_title} {_figure_text(xs[0])}")
+            elif ys:
+                items.append(
+                    f"{name or '—'}: {x_title} {_figure_text(xs[0])}–{_figure_text(xs[-1])}, {y_title} {_figure_text(ys[0])}–{_figure_text(ys[-1])}"
+                )
+    if not items:
+        return ""
+    shown = items[:SUMMARY_ITEMS]
+    more = len(items) - len(shown)
+    text = "; ".join(shown) + (" " + t("a11y.chart_more", count=more) if more else "")
+    title = _plain(figure.layout.title.text) if figure.layout.title is not None else ""
+    return t("a11y.chart_summary", title=title or t("a11y.chart"), figures=text)
 
 
 def mode_colour(mode: str) -> str:
@@ -127,7 +208,9 @@ def _wall_bars_figure(records: list[RunRecord], labels: list[str], hover_names: 
     figure.update_layout(
         title=title,
         showlegend=False,
-        height=_top_margin(title) + 70 + 46 * len(records),
+        # Each row as tall as its label's lines (a nickname, a model and a Korean mode name wrap onto several):
+        # a fixed 46 px let a 4-line label run into the next one.
+        height=_top_margin(title) + 70 + sum(max(46, 17 * (label.count("<br>") + 1) + 16) for label in labels),
         margin={"t": _top_margin(title), "b": 10, "l": 10, "r": 10},
         xaxis={"title": t("charts.wall_s"), "range": [0, longest * 1.3]},
         yaxis={"type": "category", "autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
@@ -425,7 +508,7 @@ def sweep_chart(summary: list, *, pool_size: int | None, max_n: int) -> go.Figur
 
 def runs_wall_bars(records: list[RunRecord], labels: list[str]) -> go.Figure:
     """A bar per run, each with its own label (runs of the same mode stay apart), in its mode's colour."""
-    return _wall_bars_figure(records, [wrap_text(label, 16) for label in labels], [f"{label} · {_mode_label(record)}" for record, label in zip(records, labels)])
+    return _wall_bars_figure(records, [wrap_text(label, 22) for label in labels], [f"{label} · {_mode_label(record)}" for record, label in zip(records, labels)])
 
 
 def runs_timeline(records: list[RunRecord], labels: list[str]) -> go.Figure:
@@ -553,22 +636,27 @@ def step_timeline(trace: StepTrace) -> go.Figure:
             )
         )
     model = trace.model_step()
+    categories = [whole, *rows]
     if model is not None and model.first_chunk_s is not None:
-        row = rows[trace.steps.index(model)]
+        # On a row of its own under the model's: on the model's bar, the marker and its label sat on the bar's
+        # own "671.4 ms" text (on a phone the ◆ covered it).
+        first_row = "◆ " + t("charts.first_token_name")
+        categories.insert(categories.index(rows[trace.steps.index(model)]) + 1, first_row)
         figure.add_trace(
             go.Scatter(
                 x=[model.first_chunk_s],
-                y=[row],
+                y=[first_row],
                 mode="markers+text",
                 marker={"symbol": "diamond", "size": 13, "color": FIRST_TOKEN_COLOUR},
                 text=[t("charts.first_token", seconds=model.first_chunk_s)],
-                textposition="top center",
+                textposition="middle right",
                 textfont={"color": FIRST_TOKEN_COLOUR},
+                cliponaxis=False,
                 name=t("charts.first_token_name"),
                 hovertemplate=t("charts.first_token_name") + ": %{x:.3f} s<extra></extra>",
             )
         )
-    figure.update_yaxes(autorange="reversed", type="category", title=None, categoryorder="array", categoryarray=[whole, *rows])
+    figure.update_yaxes(autorange="reversed", type="category", title=None, categoryorder="array", categoryarray=categories)
     title = chart_title(t("inside.chart_title"))
     figure.update_layout(
         title=title,
@@ -576,6 +664,6 @@ def step_timeline(trace: StepTrace) -> go.Figure:
         barmode="overlay",
         showlegend=False,
         margin={"t": _top_margin(title), "b": 10, "r": 60},
-        height=max(280, 110 + 44 * (len(rows) + 1)),
+        height=max(280, 110 + 44 * len(categories)),
     )
     return figure

@@ -40,6 +40,21 @@ def show_code(*modes: str, expanded: bool = False, shape: ChainShape | None = No
             st.code(MODES[mode].code, language="python")
 
 
+def modes_list() -> str:
+    """``modes_table`` as a markdown list, one item per mode with its cells named.
+
+    Four columns of prose do not fit a phone: a table then scrolls sideways, and
+    a scrolling region without focusable content cannot be reached by keyboard
+    (axe-core's ``scrollable-region-focusable``, for a markdown table and ``st.table`` alike).
+    """
+    header = [t("house.col_io"), t("house.col_how"), t("house.col_when")]
+    items = []
+    for mode in MODES.values():
+        cells = "; ".join(f"*{name}:* {t(key)}" for name, key in zip(header, mode.table_keys, strict=True))
+        items.append(f"- **{t(mode.label_key)}**: {cells}")
+    return "\n".join(items)
+
+
 def modes_table() -> str:
     """Home's table of the modes, one row per mode of the registry, in the current language."""
     header = [t("house.col_method"), t("house.col_io"), t("house.col_how"), t("house.col_when")]

@@ -15,3 +15,13 @@ def seconds(value: float | None, digits: int = 2) -> str:
 def seconds_template(plotly_value: str) -> str:
     """A Plotly hover/text template for seconds, e.g. ``seconds_template("%{y:.2f}")``."""
     return t("polish.seconds", value=plotly_value)
+
+
+def provider_name(provider_id: str) -> str:
+    """A run's provider as a label shows it, in the session's language (``simulator`` -> ``시뮬레이터``).
+
+    An id this app does not know (from an imported file) is shown as it is.
+    """
+    key = f"providers_short.{provider_id}"
+    name = t(key)
+    return provider_id if name == key else name

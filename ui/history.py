@@ -10,14 +10,14 @@ from typing import Any, Protocol
 
 import streamlit as st
 
-from chains.exchange import MAX_FILE_BYTES, MAX_RUNS_PER_IMPORT, ExchangeError, fresh_copies, parse_runs, runs_to_json
+from chains.exchange import MAX_FILE_BYTES, MAX_RUNS_PER_IMPORT, ExchangeError, fresh_copies, new_runs, parse_runs, runs_to_json
 from chains.modes import run_title
 from chains.pricing import run_cost_usd
 from chains.providers import provider_of_record
 from chains.shapes import DEFAULT_SHAPE, shape_of
 from chains.store import EvictedEntry, entry_id
 from chains.timing import LAB_SWEEP_ORIGIN, RunRecord, records_to_frame
-from ui.format import seconds
+from ui.format import provider_name, seconds
 from ui.i18n import t
 
 #: What a table cell shows for a value that was never set (``max_concurrency`` unset, no usage reported).
@@ -72,8 +72,14 @@ def run_name(record: RunRecord) -> str:
     return name if record.shape == DEFAULT_SHAPE else f"{name} · {t(shape_of(record.shape).label_key)}"
 
 
-#: The most characters of a model's name in a run's label (an imported file may hold a long one).
-LABEL_MODEL_CHARS = 24
+#: The most characters of a model's name in a run's label (an imported file may hold a long one);
+#: the simulator's longest own name, ``simulated-seed-blog-gpt-3.5-turbo``, fits whole.
+LABEL_MODEL_CHARS = 36
+
+
+def short_model(model: str) -> str:
+    """The model's name for a label: whole, or cut with ``…`` so that a cut never passes for a name."""
+    return model if len(model) <= LABEL_MODEL_CHARS else model[: LABEL_MODEL_CHARS - 1] + "…"
 
 
 def run_label(position: int, record: RunRecord) -> str:
@@ -83,7 +89,7 @@ def run_label(position: int, record: RunRecord) -> str:
     sees its members side by side: ``#3 Min · gpt-4o-mini · stream``.
     """
     if record.owner:
-        return f"#{position} {record.owner} · {record.model[:LABEL_MODEL_CHARS]} · {run_name(record)}"
+        return f"#{position} {record.owner} · {short_model(record.model)} · {run_name(record)}"
     return f"#{position} {run_name(record)}"
 
 
@@ -144,7 +150,7 @@ def history_rows(records: list[RunRecord]) -> list[dict[str, Any]]:
                 "input_tokens": record.input_tokens,
                 "output_tokens": record.output_tokens,
                 "cost": cost_text(record),
-                "provider": record.provider,
+                "provider": provider_name(record.provider),
                 "model": record.model,
                 "started_at": record.started_at.replace("T", " ").split("+")[0],
                 "label": note_text(record),
@@ -195,6 +201,12 @@ def _total(values: Any) -> int | None:
 
 #: The most runs overlaid on History's charts at once.
 MAX_PICKED = 8
+_REPICK_KEY = "_repick_{}"
+
+
+def repick_overlay(key: str = "history") -> None:
+    """The overlay ``key``'s picks are made again from the runs (after an import or a copy added some)."""
+    st.session_state[_REPICK_KEY.format(key)] = True
 
 
 def default_overlay(pickable: list[tuple[int, RunRecord]]) -> list[str]:
@@ -227,12 +239,18 @@ def show_overlay(pickable: list[tuple[int, RunRecord]], *, key: str = "history")
 
     st.subheader(t("history.overlay_title"))
     by_id = {record.run_id: (position, record) for position, record in pickable}
+    pick_key = f"{key}_pick"
+    # The picks live in the widget's state only (no ``default``): what the chips show is what the charts draw,
+    # also right after an import or a copy changes the runs (a changed default was drawn, the old chips kept).
+    if pick_key not in st.session_state or st.session_state.pop(_REPICK_KEY.format(key), False):
+        st.session_state[pick_key] = default_overlay(pickable)
+    else:
+        st.session_state[pick_key] = [run_id for run_id in st.session_state[pick_key] if run_id in by_id]
     picked = st.multiselect(
         t("history.pick"),
         list(by_id),
-        default=default_overlay(pickable),
         format_func=lambda run_id: run_choice_label(*by_id[run_id]),
-        key=f"{key}_pick",
+        key=pick_key,
         max_selections=MAX_PICKED,
         help=t("history.pick_help", limit=MAX_PICKED),
     )
@@ -393,9 +411,12 @@ class ImportOutcome:
         refused: ``(file name, reason)`` of each refused file (``chains.exchange.ExchangeError.reason``,
             or ``batch_too_many`` when the files together hold too many runs).
         repeated: Names of files skipped because this session already imported the same content.
+        skipped: Runs left out because this run set already holds the same content
+            (``chains.exchange.content_fingerprint``: one's own export, or a member's imported before).
     """
 
     runs: int = 0
+    skipped: int = 0
     files: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
     repeated: list[str] = field(default_factory=list)
@@ -450,7 +471,9 @@ def import_uploads(files: Sequence[Upload]) -> ImportOutcome:
 
     Each run gets a new id (a file imported by two members, or a run copied
     twice, never collides); its owner and origin are kept. A file whose content
-    this session imported before is skipped.
+    this session imported before is skipped, and so is any run whose content
+    this run set already holds (one's own export read back, a file imported in
+    an earlier session).
     """
     from ui.run import start_keeping
     from ui.store import take_import_allowance
@@ -461,13 +484,14 @@ def import_uploads(files: Sequence[Upload]) -> ImportOutcome:
         return ImportOutcome(refused=[(", ".join(outcome.files), "rate_limited")], repeated=outcome.repeated)
     if records:
         keeper = start_keeping(owner="")  # imported runs keep their owners; none is added
+        records, outcome.skipped = new_runs(records, keeper.history)  # idempotent across sessions and reloads
         for record in fresh_copies(records):
             keeper.keep(record)
         if keeper.refused:
             return ImportOutcome(refused=[(", ".join(outcome.files), "sets_rate_limited")], repeated=outcome.repeated)
         outcome.runs = len(records)
         already.update(digests)
-        st.session_state.pop("history_pick", None)  # the overlay's default picks again, the new runs included
+        repick_overlay()  # the overlay's default picks again, the new runs included
     return outcome
 
 
@@ -499,6 +523,8 @@ def show_import() -> None:
         st.error(t("share.import_refused", files=len(outcome.refused)) + "\n\n" + "\n".join(lines), icon="🚫")
     elif outcome.runs:
         st.success(t("share.imported", runs=outcome.runs, files=len(outcome.files)), icon="📥")
+    if not outcome.refused and outcome.skipped:
+        st.info(t("share.import_skipped", skipped=outcome.skipped, runs=outcome.runs), icon="🔁")
     if outcome.repeated:
         names = ", ".join(f"`{name}`" for name in outcome.repeated)
         st.info(t("share.import_repeated", files=names), icon="🔁")

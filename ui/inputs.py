@@ -51,8 +51,24 @@ def topics_input(
         st.session_state[TOPICS_KEY] = saved
         st.session_state[_OWNER_KEY] = page
     if single:
-        value = st.text_input(t("input.topic_label"), key=TOPICS_KEY, help=help_text, max_chars=400)
+        # No ``max_chars``: the browser would drop a longer paste without a word (the box kept its old topic).
+        # Every page goes one way instead: ``ui.run.read_topics`` shortens the topic, and a note says so.
+        value = st.text_input(t("input.topic_label"), key=TOPICS_KEY, help=help_text)
     else:
         value = st.text_area(t("input.topics_label"), key=TOPICS_KEY, height=height, help=help_text or t("input.topics_help"))
     st.session_state[saved_key] = value
     return value
+
+
+def translations_of(text: str) -> list[str]:
+    """``text`` and, when it is an example topic box, the same example in every language.
+
+    A language switch translates the untouched example (ice cream -> 아이스크림):
+    a result made with the English one was made with "the example", not with
+    other topics, so the page must not say the topics changed.
+    """
+    for one_topic in (True, False):
+        examples = [_example(one_topic, language) for language in LANGUAGES]
+        if text in examples:
+            return examples
+    return [text]

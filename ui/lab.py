@@ -82,11 +82,12 @@ def seconds_per_call() -> float | None:
 
 def sweep_caption(sweep: SweepState) -> str:
     """Which sweep the results come from: ``Sweep run at 14:05:31 · simulator · gpt-4o-mini-like`` (+ from History)."""
+    from ui.format import provider_name
     from ui.run import local_time
 
     if not sweep.started_at:
         return ""
-    text = t("store.sweep_at", time=local_time(sweep.started_at), provider=plain_markdown(sweep.provider), model=plain_markdown(sweep.model))
+    text = t("store.sweep_at", time=local_time(sweep.started_at), provider=plain_markdown(provider_name(sweep.provider)), model=plain_markdown(sweep.model))
     return text + (" · " + t("store.sweep_restored") if sweep.restored else "")
 
 

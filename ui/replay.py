@@ -29,6 +29,8 @@ IMPORT_KEY = "import_replay"
 OFF = "off"
 #: Imported or recorded profiles kept per session.
 MAX_SESSION_PROFILES = 8
+EXAMPLE_PREFIX = "example:"
+"""The id prefix of the shipped examples (``example:<file stem>``); imports and recordings never have it."""
 _SESSION_PROFILES = "_replay_profiles"
 _IMPORT_PROBLEM = "_replay_import_problem"
 _RECORDED = "_replay_recorded"
@@ -42,7 +44,7 @@ def available_profiles() -> dict[str, ReplayProfile]:
     """Every profile this session can replay: the shipped recordings and examples, then its imports and recordings."""
     return {
         **{f"shipped:{stem}": profile for stem, profile in recorded_profiles().items()},
-        **{f"example:{stem}": profile for stem, profile in example_profiles().items()},
+        **{f"{EXAMPLE_PREFIX}{stem}": profile for stem, profile in example_profiles().items()},
         **_session_profiles(),
     }
 
@@ -91,9 +93,16 @@ def _record_from_history() -> None:
     st.session_state[_RECORDED] = profile_id
 
 
+def shown_text(profile_id: str, field: str, text: str) -> str:
+    """A profile's name or note in the UI's language: a shipped example's from the locale files, an import's as it is."""
+    key = f"replay_examples.{str(profile_id).removeprefix(EXAMPLE_PREFIX)}_{field}"
+    translated = t(key)
+    return text if translated == key else translated
+
+
 def _profile_label(profiles: dict[str, ReplayProfile]) -> Callable[[str], str]:
     """A ``format_func`` with the labels fixed now (as ``option_labels`` does: AppTest calls it outside the run)."""
-    labels = {OFF: t("replay.off"), **{profile_id: profile.name for profile_id, profile in profiles.items()}}
+    labels = {OFF: t("replay.off"), **{profile_id: shown_text(profile_id, "name", profile.name) for profile_id, profile in profiles.items()}}
     return lambda option: labels.get(option, option)
 
 
@@ -114,7 +123,7 @@ def replay_controls() -> None:
                 + f" · {plain_markdown(chosen.source_provider)} · {plain_markdown(chosen.source_model)}"
             )
             if chosen.note:
-                st.caption(inert_markdown(chosen.note))
+                st.caption(inert_markdown(shown_text(st.session_state[REPLAY_KEY], "note", chosen.note)))
             st.download_button(
                 t("replay.export"),
                 profile_to_json(chosen),
@@ -123,7 +132,15 @@ def replay_controls() -> None:
                 key="export_replay",
                 icon="⬇️",
             )
-        st.file_uploader(t("replay.import"), type=["json"], key=IMPORT_KEY, on_change=_on_import, help=t("replay.import_help"))
+        st.file_uploader(
+            t("replay.import"),
+            type=["json"],
+            key=IMPORT_KEY,
+            on_change=_on_import,
+            help=t("replay.import_help", megabytes=MAX_FILE_BYTES // 1_000_000),
+            # The uploader says the real limit ("1MB per file", not the server's 5 MB) and refuses a larger file at once.
+            max_upload_size=MAX_FILE_BYTES // 1_000_000,
+        )
         problem = st.session_state.get(_IMPORT_PROBLEM)
         if problem is not None:
             reason, where = problem

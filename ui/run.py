@@ -29,6 +29,7 @@ from chains.store import StoreError, StoreLimits, StoreQuotaError, entry_id
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
 from ui.errors import show_exception
+from ui.format import provider_name
 from ui.host import egress_policy, host_key_meter, read_host_config
 from ui.i18n import t
 from ui.local_model import wait_for_local_server
@@ -36,6 +37,8 @@ from ui.sidebar import active_settings
 from ui.store import current_run_set, load_runs, memory_store, run_store
 
 HISTORY_KEY = "run_history"
+INPUT_NOTES_KEY = "_input_notes"
+"""What the last ``read_topics`` left out or shortened, as shown."""
 #: The model label of runs on the deployment's default model (its real name is not shown to visitors).
 DEPLOYMENT_MODEL_LABEL = "deployment-model"
 MAX_HISTORY = StoreLimits.max_entries_per_set
@@ -76,11 +79,24 @@ def read_topics(text: str | None, *, max_topics: int = MAX_TOPICS) -> TopicList 
     if parsed.empty:
         st.warning(t("input.empty"), icon="✍️")
         return None
+    notes = []
     if parsed.dropped:
-        st.info(t("input.too_many", kept=len(parsed.topics), dropped=parsed.dropped, limit=max_topics), icon="✂️")
+        notes.append(t("input.too_many", kept=len(parsed.topics), dropped=parsed.dropped, limit=max_topics))
     if parsed.shortened:
-        st.info(t("input.too_long", count=parsed.shortened, limit=MAX_TOPIC_CHARS), icon="✂️")
+        notes.append(t("input.too_long", count=parsed.shortened, limit=MAX_TOPIC_CHARS))
+    st.session_state[INPUT_NOTES_KEY] = notes
+    show_input_notes(notes)
     return parsed
+
+
+def show_input_notes(notes: list[str] | None = None) -> None:
+    """The notes of what the last Run left out or shortened (the last ``read_topics``'s, by default).
+
+    A page whose run goes on over several script runs (the Lab's sweep) shows
+    them again, so that they stay with the results.
+    """
+    for note in st.session_state.get(INPUT_NOTES_KEY, []) if notes is None else notes:
+        st.info(note, icon="✂️")
 
 
 def prepare_run(
@@ -329,11 +345,14 @@ def begin_page_run(key: str) -> PageRun:
 
 
 def finish_page_run(key: str, result: Any) -> None:
-    """The page's run completed: ``result`` becomes its last result (and a refused new run set is said once)."""
+    """The page's run completed: ``result`` becomes its last result (restored after a reload, ``ui.preferences``; a refused new run set is said once)."""
+    from ui.preferences import note_last_result
+
     st.session_state[key] = result
     keeper = st.session_state.pop(key + STOPPED_SUFFIX, None)
     if getattr(keeper, "refused", False):
         st.warning(t("store.sets_refused"), icon="⏳")
+    note_last_result(key, result)
 
 
 def stopped_runs(key: str) -> list[RunRecord] | None:
@@ -404,7 +423,7 @@ def local_time(started_at: str) -> str:
 
 def run_caption(record: RunRecord) -> str:
     """Where results come from: ``Run at 14:05:31 · simulator · gpt-4o-mini-like · 3 topics`` (+ stopped)."""
-    text = t("store.run_at", time=local_time(record.started_at), provider=plain_markdown(record.provider), model=plain_markdown(record.model), n=record.n)
+    text = t("store.run_at", time=local_time(record.started_at), provider=plain_markdown(provider_name(record.provider)), model=plain_markdown(record.model), n=record.n)
     return text + (" · " + t("store.stopped_tag") if record.stopped else "")
 
 
@@ -418,10 +437,14 @@ def show_run_label(record: RunRecord, text: str | None = None) -> None:
     st.caption("🕒 " + run_caption(record), help=t("store.run_at_help"))
     if record.stopped:
         st.warning(t("store.stopped_note"), icon="⏹️")
+    from ui.inputs import translations_of
+
     settings = active_settings().model
-    topics = parse_topics(text).topics if text is not None else None
     ran = [call.topic for call in record.calls]
-    changed_topics = topics is not None and topics[: len(ran)] != ran and topics != ran[: len(topics)]
+    changed_topics = text is not None and all(
+        topics[: len(ran)] != ran and topics != ran[: len(topics)]
+        for topics in (parse_topics(candidate).topics for candidate in translations_of(text))
+    )
     if changed_topics or record_labels(settings, read_host_config()) != (record.provider, record.model):
         st.info(t("store.inputs_changed"), icon="✏️")
 

@@ -67,7 +67,10 @@ def _run() -> None:
         )
         chunks.close()
         status.update(label=t("seed.done"), state="complete", expanded=False)
+    from ui.preferences import note_last_result
+
     st.session_state[SEED_POST_RESULT] = [remember(record) for record in records]
+    note_last_result(SEED_POST_RESULT, st.session_state[SEED_POST_RESULT])  # a reload shows it again
 
 
 def _show(records: list) -> None:
@@ -83,11 +86,13 @@ def _show(records: list) -> None:
             delta_color="off",
             help=t("seed.metric_help", post=row.post_s, measured=row.measured_s, ratio=row.ratio),
         )
-    table = [t("seed.table_header"), "| --- | ---: | ---: | ---: |"]
-    table += [
-        f"| {t(f'modes.{row.mode}')} | {seconds(row.post_s, 3)} | {seconds(row.measured_s, 3)} | {row.ratio:.2f}× |" for row in rows
+    # st.table, not a markdown table: on a phone it scrolls sideways instead of cutting off its last column.
+    header = [cell.strip() for cell in t("seed.table_header").strip("|").split("|")]
+    table = [
+        dict(zip(header, (t(f"modes.{row.mode}"), seconds(row.post_s, 3), seconds(row.measured_s, 3), f"{row.ratio:.2f}×"), strict=True))
+        for row in rows
     ]
-    st.markdown("\n".join(table))
+    st.table(table, hide_index=True, border="horizontal")
     stream = next((record for record in records if record.mode == "stream"), None)
     if stream is not None and stream.calls and stream.calls[0].chunks:
         with st.container(key="seed_stream"):

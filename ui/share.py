@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from chains.exchange import MAX_OWNER_CHARS, clean_owner, fresh_copies
+from chains.exchange import MAX_OWNER_CHARS, clean_owner, fresh_copies, new_runs
 from chains.safe_text import plain_markdown
 from chains.store import StoreError, is_valid_view_token
 from chains.timing import RunRecord
@@ -112,14 +112,15 @@ def owners_text(records: list[RunRecord]) -> str:
 
 def copy_shared_runs(token: str) -> None:
     """Copy the runs of a share link into this browser's own run set (new ids; owner and origin kept)."""
+    from ui.history import repick_overlay
     from ui.run import start_keeping
 
-    records = shared_runs(token) or []
     keeper = start_keeping(owner="")
+    records, _ = new_runs(shared_runs(token) or [], keeper.history)  # a run copied before is not copied again
     for record in fresh_copies(records):
         keeper.keep(record)
     st.session_state.setdefault(COPIED_KEY, {})[token] = len(records)
-    st.session_state.pop("history_pick", None)  # History's overlay picks again, the copies included
+    repick_overlay()  # History's overlay picks again, the copies included
 
 
 def leave_shared_view() -> None:

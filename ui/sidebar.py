@@ -24,6 +24,7 @@ from chains.providers import PROVIDERS, Provider, default_provider, host_provide
 from ui.host import HostConfig, host_key_meter, read_host_config
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
 from ui.local_model import LOCAL_TIMEOUT_KEY, LOCAL_TIMEOUT_S, local_controls, local_settings
+from ui.preferences import note_language_chosen
 from ui.replay import replay_controls, selected_replay
 from ui.share import owner_field
 
@@ -227,7 +228,9 @@ def render_sidebar() -> ActiveSettings:
     _init_defaults(host)
     current_language()
     with st.sidebar:
-        st.radio(t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True)
+        st.radio(
+            t("sidebar.language"), list(LANGUAGES), key=LANGUAGE_KEY, format_func=LANGUAGES.get, horizontal=True, on_change=note_language_chosen
+        )
         options = selectable_provider_ids(public=host.public)
         labels = {provider_id: t(provider_for(provider_id).label_key) for provider_id in options}
         st.selectbox(t("sidebar.provider"), options, key="provider", format_func=labels.__getitem__, help=t("polish.provider_help"))

@@ -30,6 +30,7 @@ from chains.verdicts import (
     LabVerdict,
     StreamVerdict,
 )
+from ui.format import seconds
 from ui.i18n import t
 
 #: The cases whose sentence is followed by a "Try:" line.
@@ -48,8 +49,8 @@ def done_label(record: RunRecord, done_key: str, **values: Any) -> str:
     if failed and failed == record.n:
         return t("verdict.status_failed" if record.n > 1 else "verdict.one_failed", mode=mode, total=record.n)
     if failed:
-        return t("verdict.status_some_failed", mode=mode, failed=failed, total=record.n, seconds=record.wall_s)
-    return t(done_key, seconds=record.wall_s, **values)
+        return t("verdict.status_some_failed", mode=mode, failed=failed, total=record.n, seconds=seconds(record.wall_s))
+    return t(done_key, seconds=seconds(record.wall_s), **values)
 
 
 def batch_figures(verdict: BatchVerdict) -> dict[str, Any]:
