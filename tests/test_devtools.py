@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_SCRIPTS = sorted(path for path in (ROOT / "bench").glob("*.py"))
 #: A Streamlit script, run by ``streamlit run`` (it draws the page when imported).
-STREAMLIT_SCRIPTS = {"stream_render_app"}
+STREAMLIT_SCRIPTS = {"stream_render_app", "bare_stream_app"}  # pages that `streamlit run` serves, with no main()
 
 SYS_PATH_EDIT = re.compile(r"\bsys\.path\b")
 IMPORT_FROM_TESTS = re.compile(r"^\s*(?:from\s+tests(?:\.|\s)|import\s+tests\b)", re.MULTILINE)
