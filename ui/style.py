@@ -30,6 +30,7 @@ _BASE_CSS = """
 [data-testid="stMetricLabel"] > div { overflow: visible; }
 [data-testid="stMetricValue"] > div { white-space: normal; overflow-wrap: anywhere; }
 .st-key-chart_warm_up { display: none; }
+[data-testid="stCaptionContainer"] code { color: #111111; }
 """
 
 #: Korean only: break lines between words (eojeol), never inside one ("호출 방/식").
