@@ -7,7 +7,7 @@ defaults (the seed's chain, ``chains.joke.build_joke_chain``, around the
 simulator with the default latency profile, its jitter and seed 42, the answer
 length and shape that the query string names: ``?length=medium&shape=paragraphs``,
 the values of the Stream page's radios) and streams the example topic (English)
-into that container with ``ui.live.LiveMarkdown``, the app's own append-only,
+into that container with ``ui.elements.live.LiveMarkdown``, the app's own append-only,
 throttled renderer: the least a page needs so that a long answer costs O(n)
 bytes, not O(n²) (a throttled ``st.empty()`` would make the floor higher than
 the app's, not lower). ``close()`` ends with the canonical ``st.markdown``, as on
@@ -36,11 +36,11 @@ import gc
 import streamlit as st
 
 from chains.joke import build_joke_chain
-from chains.joke_book import REPLY_SHAPES
 from chains.models import ModelSettings, make_model
-from chains.profiles import DEFAULT_PROFILE
+from chains.simulation.joke_book import REPLY_SHAPES
+from chains.simulation.profiles import DEFAULT_PROFILE
+from ui.elements.live import LiveMarkdown
 from ui.i18n import load_strings
-from ui.live import LiveMarkdown
 from ui.style import shorten_gil_switch_interval
 
 #: The Stream page's answer lengths (``pages/stream.py``, ``ANSWER_LENGTHS``): minimum output tokens.

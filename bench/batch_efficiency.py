@@ -40,11 +40,11 @@ from functools import partial
 from langchain_core.runnables import Runnable
 
 from chains.joke import build_joke_chain
-from chains.joke_book import write_reply
 from chains.models import ModelSettings, make_model
 from chains.modes import RunMeta, run_batch, run_invoke, run_loop
-from chains.simulator import PROFILES
-from chains.tokens import split_tokens
+from chains.simulation.joke_book import write_reply
+from chains.simulation.simulator import PROFILES
+from chains.simulation.tokens import split_tokens
 from devtools.openai_server import ServerProcess
 
 NS: tuple[int, ...] = (1, 2, 4, 8, 16, 32)

@@ -50,7 +50,7 @@ GOAL = 1.3
 APP_IMPORTS = """
 import streamlit
 import ui.i18n, ui.sidebar
-import ui.code
+import ui.elements.code
 """
 
 

@@ -1,6 +1,6 @@
 """Where does one call's time go? The seed's chain, step by step (the Inside page's numbers).
 
-For each backend this traces ``--repeats`` calls with ``chains.steps.trace_steps``
+For each backend this traces ``--repeats`` calls with ``chains.experiments.steps.trace_steps``
 (``astream_events`` v2) and prints, per step, the median duration and share of
 the call. It also prints what tracing costs: the median wall time of a plain
 ``chain.astream`` next to ``astream_events`` on the same model.
@@ -26,9 +26,9 @@ import asyncio
 import statistics
 import time
 
+from chains.experiments.steps import trace_steps
 from chains.joke import build_joke_chain
 from chains.models import ModelSettings, make_model
-from chains.steps import trace_steps
 from devtools.openai_server import OpenAICompatibleServer
 
 

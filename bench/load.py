@@ -96,7 +96,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from chains.joke_book import REPLY_SHAPES
+from chains.simulation.joke_book import REPLY_SHAPES
 from devtools.browser import (
     EXCEPTION,
     VIEWPORT,
@@ -607,7 +607,7 @@ async def crowd_over_websockets(
         length: The Stream page's answer length (``short``, ``medium`` or ``long``).
         timeout_s: Time limit for one run (and for connecting).
         scenarios: The pages, in order; every session visits each.
-        shape: The Stream page's answer shape (``chains.joke_book.REPLY_SHAPES``).
+        shape: The Stream page's answer shape (``chains.simulation.joke_book.REPLY_SHAPES``).
         alone_runs: Baseline runs of one session alone; the baseline is their median.
 
     Returns:
@@ -934,7 +934,7 @@ def crowd_in_browser(base_url: str, server_pid: int, sessions: int, length: str,
         sessions: How many sessions (tabs).
         length: The answer length (``short``, ``medium`` or ``long``).
         timeout_s: Time limit for one run.
-        shape: The answer shape (``chains.joke_book.REPLY_SHAPES``).
+        shape: The answer shape (``chains.simulation.joke_book.REPLY_SHAPES``).
 
     Returns:
         The measurements.

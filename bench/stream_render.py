@@ -3,11 +3,11 @@
 Starts ``bench/stream_render_app.py`` under ``streamlit run`` (with the project's
 ``.streamlit/config.toml``), opens it in headless Chromium (Playwright, Debian's
 ``/usr/bin/chromium``) and streams the simulator (TTFT 0.3 s, no jitter) at 500 and
-at 60 tokens/s, with its answer laid out in each shape of ``chains.joke_book.REPLY_SHAPES``
+at 60 tokens/s, with its answer laid out in each shape of ``chains.simulation.joke_book.REPLY_SHAPES``
 (many short paragraphs, one long paragraph, one long list, one long fenced code
 block), and three answers with no sentence end that a space follows
 (``devtools.answer_shapes``: one paragraph of words, CJK text ending its
-sentences with ``。``, one long markdown table), into each renderer: ``ui.live.LiveMarkdown`` and ``ui.live.ChunkView`` by
+sentences with ``。``, one long markdown table), into each renderer: ``ui.elements.live.LiveMarkdown`` and ``ui.elements.live.ChunkView`` by
 default; ``--renderer`` adds ``st.write_stream``, a throttled ``st.empty()`` or a
 naive one re-rendered on every token. For each run it measures:
 
@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chains.joke_book import REPLY_SHAPES
+from chains.simulation.joke_book import REPLY_SHAPES
 from devtools.answer_shapes import TEXT_SHAPES
 from devtools.browser import (
     ROOT,

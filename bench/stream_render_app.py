@@ -2,11 +2,11 @@
 
 Open it as ``/?renderer=live|chunks|write_stream|empty_throttled|empty_every_token&shape=paragraph&tokens=1000&tps=500&ttft=0.3&run=ID``
 and press *start*. It streams the seed's chain on the simulator (no jitter), with
-the answer laid out in ``shape`` (``chains.joke_book.REPLY_SHAPES``), and renders the
+the answer laid out in ``shape`` (``chains.simulation.joke_book.REPLY_SHAPES``), and renders the
 chunks into the container ``bench_output`` in one of these ways:
 
-* ``live``: ``ui.live.LiveMarkdown`` (append-only, adaptive tail), as the Stream page does;
-* ``chunks``: ``ui.live.ChunkView`` (the Stream page's chunk-boundary view, coloured spans);
+* ``live``: ``ui.elements.live.LiveMarkdown`` (append-only, adaptive tail), as the Stream page does;
+* ``chunks``: ``ui.elements.live.ChunkView`` (the Stream page's chunk-boundary view, coloured spans);
 * ``write_stream``: ``st.write_stream``;
 * ``empty_throttled``: an ``st.empty()`` re-rendered with the whole text at most every 40 ms;
 * ``empty_every_token``: an ``st.empty()`` re-rendered with the whole text on every chunk.
@@ -30,10 +30,10 @@ import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
 from chains.joke import build_joke_chain
-from chains.replay import ReplayCall, ReplayProfile
-from chains.simulator import SimulatedChatModel
+from chains.simulation.replay import ReplayCall, ReplayProfile
+from chains.simulation.simulator import SimulatedChatModel
 from devtools.answer_shapes import TEXT_SHAPES, shaped_tokens
-from ui.live import ChunkView, LiveMarkdown
+from ui.elements.live import ChunkView, LiveMarkdown
 from ui.style import inject_style
 
 RENDERERS = ("live", "chunks", "write_stream", "empty_throttled", "empty_every_token")

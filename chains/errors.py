@@ -141,7 +141,7 @@ def _guard_kind(exc: BaseException) -> str | None:
     """The kind of a refusal made by this app's HTTP guard or model factory, if ``exc`` is one.
 
     The guard answers locally with an error body whose ``code`` names the
-    refusal (``chains.egress``); the app's own refusals are ``AppGuardError``s.
+    refusal (``chains.security.egress``); the app's own refusals are ``AppGuardError``s.
     Causes and contexts are followed too.
     """
     for current in _causes(exc):

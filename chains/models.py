@@ -8,18 +8,18 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from chains.errors import AppGuardError
-from chains.netguard import DEFAULT_OPENAI_BASE_URL, Resolver, counts_for_the_host, origin_of
-from chains.profiles import DEFAULT_PROFILE, PROFILES
 from chains.providers import DEFAULT_PROVIDER_ID, REPLAY_ID, provider_for
 from chains.providers import PLACEHOLDER_KEY as PLACEHOLDER_KEY  # re-exported: other modules import these from here
 from chains.providers import PROVIDERS as PROVIDERS
 from chains.providers import Provider as Provider
-from chains.quota import HostKeyMeter
+from chains.security.netguard import DEFAULT_OPENAI_BASE_URL, Resolver, counts_for_the_host, origin_of
+from chains.security.quota import HostKeyMeter
+from chains.simulation.profiles import DEFAULT_PROFILE, PROFILES
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from chains.replay import ReplayProfile
+    from chains.simulation.replay import ReplayProfile
 
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -52,7 +52,7 @@ class ModelSettings:
         sim_max_in_flight: The simulated provider's concurrency cap, or ``None``.
         sim_min_output_tokens: Make simulated replies at least this long, or ``None``.
         sim_replay: A recorded real model's timing and text for the simulator to replay, or ``None``.
-        sim_shape: How a long simulated reply is laid out (``chains.joke_book.REPLY_SHAPES``).
+        sim_shape: How a long simulated reply is laid out (``chains.simulation.joke_book.REPLY_SHAPES``).
         sim_slots: Requests the simulated server runs at once (the rest queue), or ``None``.
         sim_shared_compute: The simulated server's running requests share its compute.
         local_slots: The local model's server slots (llama.cpp's ``n_parallel``).
@@ -89,7 +89,7 @@ class ModelSettings:
         """Settings for the simulator with a named latency profile.
 
         Args:
-            profile: A key of ``chains.profiles.PROFILES``.
+            profile: A key of ``chains.simulation.profiles.PROFILES``.
             **overrides: Any other field.
 
         Returns:
@@ -121,7 +121,7 @@ class ModelSettings:
 class EgressPolicy:
     """Where a model's HTTP requests may go, and how requests paid by the host's key are counted.
 
-    Built by the UI for every run (``ui.host.egress_policy``) and enforced twice:
+    Built by the UI for every run (``ui.deployment.host.egress_policy``) and enforced twice:
     by ``make_model`` before the client exists, and by the HTTP transport on
     every request (retries included), so that no page or mode can bypass it.
 
@@ -222,7 +222,7 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
         UnknownProviderError: When ``settings.provider`` is not registered.
         MissingKeyError: When a provider that needs a key is chosen without one.
         HostKeyRefusedError: When the host's key would go to another endpoint or model.
-        UnsafeURLError: When the base URL is refused (see ``chains.netguard``).
+        UnsafeURLError: When the base URL is refused (see ``chains.security.netguard``).
     """
     return provider_for(settings.provider).build(settings, policy or EgressPolicy())
 
@@ -279,7 +279,7 @@ def _reported_usage(response: Any) -> int:
 
 
 def _refused_here(error: BaseException) -> bool:
-    """True when ``error`` is this app's own refusal of the request (``chains.egress``): nothing was sent."""
+    """True when ``error`` is this app's own refusal of the request (``chains.security.egress``): nothing was sent."""
     body = getattr(error, "body", None)
     if not isinstance(body, dict):
         return False

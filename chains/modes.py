@@ -39,7 +39,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from chains.chunks import ChunkKind, ChunkReader, answer_text
 from chains.errors import APP_GUARD_KINDS, StreamInterruptedError, classify_error
 from chains.providers import DEFAULT_PROVIDER_ID
-from chains.retries import RetryEvent, capture_retries, is_retry_attempt
+from chains.retry_counts import RetryEvent, capture_retries, is_retry_attempt
 from chains.timing import CallTiming, RunClock, RunRecord
 
 OnResult = Callable[[CallTiming], None]
@@ -72,7 +72,7 @@ class RunMeta:
         provider: The id of a provider in ``chains.providers.PROVIDERS``.
         model: The model name.
         secrets: Exact secrets to scrub from error messages (never stored).
-        shape: The id of the chain's shape in ``chains.shapes.SHAPES`` (``seed``: the seed's chain).
+        shape: The id of the chain's shape in ``chains.experiments.shapes.SHAPES`` (``seed``: the seed's chain).
         provider_words: Keep the provider's own error text in the records. False on a public
             deployment: a failed call keeps only its classified kind, whatever answer it came
             from (a 200 with an error body, an error event in a stream), so no export or share
@@ -499,7 +499,7 @@ def run_stream(
     """Run ``chain.stream(topic)`` and time every chunk.
 
     Args:
-        chain: The joke chain (or another chain shape, ``chains.shapes``).
+        chain: The joke chain (or another chain shape, ``chains.experiments.shapes``).
         topic: The topic.
         mode: The mode name to record.
         chunks: What the chain streams (``chains.chunks.ChunkKind``): text, branches'

@@ -121,7 +121,7 @@ _SIMULATOR_FIELDS = {
 
 def build_simulator(settings: ModelSettings, policy: EgressPolicy) -> BaseChatModel:
     """The built-in simulator with the settings' latency, faults, seed and any replay (no network)."""
-    from chains.simulator import SimulatedChatModel
+    from chains.simulation.simulator import SimulatedChatModel
 
     return SimulatedChatModel(**{param: getattr(settings, name) for name, param in _SIMULATOR_FIELDS.items()})
 
@@ -135,14 +135,14 @@ def build_chat_openai(settings: ModelSettings, policy: EgressPolicy) -> BaseChat
     Raises:
         MissingKeyError: When the provider needs a key and none was given.
         HostKeyRefusedError: When the host's key would go to another endpoint or model.
-        UnsafeURLError: When the base URL is refused (see ``chains.netguard``).
+        UnsafeURLError: When the base URL is refused (see ``chains.security.netguard``).
     """
     from langchain_openai import ChatOpenAI
 
-    from chains.egress import http_clients
     from chains.errors import MissingKeyError
     from chains.models import HostKeyRefusedError, bound_host_keys, usage_recorder
-    from chains.netguard import DEFAULT_OPENAI_BASE_URL, check_base_url, same_endpoint
+    from chains.security.egress import http_clients
+    from chains.security.netguard import DEFAULT_OPENAI_BASE_URL, check_base_url, same_endpoint
 
     key = settings.api_key
     if not key:
@@ -195,9 +195,9 @@ def build_local_model(settings: ModelSettings, policy: EgressPolicy) -> BaseChat
     """
     from langchain_openai import ChatOpenAI
 
-    from chains.egress import http_clients
-    from chains.local_model import config_for, shared_server
+    from chains.local.supervisor import config_for, shared_server
     from chains.models import HostKeyRefusedError, bound_host_keys, usage_recorder
+    from chains.security.egress import http_clients
 
     server = shared_server(config_for(settings.local_slots, settings.local_threads))
     server.wait_ready()
@@ -229,7 +229,7 @@ def build_local_model(settings: ModelSettings, policy: EgressPolicy) -> BaseChat
 
 
 def _local_model_unavailable(public: bool) -> str | None:
-    from chains.local_model import unavailable_reason
+    from chains.local.supervisor import unavailable_reason
 
     return unavailable_reason(public=public)
 
@@ -238,7 +238,7 @@ def _local_model_unavailable(public: bool) -> str | None:
 DEFAULT_PROVIDER_ID = "simulator"
 #: The provider the deployment's own key is for (the sidebar's default when there is one).
 HOST_PROVIDER_ID = "openai"
-#: The provider of this machine's llama.cpp server (``chains.local_model``).
+#: The provider of this machine's llama.cpp server (``chains.local.supervisor``).
 LOCAL_PROVIDER_ID = "local"
 #: The provider written on the records of a simulator replaying a recorded real model.
 REPLAY_ID = "replay"

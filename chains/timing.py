@@ -147,7 +147,7 @@ class RunRecord:
             ``None`` for a run that stands alone.
         owner: Who made the run: the nickname typed in the sidebar (empty when
             none was typed). Kept when runs are shared, imported or copied.
-        shape: The chain it ran: an id of ``chains.shapes.SHAPES`` (``seed``, the
+        shape: The chain it ran: an id of ``chains.experiments.shapes.SHAPES`` (``seed``, the
             seed's chain, for every run made before there were shapes).
     """
 
@@ -262,7 +262,7 @@ def records_to_frame(records: list[RunRecord]) -> pd.DataFrame:
 
 def records_to_csv(records: list[RunRecord]) -> str:
     """Export runs as CSV text, one row per call."""
-    from chains.safe_text import csv_cell  # Topics and answers are untrusted: no cell may run as a formula.
+    from chains.security.safe_text import csv_cell  # Topics and answers are untrusted: no cell may run as a formula.
 
     return records_to_frame(records).map(csv_cell).to_csv(index=False)
 

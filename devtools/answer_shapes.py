@@ -1,6 +1,6 @@
 """Answers with no sentence end that a space follows, as a live renderer sees them, for the bench and the tests.
 
-The simulator's shapes (``chains.joke_book.REPLY_SHAPES``) are jokes: their
+The simulator's shapes (``chains.simulation.joke_book.REPLY_SHAPES``) are jokes: their
 sentences end with ``. `` and a live view can cut them there. Real answers
 often have no such end: a ``JsonOutputParser`` answer on one line, Chinese or
 Japanese text (``。`` with no space after it), long URLs or CSV rows, a long

@@ -1,8 +1,8 @@
 """Record the local model once, as the Stream page runs it, and write a shipped replay profile.
 
 ``python -m devtools.record_local_replay`` streams each topic with the app's
-``run_stream`` on llama.cpp's server (``chains.local_model``), one topic at a
-time, and writes ``chains/replays/<stem>.json`` with ``profile_from_records``:
+``run_stream`` on llama.cpp's server (``chains.local.supervisor``), one topic at a
+time, and writes ``chains/simulation/replays/<stem>.json`` with ``profile_from_records``:
 real first-token and inter-token times, labelled with what was measured (model,
 server, threads, machine class, date). Needs the extra
 (``pip install --no-deps -r requirements-local.txt``).
@@ -17,10 +17,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from chains.joke import build_joke_chain
-from chains.local_model import stop_shared_server
+from chains.local.supervisor import stop_shared_server
 from chains.models import ModelSettings, make_model
 from chains.modes import RunMeta, run_stream
-from chains.replay import EXAMPLES_DIR, profile_from_records, profile_to_dict
+from chains.simulation.replay import EXAMPLES_DIR, profile_from_records, profile_to_dict
 
 TOPICS = ("ice cream", "chocolate", "vanilla", "strawberry")
 

@@ -5,6 +5,7 @@ from functools import partial
 
 import streamlit as st
 
+from chains.experiments.verdicts import async_verdict
 from chains.modes import (
     async_comparison_calls,
     default_pool_size,
@@ -16,20 +17,19 @@ from chains.modes import (
     run_invoke,
     run_stream,
 )
-from chains.safe_text import inert_markdown
-from chains.verdicts import async_verdict
-from ui.charts import call_timeline, show_chart, wall_time_bars
-from ui.code import show_code
-from ui.errors import show_call_error, show_run_problems
+from chains.security.safe_text import inert_markdown
+from ui.elements.charts import call_timeline, show_chart, wall_time_bars
+from ui.elements.code import show_code
+from ui.elements.errors import show_call_error, show_run_problems
+from ui.elements.inputs import topics_input
+from ui.elements.live import LiveMarkdown
+from ui.elements.results import show_call
+from ui.elements.verdicts import async_sentences, done_label, status_state
 from ui.format import seconds
-from ui.history import run_name
 from ui.i18n import t
-from ui.inputs import topics_input
-from ui.live import LiveMarkdown
 from ui.navigation import route_through_entrypoint
-from ui.results import show_call
 from ui.run import begin_page_run, finish_page_run, last_runs, prepare_run, show_run_label
-from ui.verdicts import async_sentences, done_label, status_state
+from ui.runs.history import run_name
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 

@@ -2,18 +2,18 @@
 
 import streamlit as st
 
+from chains.experiments.verdicts import batch_verdict
 from chains.modes import default_pool_size, effective_concurrency, run_batch, run_loop
-from chains.verdicts import batch_verdict
-from ui.charts import call_timeline, show_chart
-from ui.code import show_code
-from ui.errors import show_run_problems
+from ui.elements.charts import call_timeline, show_chart
+from ui.elements.code import show_code
+from ui.elements.errors import show_run_problems
+from ui.elements.inputs import topics_input
+from ui.elements.results import call_status_line, pending_line, show_call, show_usage
+from ui.elements.verdicts import done_label, server_value, show_batch_lesson, status_state
 from ui.format import seconds
 from ui.i18n import t
-from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
-from ui.results import call_status_line, pending_line, show_call, show_usage
 from ui.run import begin_page_run, finish_page_run, last_runs, prepare_run, show_run_label
-from ui.verdicts import done_label, server_value, show_batch_lesson, status_state
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 

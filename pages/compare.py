@@ -4,19 +4,19 @@ from functools import partial
 
 import streamlit as st
 
+from chains.experiments.shapes import DEFAULT_SHAPE, invoke_verdict, shape_of
+from chains.experiments.verdicts import compare_verdict
 from chains.modes import COMPARE_PLAN, planned_calls, run_batch, run_invoke, run_loop, run_stream
-from chains.shapes import DEFAULT_SHAPE, invoke_verdict, shape_of
-from chains.verdicts import compare_verdict
-from ui.charts import call_timeline, show_chart, wall_time_bars
-from ui.code import show_code
-from ui.errors import show_run_problems
+from ui.elements.charts import call_timeline, show_chart, wall_time_bars
+from ui.elements.code import show_code
+from ui.elements.errors import show_run_problems
+from ui.elements.inputs import topics_input
+from ui.elements.shapes import chain_shape_select, show_verdict
+from ui.elements.verdicts import compare_sentences, done_label, status_state
 from ui.format import seconds
 from ui.i18n import t
-from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
 from ui.run import begin_page_run, finish_page_run, last_runs, prepare_run, show_run_label
-from ui.shapes import chain_shape_select, show_verdict
-from ui.verdicts import compare_sentences, done_label, status_state
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 

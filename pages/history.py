@@ -6,7 +6,11 @@ The runs are read from the run store, so a reload of the page's URL (which holds
 
 import streamlit as st
 
-from ui.history import (
+from ui.deployment.store import forget_run_set, show_store_notice, store_limits
+from ui.i18n import option_labels, t
+from ui.navigation import app_pages, route_through_entrypoint
+from ui.run import HISTORY_KEY, reload_history
+from ui.runs.history import (
     display_rows,
     entry_rows,
     export_csv,
@@ -19,12 +23,8 @@ from ui.history import (
     show_overlay,
     show_table,
 )
-from ui.i18n import option_labels, t
-from ui.navigation import app_pages, route_through_entrypoint
-from ui.preferences import forget_saved
-from ui.run import HISTORY_KEY, reload_history
-from ui.share import show_share_link, show_shared_view, view_token_in_url
-from ui.store import forget_run_set, show_store_notice, store_limits
+from ui.runs.preferences import forget_saved
+from ui.runs.share import show_share_link, show_shared_view, view_token_in_url
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 

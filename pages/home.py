@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from ui.code import CHAIN_CODE, modes_list
+from ui.elements.code import CHAIN_CODE, modes_list
 from ui.i18n import t
 from ui.navigation import app_pages, route_through_entrypoint
-from ui.seed_post import seed_post_section
+from ui.sections.seed_post import seed_post_section
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 

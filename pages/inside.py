@@ -2,17 +2,17 @@
 
 import streamlit as st
 
-from chains.safe_text import inert_markdown, plain_markdown
-from chains.shapes import shape_of, trace_verdict
-from chains.steps import StepTrace, trace_steps
-from ui.charts import show_chart, step_timeline
-from ui.errors import show_error_info
+from chains.experiments.shapes import shape_of, trace_verdict
+from chains.experiments.steps import StepTrace, trace_steps
+from chains.security.safe_text import inert_markdown, plain_markdown
+from ui.elements.charts import show_chart, step_timeline
+from ui.elements.errors import show_error_info
+from ui.elements.inputs import topics_input
+from ui.elements.shapes import chain_shape_select, show_shape_code, show_verdict
 from ui.format import provider_name, seconds
 from ui.i18n import t
-from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
 from ui.run import prepared_on_run_button
-from ui.shapes import chain_shape_select, show_shape_code, show_verdict
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 

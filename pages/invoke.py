@@ -3,13 +3,13 @@
 import streamlit as st
 
 from chains.modes import run_invoke
-from ui.code import show_code
-from ui.errors import show_run_problems
+from ui.elements.code import show_code
+from ui.elements.errors import show_run_problems
+from ui.elements.inputs import topics_input
+from ui.elements.results import show_call, show_usage
 from ui.format import seconds
 from ui.i18n import t
-from ui.inputs import topics_input
 from ui.navigation import route_through_entrypoint
-from ui.results import show_call, show_usage
 from ui.run import begin_page_run, finish_page_run, last_result, prepared_on_run_button, show_run_label
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py

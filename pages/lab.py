@@ -10,7 +10,7 @@ this page resumes at the next step.
 
 import streamlit as st
 
-from chains.sweep import (
+from chains.experiments.sweep import (
     MAX_SWEEP_K,
     MAX_SWEEP_REPEATS,
     estimate_sweep_calls,
@@ -18,10 +18,12 @@ from chains.sweep import (
     plan_sweep,
     sweep_pool_size,
 )
-from ui.code import show_code
+from ui.elements.code import show_code
+from ui.elements.inputs import topics_input
 from ui.i18n import t
-from ui.inputs import topics_input
-from ui.lab import (
+from ui.navigation import route_through_entrypoint
+from ui.run import prepare_run, show_input_notes
+from ui.sections.lab import (
     SETTINGS_KEY,
     START_KEY,
     current_sweep,
@@ -33,8 +35,6 @@ from ui.lab import (
     start_sweep,
     sweep_caption,
 )
-from ui.navigation import route_through_entrypoint
-from ui.run import prepare_run, show_input_notes
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 

@@ -4,24 +4,24 @@ from typing import Any
 
 import streamlit as st
 
-from chains.joke_book import REPLY_SHAPES
+from chains.experiments.shapes import DEFAULT_SHAPE, shape_of, shape_stream_verdict
+from chains.experiments.verdicts import stream_verdict
 from chains.modes import RaceEvent, run_race, run_stream
-from chains.safe_text import inert_markdown
-from chains.shapes import DEFAULT_SHAPE, shape_of, shape_stream_verdict
-from chains.verdicts import stream_verdict
-from ui.charts import show_chart, token_arrival
-from ui.code import show_code
-from ui.errors import show_call_error, show_run_problems
+from chains.security.safe_text import inert_markdown
+from chains.simulation.joke_book import REPLY_SHAPES
+from ui.elements.charts import show_chart, token_arrival
+from ui.elements.code import show_code
+from ui.elements.errors import show_call_error, show_run_problems
+from ui.elements.inputs import TOPICS_KEY, topics_input
+from ui.elements.live import ChunkView, LiveMarkdown
+from ui.elements.results import show_stream_metrics, show_usage
+from ui.elements.shapes import KeyedAnswer, chain_shape_select, show_answer, show_verdict
+from ui.elements.verdicts import race_sentence, stream_share_sentence
 from ui.format import seconds
 from ui.i18n import option_labels, t
-from ui.inputs import TOPICS_KEY, topics_input
-from ui.live import ChunkView, LiveMarkdown
 from ui.navigation import route_through_entrypoint
-from ui.results import show_stream_metrics, show_usage
 from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label, show_stopped_runs, stopped_runs
-from ui.shapes import KeyedAnswer, chain_shape_select, show_answer, show_verdict
 from ui.sidebar import active_settings
-from ui.verdicts import race_sentence, stream_share_sentence
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
 

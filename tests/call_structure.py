@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import PrivateAttr
 
-from chains.simulator import SimulatedChatModel
+from chains.simulation.simulator import SimulatedChatModel
 from chains.timing import CallTiming
 
 

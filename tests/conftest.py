@@ -56,7 +56,7 @@ def _fresh_host_key_ledger() -> Iterator[None]:
     The app's SQL ledger lives in the run store's database, and ``isolated_run_store``
     gives every test a new one, so it starts empty too.
     """
-    from chains.quota import default_ledger
+    from chains.security.quota import default_ledger
 
     default_ledger().reset()
     yield

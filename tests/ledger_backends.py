@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from chains.quota import InMemoryLedger
-from chains.quota_sql import SqlLedger, ledger_table
-from chains.store import prepare_sqlite, sqlite_url
+from chains.records.store import prepare_sqlite, sqlite_url
+from chains.security.quota import InMemoryLedger
+from chains.security.quota_sql import SqlLedger, ledger_table
 
 PG_URL = os.environ.get("RUNS_DB_TEST_URL", "")
 

@@ -1,7 +1,7 @@
 """Start a run from a page: check the input and the budget, build the chain, keep the record.
 
 Runs are kept in the session (``HISTORY_KEY``, a mirror) and in the run store
-(``ui.store``), so a reload of the page's URL finds them again. A page's run
+(``ui.deployment.store``), so a reload of the page's URL finds them again. A page's run
 that a rerun cuts short (a click, a language switch, leaving the page) is kept
 too, marked stopped: see ``begin_page_run`` and ``PageRun``.
 """
@@ -19,22 +19,22 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 from langchain_core.runnables import Runnable
 
+from chains.experiments.shapes import DEFAULT_SHAPE, ChainShape, shape_of
 from chains.models import HostKeyRefusedError, ModelSettings, make_model
 from chains.modes import RunMeta
-from chains.netguard import UnsafeURLError
 from chains.providers import provider_for
-from chains.safe_text import plain_markdown
-from chains.shapes import DEFAULT_SHAPE, ChainShape, shape_of
-from chains.store import StoreError, StoreLimits, StoreQuotaError, entry_id
+from chains.records.store import StoreError, StoreLimits, StoreQuotaError, entry_id
+from chains.security.netguard import UnsafeURLError
+from chains.security.safe_text import plain_markdown
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
-from ui.errors import show_exception
+from ui.deployment.host import egress_policy, host_key_meter, read_host_config
+from ui.deployment.local_model import wait_for_local_server
+from ui.deployment.store import current_run_set, load_runs, memory_store, run_store
+from ui.elements.errors import show_exception
 from ui.format import provider_name
-from ui.host import egress_policy, host_key_meter, read_host_config
 from ui.i18n import t
-from ui.local_model import wait_for_local_server
 from ui.sidebar import active_settings
-from ui.store import current_run_set, load_runs, memory_store, run_store
 
 HISTORY_KEY = "run_history"
 INPUT_NOTES_KEY = "_input_notes"
@@ -56,7 +56,7 @@ class PreparedRun:
         chain: The chosen chain shape (the seed's chain by default) around the selected model.
         meta: Labels (and secrets to scrub) for the run records.
         topics: The topics to run.
-        shape: The chain's shape (``chains.shapes``): what its stream yields, its code.
+        shape: The chain's shape (``chains.experiments.shapes``): what its stream yields, its code.
     """
 
     chain: Runnable[str, Any]
@@ -124,7 +124,7 @@ def prepare_run(
         max_topics: The cap for this page.
         simulator_overrides: ``ModelSettings`` fields to change when the simulator
             is selected (for example a longer answer on the Stream page).
-        shape: The id of the chain shape to build (``chains.shapes.SHAPES``); its
+        shape: The id of the chain shape to build (``chains.experiments.shapes.SHAPES``); its
             model calls per invoke (branches, attempts) multiply the planned calls.
 
     Returns:
@@ -265,7 +265,7 @@ class PageRun:
         run_set: This browser's run set id.
         settled: Set once a stopped run has handed over its partial record.
         owner: The nickname written on records that have none (empty: none is written).
-        visitor: Who is writing (``ui.host.visitor_id``): a new run set is counted against them.
+        visitor: Who is writing (``ui.deployment.host.visitor_id``): a new run set is counted against them.
         refused: Set when the store refused a new run set (``StoreQuotaError``): the runs stay in this session only.
     """
 
@@ -316,8 +316,8 @@ def start_keeping(*, owner: str | None = None) -> PageRun:
         owner: The nickname to write on records without one; the sidebar's by
             default. Imported and copied runs pass ``""``: they keep their own.
     """
-    from ui.host import visitor_id  # looked up at call time: tests stand in for the visitor here
-    from ui.share import current_owner
+    from ui.deployment.host import visitor_id  # looked up at call time: tests stand in for the visitor here
+    from ui.runs.share import current_owner
 
     store = run_store()
     return PageRun(
@@ -345,8 +345,8 @@ def begin_page_run(key: str) -> PageRun:
 
 
 def finish_page_run(key: str, result: Any) -> None:
-    """The page's run completed: ``result`` becomes its last result (restored after a reload, ``ui.preferences``; a refused new run set is said once)."""
-    from ui.preferences import note_last_result
+    """The page's run completed: ``result`` becomes its last result (restored after a reload, ``ui.runs.preferences``; a refused new run set is said once)."""
+    from ui.runs.preferences import note_last_result
 
     st.session_state[key] = result
     keeper = st.session_state.pop(key + STOPPED_SUFFIX, None)
@@ -437,7 +437,7 @@ def show_run_label(record: RunRecord, text: str | None = None) -> None:
     st.caption("🕒 " + run_caption(record), help=t("store.run_at_help"))
     if record.stopped:
         st.warning(t("store.stopped_note"), icon="⏹️")
-    from ui.inputs import translations_of
+    from ui.elements.inputs import translations_of
 
     settings = active_settings().model
     ran = [call.topic for call in record.calls]
@@ -451,7 +451,7 @@ def show_run_label(record: RunRecord, text: str | None = None) -> None:
 
 def show_stopped_runs(records: list[RunRecord]) -> None:
     """Show what a cut-short multi-run page kept: each run's label and its calls so far."""
-    from ui.results import show_call
+    from ui.elements.results import show_call
 
     st.warning(t("store.page_stopped", runs=len(records)), icon="⏹️")
     for record in records:

@@ -10,23 +10,23 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from chains.local_model import model_name as local_model_name
-from chains.local_model import model_path as local_model_path
+from chains.local.supervisor import model_name as local_model_name
+from chains.local.supervisor import model_path as local_model_path
 from chains.models import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_OPENAI_MODEL,
     DEFAULT_TIMEOUT_S,
     ModelSettings,
 )
-from chains.netguard import counts_for_the_host, same_endpoint
-from chains.profiles import DEFAULT_PROFILE, PROFILES, TYPICAL_JOKE_TOKENS, typical_joke_seconds
 from chains.providers import PROVIDERS, Provider, default_provider, host_provider, provider_for, selectable_provider_ids
-from ui.host import HostConfig, host_key_meter, read_host_config
+from chains.security.netguard import counts_for_the_host, same_endpoint
+from chains.simulation.profiles import DEFAULT_PROFILE, PROFILES, TYPICAL_JOKE_TOKENS, typical_joke_seconds
+from ui.deployment.host import HostConfig, host_key_meter, read_host_config
+from ui.deployment.local_model import LOCAL_TIMEOUT_KEY, LOCAL_TIMEOUT_S, local_controls, local_settings
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
-from ui.local_model import LOCAL_TIMEOUT_KEY, LOCAL_TIMEOUT_S, local_controls, local_settings
-from ui.preferences import note_language_chosen
-from ui.replay import replay_controls, selected_replay
-from ui.share import owner_field
+from ui.runs.preferences import note_language_chosen
+from ui.runs.replay import replay_controls, selected_replay
+from ui.runs.share import owner_field
 
 SETTINGS_KEY = "_model_settings"
 HOST_KEY_IN_USE = "_uses_host_key"
@@ -48,7 +48,7 @@ class ActiveSettings:
             was typed: ``endpoint`` or ``model``; ``None`` otherwise.
         on_host_endpoint: True when the run goes to the deployment's own endpoint
             and that is not OpenAI's, so the host pays whatever key was typed
-            (``chains.netguard.counts_for_the_host``).
+            (``chains.security.netguard.counts_for_the_host``).
         on_host_cpu: True when the run goes to the local model on a public deployment (the host's CPU pays).
     """
 

@@ -37,7 +37,7 @@ from tests.e2e.helpers import (
     wait_for_idle,
     wait_for_metrics,
 )
-from ui.live import STREAMING_CURSOR
+from ui.elements.live import STREAMING_CURSOR
 from ui.navigation import DEFAULT_PAGE_PATH, PAGE_SPECS
 
 pytestmark = pytest.mark.e2e
@@ -140,7 +140,7 @@ def test_stream_shows_tokens_live_not_all_at_once(page: Any, warm_app: str) -> N
     assert len(partial) >= 3, f"expected ≥3 growing texts before the end, saw {len(partial)}: {partial[:5]}"
     lengths = [len(text) for _, text in partial]
     # The text only grows, even between the two deltas of a cut (the renderer cuts only after what the
-    # tail already shows: tests/test_live_render.py checks it delta by delta); a markdown marker that
+    # tail already shows: tests/ui/elements/test_live_render.py checks it delta by delta); a markdown marker that
     # becomes formatting when its construct completes (a "-" turning into a bullet, "**" into bold)
     # may take back a few characters, never more.
     assert all(later >= earlier - 3 for earlier, later in zip(lengths, lengths[1:])), f"the text must only grow: {lengths}"

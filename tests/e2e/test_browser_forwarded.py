@@ -2,7 +2,7 @@
 
 Streamlit 1.67's uvicorn rewrites the peer from any loopback client's header, so
 ``st.context.ip_address`` follows it. A probe app prints both that and
-``ui.host.visitor_id()``; Chromium sends the header on the page and its
+``ui.deployment.host.visitor_id()``; Chromium sends the header on the page and its
 websocket (``extra_http_headers``). Without ``TRUSTED_PROXY_HOPS`` the header must
 not matter; with one trusted hop, the entry that the proxy appended is the visitor.
 """
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 PROBE = '''
 import streamlit as st
-from ui.host import visitor_id
+from ui.deployment.host import visitor_id
 
 st.title("probe")
 st.text(f"context={st.context.ip_address} visitor={visitor_id()}")

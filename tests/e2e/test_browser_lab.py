@@ -46,7 +46,7 @@ from tests.e2e.helpers import (
     wait_for_idle,
     wait_for_metrics,
 )
-from ui.live import STREAMING_CURSOR
+from ui.elements.live import STREAMING_CURSOR
 
 pytestmark = pytest.mark.e2e
 

@@ -1,6 +1,6 @@
 """The live answer's pieces in Chromium: one long paragraph streams as one paragraph, and chunk groups as one run.
 
-``ui.live.LiveMarkdown`` writes a long paragraph in pieces, one element each, so
+``ui.elements.live.LiveMarkdown`` writes a long paragraph in pieces, one element each, so
 that no refresh resends it all. Only a browser shows whether those pieces look
 like one paragraph (the app's CSS on their keyed flow container) or like several.
 """
@@ -20,7 +20,7 @@ from tests.e2e.helpers import (
     strings,
     wait_for_metrics,
 )
-from ui.live import STREAMING_CURSOR
+from ui.elements.live import STREAMING_CURSOR
 
 pytestmark = pytest.mark.e2e
 

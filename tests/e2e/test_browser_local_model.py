@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chains.local_model import INSTALL_COMMAND, missing_packages
+from chains.local.supervisor import INSTALL_COMMAND, missing_packages
 from tests.e2e.helpers import (
     assert_no_exception,
     choose_in_sidebar_selectbox,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chains.replay import example_profiles
+from chains.simulation.replay import example_profiles
 from tests.e2e.helpers import (
     assert_no_exception,
     choose_in_sidebar_selectbox,

@@ -110,8 +110,8 @@ def test_a_hostile_export_loads_and_links_nothing_on_lab_history_and_the_share_v
     chunks, error). Every request the browser makes is recorded, and every link the page holds
     that leads outside the app's origin is counted.
     """
-    from chains.exchange import runs_to_json
-    from tests.test_security_markdown import ATTACKER, hostile_records
+    from chains.records.exchange import runs_to_json
+    from tests.app.test_security_markdown import ATTACKER, hostile_records
 
     app_origin = urlsplit(warm_app)[:2]
     foreign: list[str] = []

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from chains.shapes import SHAPES
+from chains.experiments.shapes import SHAPES
 from tests.e2e.helpers import (
     assert_no_exception,
     choose_in_sidebar_selectbox,
@@ -29,8 +29,8 @@ from tests.e2e.helpers import (
     wait_for_metrics,
 )
 from tests.e2e.helpers import open_page as open_app_page
-from ui.charts import FAILURE_COLOUR
-from ui.live import STREAMING_CURSOR
+from ui.elements.charts import FAILURE_COLOUR
+from ui.elements.live import STREAMING_CURSOR
 
 pytestmark = pytest.mark.e2e
 

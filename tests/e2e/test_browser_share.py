@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from chains.exchange import runs_to_json
+from chains.records.exchange import runs_to_json
 from chains.timing import CallTiming, RunRecord
 from tests.e2e.helpers import (
     VIEWPORT,
