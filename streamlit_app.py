@@ -5,7 +5,7 @@ import streamlit as st
 from ui.deployment.store import keep_run_set_in_url, show_store_notice
 from ui.i18n import current_language
 from ui.navigation import app_pages, routed, sections
-from ui.run import read_history_ahead
+from ui.runs.keeping import read_history_ahead
 from ui.runs.preferences import restore_preferences, save_preferences
 from ui.sidebar import render_sidebar
 from ui.style import (

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from chains.providers import HOST_PROVIDER_ID
-
 ERROR_KINDS: tuple[str, ...] = (
     "auth",
     "rate_limit",
@@ -89,17 +87,6 @@ class AppGuardError(Exception):
     """
 
     kind: ClassVar[str] = "unknown"
-
-
-class MissingKeyError(AppGuardError, ValueError):
-    """A provider that needs an API key was chosen without one."""
-
-    kind = "missing_key"
-
-    def __init__(self, provider: str = HOST_PROVIDER_ID) -> None:
-        """Create the error for ``provider`` (the message names no key)."""
-        super().__init__(f"{provider} needs an API key, and none was given")
-        self.provider = provider
 
 
 class StreamInterruptedError(Exception):

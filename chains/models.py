@@ -1,19 +1,25 @@
-"""Model settings and the model factory: the simulator, OpenAI, or any OpenAI-compatible server."""
+"""Model settings, every provider in one registry, and the model factory: the simulator, OpenAI, or any OpenAI-compatible server.
+
+The rest of the app looks a provider up (``provider_for(settings.provider)``)
+and reads its attributes; it never compares provider names. Adding a provider
+means adding one ``Provider`` to ``PROVIDERS`` (or calling ``register_provider``)
+and its label (``providers.<id>``) to both locale files.
+
+This module imports no LangChain and no Streamlit at module level: the builders
+import what they need when a model is built, so that the sidebar can be drawn,
+and the first page shown, before LangChain has loaded. Where requests may go
+(``chains.security.policy``) and what they cost (``chains.security.usage``) live
+in ``chains.security``, which this module imports and which never imports it.
+"""
 
 from __future__ import annotations
 
-import socket
-import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
 
 from chains.errors import AppGuardError
-from chains.providers import DEFAULT_PROVIDER_ID, REPLAY_ID, provider_for
-from chains.providers import PLACEHOLDER_KEY as PLACEHOLDER_KEY  # re-exported: other modules import these from here
-from chains.providers import PROVIDERS as PROVIDERS
-from chains.providers import Provider as Provider
-from chains.security.netguard import DEFAULT_OPENAI_BASE_URL, Resolver, counts_for_the_host, origin_of
-from chains.security.quota import HostKeyMeter
+from chains.security.policy import DEFAULT_TIMEOUT_S, EgressPolicy
 from chains.simulation.profiles import DEFAULT_PROFILE, PROFILES
 
 if TYPE_CHECKING:
@@ -23,8 +29,109 @@ if TYPE_CHECKING:
 
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
-DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RETRIES = 2
+
+#: The offline provider every session starts with.
+DEFAULT_PROVIDER_ID = "simulator"
+#: The provider the deployment's own key is for (the sidebar's default when there is one).
+HOST_PROVIDER_ID = "openai"
+#: The provider of this machine's llama.cpp server (``chains.local.supervisor``).
+LOCAL_PROVIDER_ID = "local"
+#: The provider written on the records of a simulator replaying a recorded real model.
+REPLAY_ID = "replay"
+
+
+class MissingKeyError(AppGuardError, ValueError):
+    """A provider that needs an API key was chosen without one."""
+
+    kind = "missing_key"
+
+    def __init__(self, provider: str = HOST_PROVIDER_ID) -> None:
+        """Create the error for ``provider`` (the message names no key)."""
+        super().__init__(f"{provider} needs an API key, and none was given")
+        self.provider = provider
+
+
+Prices = Literal["free", "list"]
+#: How a provider's model is built from the run's settings and the deployment's rules.
+ModelBuilder = Callable[["ModelSettings", "EgressPolicy"], "BaseChatModel"]
+
+
+@dataclass(frozen=True)
+class EnvNames:
+    """The names a provider reads from ``st.secrets`` or the environment (the deployment's own key).
+
+    Attributes:
+        api_key: The key's name.
+        base_url: The endpoint's name.
+        model: The default model's name.
+    """
+
+    api_key: str
+    base_url: str
+    model: str
+
+    def __iter__(self) -> Iterator[str]:
+        """The three names, key first."""
+        return iter((self.api_key, self.base_url, self.model))
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One provider: everything the app needs to know about it.
+
+    Attributes:
+        id: The stable id kept in settings, widgets and run records.
+        label_key: The i18n key of its name (``providers.<id>``).
+        build: Builds its chat model (``make_model`` calls it).
+        is_simulated: Runs offline on the built-in simulator (no key, no endpoint, no cost).
+        selectable: Offered in the sidebar (a record-only provider such as ``replay`` is not).
+        needs_key: Refuses to run without an API key (``MissingKeyError``).
+        takes_key: The sidebar shows the API key field.
+        has_base_url: The sidebar shows the endpoint field.
+        has_model_name: The sidebar shows the model name field.
+        base_url_hint: The endpoint field's placeholder.
+        env: The names it reads for the deployment's own key, or ``None``.
+        recordable: Its runs are real timings that can become a replay profile.
+        prices: ``free`` (nothing is billed) or ``list`` (OpenAI's list prices by model name, when known).
+        record_tag_key: The i18n key of a tag that charts add to its runs' labels, or ``None``.
+        unavailable: Says why it is not offered here (a reason code, given whether the deployment is
+            public), or ``None`` when it is; the sidebar shows ``providers.<id>_<reason>`` instead.
+        is_local_model: Runs on this machine's llama.cpp server (the sidebar shows its slots, threads and
+            max tokens, and its loading progress).
+    """
+
+    id: str
+    label_key: str
+    build: ModelBuilder
+    is_simulated: bool = False
+    selectable: bool = True
+    needs_key: bool = False
+    takes_key: bool = False
+    has_base_url: bool = False
+    has_model_name: bool = False
+    base_url_hint: str | None = None
+    env: EnvNames | None = None
+    recordable: bool = False
+    prices: Prices = "list"
+    record_tag_key: str | None = None
+    unavailable: Callable[[bool], str | None] | None = None
+    is_local_model: bool = False
+
+    def why_unavailable(self, *, public: bool) -> str | None:
+        """Why it is not offered on this deployment, or ``None`` when it is."""
+        return self.unavailable(public) if self.unavailable is not None else None
+
+    @property
+    def is_free(self) -> bool:
+        """True when its runs cost nothing (the cost reads "free", not "—")."""
+        return self.prices == "free"
+
+
+#: The names of the deployment's OpenAI(-compatible) key, endpoint and model.
+OPENAI_ENV = EnvNames(api_key="OPENAI_API_KEY", base_url="OPENAI_BASE_URL", model="OPENAI_MODEL")
+#: Any non-empty key works for most local servers (Ollama, vLLM, LM Studio).
+PLACEHOLDER_KEY = "not-needed"
 
 
 @dataclass(frozen=True)
@@ -35,7 +142,7 @@ class ModelSettings:
     error message by accident.
 
     Attributes:
-        provider: The id of a provider in ``chains.providers.PROVIDERS``.
+        provider: The id of a provider in ``PROVIDERS``.
         model: The model name (for the simulator, a display name).
         temperature: Sampling temperature for real models.
         api_key: The key, or ``None``. Never printed.
@@ -117,91 +224,257 @@ class ModelSettings:
         return REPLAY_ID if self.is_simulated and self.sim_replay is not None else self.provider
 
 
-@dataclass(frozen=True)
-class EgressPolicy:
-    """Where a model's HTTP requests may go, and how requests paid by the host's key are counted.
+#: ``ModelSettings`` field -> ``SimulatedChatModel`` field.
+_SIMULATOR_FIELDS = {
+    "model": "model",
+    "sim_ttft_s": "ttft_s",
+    "sim_tokens_per_s": "tokens_per_s",
+    "sim_jitter": "jitter",
+    "sim_seed": "seed",
+    "sim_failure_rate": "failure_rate",
+    "sim_interrupt_rate": "interrupt_rate",
+    "sim_max_in_flight": "max_in_flight",
+    "sim_min_output_tokens": "min_output_tokens",
+    "sim_replay": "replay",
+    "sim_shape": "output_shape",
+    "sim_slots": "server_slots",
+    "sim_shared_compute": "shared_compute",
+}
 
-    Built by the UI for every run (``ui.deployment.host.egress_policy``) and enforced twice:
-    by ``make_model`` before the client exists, and by the HTTP transport on
-    every request (retries included), so that no page or mode can bypass it.
 
-    Attributes:
-        host_key: The deployment's key, or ``None``. Excluded from ``repr``.
-        host_base_url: The deployment's endpoint (``None``: OpenAI's default).
-        host_models: Models the host's key may be used with.
-        public: A public deployment: refuse private, loopback and metadata addresses.
-        allowed_base_urls: Endpoints allowed even when private, under their own path only (``ALLOWED_BASE_URLS``).
-        meter: Counts each request carrying the host's key, and on a public
-            deployment whose endpoint is not OpenAI's, each request to that
-            endpoint whatever key it carries (``counts_for_the_host``); without
-            one, such a request is refused.
-        resolver: How host names are looked up (``socket.getaddrinfo``; a double in tests).
-        metered_base_urls: Endpoints whose every request the meter counts whatever key it carries
-            (the local model's server on a public deployment: the host's CPU pays).
+def build_simulator(settings: ModelSettings, policy: EgressPolicy) -> BaseChatModel:
+    """The built-in simulator with the settings' latency, faults, seed and any replay (no network)."""
+    from chains.simulation.simulator import SimulatedChatModel
+
+    return SimulatedChatModel(**{param: getattr(settings, name) for name, param in _SIMULATOR_FIELDS.items()})
+
+
+def build_chat_openai(settings: ModelSettings, policy: EgressPolicy) -> BaseChatModel:
+    """``ChatOpenAI`` behind this run's own guarded HTTP clients (sync and async).
+
+    No cookie is kept, no idle async connection outlives its event loop, and a
+    guarding transport checks every request (see ``chains.security.policy.EgressPolicy``).
+
+    Raises:
+        MissingKeyError: When the provider needs a key and none was given.
+        HostKeyRefusedError: When the host's key would go to another endpoint or model.
+        UnsafeURLError: When the base URL is refused (see ``chains.security.netguard``).
     """
+    from langchain_openai import ChatOpenAI
 
-    host_key: str | None = field(default=None, repr=False)
-    host_base_url: str | None = None
-    host_models: frozenset[str] = frozenset()
-    public: bool = False
-    allowed_base_urls: tuple[str, ...] = ()
-    meter: HostKeyMeter | None = None
-    resolver: Resolver = field(default=socket.getaddrinfo, repr=False, compare=False)
-    metered_base_urls: tuple[str, ...] = ()
+    from chains.security.egress import http_clients
+    from chains.security.netguard import DEFAULT_OPENAI_BASE_URL, check_base_url, same_endpoint
+    from chains.security.policy import HostKeyRefusedError, bound_host_keys
+    from chains.security.usage import usage_recorder
 
-    def counts_requests_to(self, base_url: str | None) -> bool:
-        """True when every request to ``base_url`` is the host's to pay, whatever key it carries (see ``counts_for_the_host``)."""
-        if self.metered_base_urls and base_url and any(same_origin(base_url, url) for url in self.metered_base_urls):
-            return True
-        return counts_for_the_host(base_url, self.host_base_url, public=self.public)
+    key = settings.api_key
+    if not key:
+        if provider_for(settings.provider).needs_key:
+            raise MissingKeyError(settings.provider)
+        key = PLACEHOLDER_KEY
+    # Where the requests go: an empty base URL is the deployment's endpoint, else OpenAI's. Every check is
+    # of this URL (checking OpenAI's default while sending to the host's endpoint refused air-gapped deployments).
+    base_url = settings.base_url or policy.host_base_url or DEFAULT_OPENAI_BASE_URL
+    check_base_url(base_url, public=policy.public, allowed=policy.trusted_base_urls)
+    uses_host_key = bool(policy.host_key) and key == policy.host_key
+    if uses_host_key and (not same_endpoint(base_url, policy.host_base_url) or settings.model not in policy.host_models):
+        raise HostKeyRefusedError("host_key_refused")
+    host_pays = uses_host_key or policy.counts_requests_to(base_url)
+    if host_pays and policy.meter is None:
+        raise HostKeyRefusedError("host_key_unmetered")
+    sync_client, async_client = http_clients(policy, bound_host_keys)
+    callbacks = [usage_recorder(policy.meter)] if host_pays and policy.meter is not None else None
+    # What the host pays for is capped per call, and the ledger reserves that cap before each request.
+    max_tokens = policy.meter.limits.max_tokens_per_call if host_pays and policy.meter is not None else 0
+    return ChatOpenAI(
+        model=settings.model,
+        temperature=settings.temperature,
+        api_key=key,
+        base_url=base_url,  # always explicit: with None, ChatOpenAI would read OPENAI_BASE_URL from the environment
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+        stream_usage=True,
+        http_client=sync_client,
+        http_async_client=async_client,
+        callbacks=callbacks,
+        max_tokens=max_tokens or None,
+    )
 
-    @property
-    def trusted_base_urls(self) -> tuple[str, ...]:
-        """The endpoints a public deployment may call whatever they resolve to."""
-        return (self.host_base_url or DEFAULT_OPENAI_BASE_URL, *self.allowed_base_urls)
+
+def build_local_model(settings: ModelSettings, policy: EgressPolicy) -> BaseChatModel:
+    """The seed's ``ChatOpenAI``, pointed at this process's llama.cpp server (started on first use).
+
+    The model streams internally (``streaming=True``), so ``invoke`` and ``batch``
+    calls get real first-token times too: with one slot, the calls of a batch
+    start together and their first tokens come one after another.
+
+    On a public deployment (``LOCAL_MODEL=on``) every request to the server is
+    counted by the meter like the host's endpoint (requests and tokens): the
+    host's CPU pays.
+
+    Raises:
+        LocalModelError: When the server cannot start or is not ready in time.
+        HostKeyRefusedError: On a public deployment without a meter.
+    """
+    from langchain_openai import ChatOpenAI
+
+    from chains.local.supervisor import config_for, shared_server
+    from chains.security.egress import http_clients
+    from chains.security.policy import HostKeyRefusedError, bound_host_keys
+    from chains.security.usage import usage_recorder
+
+    server = shared_server(config_for(settings.local_slots, settings.local_threads))
+    server.wait_ready()
+    base_url = server.base_url
+    if policy.public and policy.meter is None:
+        raise HostKeyRefusedError("host_key_unmetered")
+    local_policy = replace(
+        policy,
+        allowed_base_urls=(*policy.allowed_base_urls, base_url),  # loopback, trusted under its own path only
+        metered_base_urls=(base_url,) if policy.public else (),
+    )
+    # On a public deployment, at most the server's slots in flight from this process: the others wait here.
+    sync_client, async_client = http_clients(local_policy, bound_host_keys, gate=server.gate if policy.public else None)
+    callbacks = [usage_recorder(policy.meter)] if policy.public and policy.meter is not None else None
+    return ChatOpenAI(
+        model=server.config.model_name,
+        temperature=settings.temperature,
+        api_key=PLACEHOLDER_KEY,
+        base_url=base_url,
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+        max_tokens=settings.local_max_tokens,
+        streaming=True,
+        stream_usage=True,
+        http_client=sync_client,
+        http_async_client=async_client,
+        callbacks=callbacks,
+    )
 
 
-def same_origin(url: str, other: str) -> bool:
-    """True when both URLs have one origin (a URL that cannot be parsed has none)."""
-    try:
-        return origin_of(url) == origin_of(other)
-    except ValueError:
-        return False
+def _local_model_unavailable(public: bool) -> str | None:
+    from chains.local.supervisor import unavailable_reason
+
+    return unavailable_reason(public=public)
 
 
-class HostKeyRefusedError(AppGuardError, ValueError):
-    """The host's key was about to be used where it is not allowed (another endpoint or model)."""
+_SIMULATOR = Provider(
+    id=DEFAULT_PROVIDER_ID,
+    label_key="providers.simulator",
+    build=build_simulator,
+    is_simulated=True,
+    prices="free",
+)
+_REMOTE = Provider(
+    id=HOST_PROVIDER_ID,
+    label_key="providers.openai",
+    build=build_chat_openai,
+    needs_key=True,
+    takes_key=True,
+    has_base_url=True,
+    has_model_name=True,
+    base_url_hint="https://api.openai.com/v1",
+    env=OPENAI_ENV,
+    recordable=True,
+)
 
-    kind = "host_key_refused"
+PROVIDERS: dict[str, Provider] = {
+    provider.id: provider
+    for provider in (
+        _SIMULATOR,
+        _REMOTE,
+        # Any server that speaks the OpenAI API (Ollama, vLLM, LM Studio): a key is optional. It is
+        # priced by model name too, so a gateway in front of OpenAI shows its cost; a local model's is "—".
+        replace(_REMOTE, id="compatible", label_key="providers.compatible", needs_key=False, base_url_hint="http://localhost:11434/v1"),
+        # llama.cpp's own server on this machine, with SmolLM2-135M-Instruct from PyPI (or LOCAL_MODEL_PATH).
+        Provider(
+            id=LOCAL_PROVIDER_ID,
+            label_key=f"providers.{LOCAL_PROVIDER_ID}",
+            build=build_local_model,
+            recordable=True,
+            prices="free",
+            unavailable=_local_model_unavailable,
+            is_local_model=True,
+        ),
+        # Record-only: a simulator run replaying a recording. It shows in records and labels, never in the sidebar.
+        replace(_SIMULATOR, id=REPLAY_ID, label_key="providers.replay", selectable=False, record_tag_key="replay.chart_tag"),
+    )
+}
+"""Every provider by id, in the sidebar's order."""
+_BUILT_IN = frozenset(PROVIDERS)
 
 
-_BOUND_HOST_KEYS: dict[str, str] = {}
-_BOUND_LOCK = threading.Lock()
+class UnknownProviderError(KeyError):
+    """A provider id that is not in ``PROVIDERS``."""
 
 
-def bind_host_key(key: str, base_url: str | None) -> None:
-    """Bind the deployment's key to its endpoint for every client this process builds.
-
-    Every transport made by ``make_model`` refuses a request that carries a
-    bound key to any other origin, whatever policy the caller passed.
+def provider_for(provider_id: str) -> Provider:
+    """The registered provider with this id.
 
     Args:
-        key: The host's key.
-        base_url: The host's endpoint (``None``: OpenAI's default).
+        provider_id: A key of ``PROVIDERS``.
+
+    Returns:
+        The provider.
+
+    Raises:
+        UnknownProviderError: When no provider has this id.
     """
-    if key:
-        with _BOUND_LOCK:
-            _BOUND_HOST_KEYS[key] = origin_of(base_url)
+    try:
+        return PROVIDERS[provider_id]
+    except KeyError:
+        raise UnknownProviderError(provider_id) from None
 
 
-def bound_host_keys() -> dict[str, str]:
-    """A copy of the process-wide bindings: host key -> the only origin it may be sent to."""
-    with _BOUND_LOCK:
-        return dict(_BOUND_HOST_KEYS)
+def provider_of_record(provider_id: str) -> Provider:
+    """The provider a stored run names; an id no longer registered reads as a priced, real provider.
+
+    Runs come from older versions and from imported files, so an unknown id is not an error here.
+    """
+    return PROVIDERS.get(provider_id) or replace(_REMOTE, id=provider_id, label_key=f"providers.{provider_id}", env=None)
+
+
+def selectable_provider_ids(*, public: bool | None = None) -> list[str]:
+    """The ids the sidebar offers, in order; with ``public`` given, only those available on that deployment."""
+    return [
+        provider.id
+        for provider in PROVIDERS.values()
+        if provider.selectable and (public is None or provider.why_unavailable(public=public) is None)
+    ]
+
+
+def default_provider() -> Provider:
+    """The offline provider every session starts with."""
+    return provider_for(DEFAULT_PROVIDER_ID)
+
+
+def host_provider() -> Provider:
+    """The provider the deployment's own key is for."""
+    return provider_for(HOST_PROVIDER_ID)
+
+
+def env_names() -> tuple[str, ...]:
+    """Every name a provider reads from the secrets or the environment, each once."""
+    return tuple(dict.fromkeys(name for provider in PROVIDERS.values() if provider.env for name in provider.env))
+
+
+def register_provider(provider: Provider) -> None:
+    """Add ``provider`` to the registry (or replace the one with its id).
+
+    Args:
+        provider: The provider; its label key must exist in both locale files.
+    """
+    PROVIDERS[provider.id] = provider
+
+
+def unregister_provider(provider_id: str) -> None:
+    """Remove a provider added by ``register_provider`` (the built-in ones stay)."""
+    if provider_id not in _BUILT_IN:
+        PROVIDERS.pop(provider_id, None)
 
 
 def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> BaseChatModel:
-    """Build the chat model that ``settings`` describe, with its provider's builder (``chains.providers``).
+    """Build the chat model that ``settings`` describe, with its provider's builder (``PROVIDERS``).
 
     The models (and LangChain with them) are imported here, not at module level,
     so that the sidebar can be drawn, and the first page shown, before LangChain
@@ -225,139 +498,3 @@ def make_model(settings: ModelSettings, policy: EgressPolicy | None = None) -> B
         UnsafeURLError: When the base URL is refused (see ``chains.security.netguard``).
     """
     return provider_for(settings.provider).build(settings, policy or EgressPolicy())
-
-
-#: Characters per token when a call's usage must be estimated (OpenAI's rule of thumb for English).
-CHARS_PER_TOKEN = 4
-#: Tokens a chat message costs beyond its text (role and separators), as OpenAI counts them.
-TOKENS_PER_MESSAGE = 4
-
-
-def estimate_tokens(text: str) -> int:
-    """A rough token count of ``text``: one token per ``CHARS_PER_TOKEN`` characters, rounded up."""
-    return _tokens_of_chars(len(text))
-
-
-def _tokens_of_chars(chars: int) -> int:
-    return -(-chars // CHARS_PER_TOKEN)
-
-
-@dataclass
-class _CallSeen:
-    """What ``usage_recorder`` has seen of one model call so far.
-
-    Attributes:
-        prompt_tokens: The prompt's estimated size.
-        chunks: Streamed chunks that carried text.
-        chars: Characters of streamed text.
-        usage: The provider's ``total_tokens`` when a streamed chunk carried it.
-    """
-
-    prompt_tokens: int = 0
-    chunks: int = 0
-    chars: int = 0
-    usage: int = 0
-
-    def estimate(self) -> int:
-        """The call's tokens when the provider reported none (see ``usage_recorder``)."""
-        if not self.chunks:
-            return 0
-        return self.prompt_tokens + max(self.chunks, _tokens_of_chars(self.chars))
-
-
-def _reported_usage(response: Any) -> int:
-    """The ``total_tokens`` an ``LLMResult`` reports (message usage, else ``llm_output``), 0 when none."""
-    total = 0
-    for generations in getattr(response, "generations", None) or []:
-        for generation in generations:
-            usage = getattr(getattr(generation, "message", None), "usage_metadata", None) or {}
-            total += int(usage.get("total_tokens") or 0)
-    if not total:
-        usage = (getattr(response, "llm_output", None) or {}).get("token_usage") or {}
-        total = int(usage.get("total_tokens") or 0)
-    return total
-
-
-def _refused_here(error: BaseException) -> bool:
-    """True when ``error`` is this app's own refusal of the request (``chains.security.egress``): nothing was sent."""
-    body = getattr(error, "body", None)
-    if not isinstance(body, dict):
-        return False
-    inner = body.get("error") if isinstance(body.get("error"), dict) else body
-    return inner.get("type") == "app_guard"
-
-
-def usage_recorder(meter: HostKeyMeter) -> object:
-    """A LangChain callback that adds the tokens of each model call to the ledger, once per call.
-
-    A call is counted when it ends (``on_llm_end``) *and* when it fails or is
-    stopped (``on_llm_error``): LangChain's ``stream``/``astream`` call
-    ``on_llm_error`` with any ``BaseException``, so also with the
-    ``GeneratorExit`` of a stream closed halfway (the visitor pressed Stop) and
-    with ``RunCancelled``. Without it, a visitor could stop every answer just
-    before its end and never spend the host's token caps.
-
-    The count is the provider's usage when the answer carries it. Otherwise it is
-    an estimate: the streamed text, as the larger of its chunks that carried text
-    (OpenAI sends about one token a chunk) and its characters / ``CHARS_PER_TOKEN``,
-    plus the prompt's characters / ``CHARS_PER_TOKEN`` and ``TOKENS_PER_MESSAGE`` a
-    message. A call that failed before any text arrived counts no tokens (a
-    refused or failed request is often not billed; its request was counted
-    before it was sent). Each call (``run_id``) is counted at most once.
-
-    Args:
-        meter: Where the tokens go (the deployment's and the visitor's buckets).
-
-    Returns:
-        The callback handler, to give the model as one of its ``callbacks``.
-    """
-    from langchain_core.callbacks import BaseCallbackHandler
-
-    class _UsageToLedger(BaseCallbackHandler):
-        def __init__(self) -> None:
-            super().__init__()
-            self._lock = threading.Lock()
-            self._seen: dict[Any, _CallSeen] = {}
-            self._counted: set[Any] = set()
-
-        def _call(self, run_id: Any) -> _CallSeen:
-            with self._lock:
-                return self._seen.setdefault(run_id, _CallSeen())
-
-        def on_chat_model_start(self, serialized: Any, messages: list[list[Any]], *, run_id: Any = None, **kwargs: Any) -> None:
-            prompt = [message for batch in messages for message in batch]
-            text = "".join(str(getattr(message, "content", message)) for message in prompt)
-            self._call(run_id).prompt_tokens = estimate_tokens(text) + TOKENS_PER_MESSAGE * len(prompt)
-
-        def on_llm_start(self, serialized: Any, prompts: list[str], *, run_id: Any = None, **kwargs: Any) -> None:
-            self._call(run_id).prompt_tokens = estimate_tokens("".join(prompts)) + TOKENS_PER_MESSAGE * len(prompts)
-
-        def on_llm_new_token(self, token: Any, *, chunk: Any = None, run_id: Any = None, **kwargs: Any) -> None:
-            seen = self._call(run_id)
-            text = token if isinstance(token, str) else str(token or "")
-            if text:
-                seen.chunks += 1
-                seen.chars += len(text)
-            usage = getattr(getattr(chunk, "message", None), "usage_metadata", None) or {}
-            seen.usage += int(usage.get("total_tokens") or 0)
-
-        def _count(self, run_id: Any, response: Any) -> None:
-            with self._lock:
-                if run_id in self._counted:
-                    return
-                self._counted.add(run_id)
-                seen = self._seen.pop(run_id, None) or _CallSeen()
-            meter.add_tokens(_reported_usage(response) or seen.usage or seen.estimate())
-
-        def on_llm_end(self, response: Any, *, run_id: Any = None, **kwargs: Any) -> None:
-            self._count(run_id, response)
-
-        def on_llm_error(self, error: BaseException, *, run_id: Any = None, response: Any = None, **kwargs: Any) -> None:
-            if _refused_here(error):  # refused before sending: it reserved nothing, and settles nothing
-                with self._lock:
-                    self._counted.add(run_id)
-                    self._seen.pop(run_id, None)
-                return
-            self._count(run_id, response)
-
-    return _UsageToLedger()

@@ -38,7 +38,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from chains.chunks import ChunkKind, ChunkReader, answer_text
 from chains.errors import APP_GUARD_KINDS, StreamInterruptedError, classify_error
-from chains.providers import DEFAULT_PROVIDER_ID
+from chains.models import DEFAULT_PROVIDER_ID
 from chains.retry_counts import RetryEvent, capture_retries, is_retry_attempt
 from chains.timing import CallTiming, RunClock, RunRecord
 
@@ -69,7 +69,7 @@ class RunMeta:
     """Labels copied into every ``RunRecord``: who answered.
 
     Attributes:
-        provider: The id of a provider in ``chains.providers.PROVIDERS``.
+        provider: The id of a provider in ``chains.models.PROVIDERS``.
         model: The model name.
         secrets: Exact secrets to scrub from error messages (never stored).
         shape: The id of the chain's shape in ``chains.experiments.shapes.SHAPES`` (``seed``: the seed's chain).

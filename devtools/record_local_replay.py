@@ -20,7 +20,8 @@ from chains.joke import build_joke_chain
 from chains.local.supervisor import stop_shared_server
 from chains.models import ModelSettings, make_model
 from chains.modes import RunMeta, run_stream
-from chains.simulation.replay import EXAMPLES_DIR, profile_from_records, profile_to_dict
+from chains.records.replay_recording import profile_from_records
+from chains.simulation.replay import EXAMPLES_DIR, profile_to_dict
 
 TOPICS = ("ice cream", "chocolate", "vanilla", "strawberry")
 

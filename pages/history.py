@@ -9,7 +9,6 @@ import streamlit as st
 from ui.deployment.store import forget_run_set, show_store_notice, store_limits
 from ui.i18n import option_labels, t
 from ui.navigation import app_pages, route_through_entrypoint
-from ui.run import HISTORY_KEY, reload_history
 from ui.runs.history import (
     display_rows,
     entry_rows,
@@ -23,6 +22,7 @@ from ui.runs.history import (
     show_overlay,
     show_table,
 )
+from ui.runs.keeping import HISTORY_KEY, reload_history
 from ui.runs.preferences import forget_saved
 from ui.runs.share import show_share_link, show_shared_view, view_token_in_url
 

@@ -1,6 +1,11 @@
-"""Numbers as text, in the session's language: one unit style for seconds everywhere ("4.20 s", "4.20초")."""
+"""Numbers and times as text, in the session's language: one unit style for seconds everywhere ("4.20 s", "4.20초")."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import streamlit as st
 
 from ui.i18n import t
 
@@ -25,3 +30,20 @@ def provider_name(provider_id: str) -> str:
     key = f"providers_short.{provider_id}"
     name = t(key)
     return provider_id if name == key else name
+
+
+def local_time(started_at: str) -> str:
+    """``HH:MM:SS`` of an ISO-8601 UTC time, in the browser's time zone when it is known (else ``UTC``)."""
+    try:
+        moment = datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        zone = st.context.timezone
+        if zone:
+            return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M:%S")
+    except Exception:  # noqa: BLE001 - an unknown zone name: show UTC
+        pass
+    return moment.astimezone(UTC).strftime("%H:%M:%S") + " UTC"

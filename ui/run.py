@@ -1,48 +1,41 @@
-"""Start a run from a page: check the input and the budget, build the chain, keep the record.
+"""Start a run from a page: check the input and the budget, build the chain, and own the page run's life.
 
-Runs are kept in the session (``HISTORY_KEY``, a mirror) and in the run store
-(``ui.deployment.store``), so a reload of the page's URL finds them again. A page's run
-that a rerun cuts short (a click, a language switch, leaving the page) is kept
-too, marked stopped: see ``begin_page_run`` and ``PageRun``.
+Where the runs are kept is ``ui.runs.keeping``. A page's run that a rerun cuts
+short (a click, a language switch, leaving the page) is kept too, marked
+stopped: see ``begin_page_run`` and ``ui.runs.keeping.PageRun``.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 from langchain_core.runnables import Runnable
 
 from chains.experiments.shapes import DEFAULT_SHAPE, ChainShape, shape_of
-from chains.models import HostKeyRefusedError, ModelSettings, make_model
+from chains.models import ModelSettings, make_model, provider_for
 from chains.modes import RunMeta
-from chains.providers import provider_for
-from chains.records.store import StoreError, StoreLimits, StoreQuotaError, entry_id
 from chains.security.netguard import UnsafeURLError
+from chains.security.policy import HostKeyRefusedError
 from chains.security.safe_text import plain_markdown
 from chains.timing import RunRecord
 from chains.topics import MAX_TOPIC_CHARS, MAX_TOPICS, TopicList, parse_topics
-from ui.deployment.host import egress_policy, host_key_meter, read_host_config
+from ui.deployment.host import read_host_config
 from ui.deployment.local_model import wait_for_local_server
-from ui.deployment.store import current_run_set, load_runs, memory_store, run_store
+from ui.deployment.policy import egress_policy, host_key_meter
 from ui.elements.errors import show_exception
-from ui.format import provider_name
+from ui.format import local_time, provider_name
 from ui.i18n import t
+from ui.runs.keeping import PageRun, start_keeping
 from ui.sidebar import active_settings
 
-HISTORY_KEY = "run_history"
 INPUT_NOTES_KEY = "_input_notes"
 """What the last ``read_topics`` left out or shortened, as shown."""
 #: The model label of runs on the deployment's default model (its real name is not shown to visitors).
 DEPLOYMENT_MODEL_LABEL = "deployment-model"
-MAX_HISTORY = StoreLimits.max_entries_per_set
-"""History entries kept per browser (a Lab sweep is one entry); the oldest are evicted first."""
 STOPPED_SUFFIX = "_stopped"
 STOP_HANDOVER_WAIT_S = 2.0
 """How long a page waits for a stopped run's thread to hand over its partial record."""
@@ -214,117 +207,6 @@ def _host_key_affords(host: Any, topics_per_run: int, planned_calls: int, *, own
     return True
 
 
-def history() -> list[RunRecord]:
-    """This session's runs, oldest first (read from the run store on the session's first use)."""
-    if HISTORY_KEY not in st.session_state:
-        st.session_state[HISTORY_KEY] = load_runs()
-    return st.session_state[HISTORY_KEY]
-
-
-def read_history_ahead() -> None:
-    """Read the session's runs from the store after its first page is drawn, not when Run is pressed.
-
-    The first Run of a session otherwise waits for this query before its calls
-    start; when a study group presses Run together, each query gives the GIL
-    away and waits behind every other session's script to get it back.
-    """
-    history()
-
-
-def reload_history() -> list[RunRecord]:
-    """Read this run set's runs from the store again (another tab may have added some)."""
-    st.session_state[HISTORY_KEY] = load_runs()
-    return st.session_state[HISTORY_KEY]
-
-
-def remember(record: RunRecord) -> RunRecord:
-    """Keep a run (finished or stopped) in this session's history and in the run store.
-
-    When a bound evicts older entries, they leave the session's list too; the
-    store keeps a note of them for the History page. It reads the session, so
-    call it only from a healthy script run: a run in progress uses ``PageRun``.
-    """
-    return start_keeping().keep(record)
-
-
-@dataclass
-class PageRun:
-    """Where a run's records go, resolved before the run starts.
-
-    Streamlit stops a script by raising from its next ``st.*`` call, and from
-    then on every read or write of ``st.session_state`` raises again. So a run
-    that may be cut short takes everything it needs to keep its records (the
-    session's history list, the store, the run set) up front, and ``keep``
-    touches nothing of Streamlit's.
-
-    Attributes:
-        records: This run's records so far (the page shows them if it was stopped).
-        history: The session's history list (the same object as in the session).
-        store: The run store.
-        fallback: The memory store, for when the run store fails now.
-        run_set: This browser's run set id.
-        settled: Set once a stopped run has handed over its partial record.
-        owner: The nickname written on records that have none (empty: none is written).
-        visitor: Who is writing (``ui.deployment.host.visitor_id``): a new run set is counted against them.
-        refused: Set when the store refused a new run set (``StoreQuotaError``): the runs stay in this session only.
-    """
-
-    records: list[RunRecord]
-    history: list[RunRecord]
-    store: Any
-    fallback: Any
-    run_set: str
-    settled: threading.Event = field(default_factory=threading.Event)
-    owner: str = ""
-    visitor: str | None = None
-    refused: bool = False
-
-    def keep(self, record: RunRecord) -> RunRecord:
-        """Add ``record`` to this run, to the session's history and to the store (with the nickname, if it has none)."""
-        if self.owner and not record.owner:
-            record.owner = self.owner
-        self.records.append(record)
-        self.history.append(record)
-        try:
-            evicted = self._add(self.store, record)
-        except StoreError:
-            self.store = self.fallback
-            evicted = self._add(self.fallback, record)
-        gone = {entry.entry_id for entry in evicted}
-        if gone:
-            self.history[:] = [run for run in self.history if entry_id(run) not in gone]
-        return record
-
-    def _add(self, store: Any, record: RunRecord) -> list[Any]:
-        """Add ``record`` to ``store``; a refused new run set keeps it in the session only."""
-        try:
-            return store.add(self.run_set, record, visitor=self.visitor)
-        except StoreQuotaError:
-            self.refused = True
-            return []
-
-    def on_stopped(self, record: RunRecord) -> None:
-        """The runners' ``on_stopped``: keep the cut-short run, marked stopped, and say it is there."""
-        self.keep(record)
-        self.settled.set()
-
-
-def start_keeping(*, owner: str | None = None) -> PageRun:
-    """A ``PageRun`` for records that are not shown as a page's last result (History only).
-
-    Args:
-        owner: The nickname to write on records without one; the sidebar's by
-            default. Imported and copied runs pass ``""``: they keep their own.
-    """
-    from ui.deployment.host import visitor_id  # looked up at call time: tests stand in for the visitor here
-    from ui.runs.share import current_owner
-
-    store = run_store()
-    return PageRun(
-        [], history(), store, memory_store(), current_run_set(), owner=current_owner() if owner is None else owner, visitor=visitor_id()
-    )
-
-
 def begin_page_run(key: str) -> PageRun:
     """Start a page's run: its last result is cleared, and this run's records collect as they come.
 
@@ -402,23 +284,6 @@ def last_result(key: str) -> Any:
         return result
     stopped = stopped_runs(key)
     return stopped[-1] if stopped else None
-
-
-def local_time(started_at: str) -> str:
-    """``HH:MM:SS`` of an ISO-8601 UTC time, in the browser's time zone when it is known (else ``UTC``)."""
-    try:
-        moment = datetime.fromisoformat(started_at)
-    except ValueError:
-        return started_at
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        zone = st.context.timezone
-        if zone:
-            return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M:%S")
-    except Exception:  # noqa: BLE001 - an unknown zone name: show UTC
-        pass
-    return moment.astimezone(UTC).strftime("%H:%M:%S") + " UTC"
 
 
 def run_caption(record: RunRecord) -> str:

@@ -15,21 +15,26 @@ from chains.local.supervisor import model_path as local_model_path
 from chains.models import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_OPENAI_MODEL,
-    DEFAULT_TIMEOUT_S,
+    PROVIDERS,
     ModelSettings,
+    Provider,
+    default_provider,
+    host_provider,
+    provider_for,
+    selectable_provider_ids,
 )
-from chains.providers import PROVIDERS, Provider, default_provider, host_provider, provider_for, selectable_provider_ids
 from chains.security.netguard import counts_for_the_host, same_endpoint
+from chains.security.policy import DEFAULT_TIMEOUT_S
 from chains.simulation.profiles import DEFAULT_PROFILE, PROFILES, TYPICAL_JOKE_TOKENS, typical_joke_seconds
-from ui.deployment.host import HostConfig, host_key_meter, read_host_config
+from ui.deployment.host import HostConfig, read_host_config
 from ui.deployment.local_model import LOCAL_TIMEOUT_KEY, LOCAL_TIMEOUT_S, local_controls, local_settings
+from ui.deployment.policy import host_key_meter
 from ui.i18n import LANGUAGE_KEY, LANGUAGES, current_language, option_labels, t
 from ui.runs.preferences import note_language_chosen
 from ui.runs.replay import replay_controls, selected_replay
 from ui.runs.share import owner_field
 
 SETTINGS_KEY = "_model_settings"
-HOST_KEY_IN_USE = "_uses_host_key"
 #: A copy of the typed key in a non-widget key: it survives while the key field is hidden
 #: (simulator selected) without being assigned back to the widget, and so sent to the browser, on every run.
 TYPED_KEY = "_typed_api_key"

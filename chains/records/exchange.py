@@ -106,11 +106,10 @@ def _shape(value: Any, where: str) -> str:
 
 
 def known_providers() -> frozenset[str]:
-    """The provider labels a run may have: the app's providers, and ``replay``."""
+    """The provider labels a run may have: every registered provider (``replay`` is one)."""
     from chains.models import PROVIDERS
-    from chains.simulation.replay import REPLAY_PROVIDER
 
-    return frozenset(PROVIDERS) | {REPLAY_PROVIDER}
+    return frozenset(PROVIDERS)
 
 
 # ------------------------------------------------------------------ export

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chains.providers import provider_of_record
+from chains.models import provider_of_record
 
 if TYPE_CHECKING:
     from chains.timing import RunRecord

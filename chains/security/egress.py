@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2  # The HTTP library the installed OpenAI SDK is built on (``openai._base_client``).
 
-from chains.models import DEFAULT_TIMEOUT_S, EgressPolicy
 from chains.retry_counts import anote_request, note_request
 from chains.security.netguard import UnsafeURLError, checked_address, origin_of
+from chains.security.policy import DEFAULT_TIMEOUT_S, EgressPolicy
 from chains.security.quota import QuotaExceededError
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 A ``ReplayProfile`` holds, per recorded call, the topic, the time to first token,
 every inter-token delay and the tokens themselves (so the text). It is built
-from streamed runs on OpenAI or a compatible server (``profile_from_records``),
+from streamed runs on OpenAI or a compatible server (``chains.records.replay_recording``),
 exported as JSON (``profile_to_json``) and read back with strict validation
 (``parse_profile``): a format name and version, a size cap on the file, caps on
 the number of calls and tokens, on every string's length and on every delay.
@@ -14,18 +14,14 @@ Plain Python: no LangChain, no Streamlit (the sidebar imports this module).
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from chains.providers import REPLAY_ID, provider_of_record
 from chains.security.untrusted import UntrustedFormatError, checked_seconds, checked_string, read_untrusted_json
 
 FORMAT = "langchain-call-modes-replay"
@@ -42,8 +38,6 @@ MAX_LABEL_CHARS = 80
 #: The longest time to first token and the longest inter-token delay accepted, in seconds.
 MAX_TTFT_S = 120.0
 MAX_GAP_S = 30.0
-#: The provider label of every replayed run (charts, History, exports).
-REPLAY_PROVIDER = REPLAY_ID
 EXAMPLES_DIR = Path(__file__).parent / "replays"
 
 #: Everything but letters, digits, spaces and a few harmless signs (see ``ReplayProfile.label``).
@@ -127,58 +121,6 @@ class ReplayProfile:
             if call.topic.strip().casefold() == wanted:
                 return call
         return self.calls[zlib.crc32(wanted.encode()) % len(self.calls)]
-
-
-# ------------------------------------------------------------------ recording
-def profile_from_records(records: Iterable[Any], name: str, *, note: str = "") -> ReplayProfile:
-    """Build a replay profile from the streamed calls of real-model runs.
-
-    Only calls that streamed and finished are kept (``invoke`` and ``batch``
-    see no tokens, so they hold no inter-token timing). Each is cut to the caps.
-
-    Args:
-        records: ``chains.timing.RunRecord`` objects.
-        name: The profile's name.
-        note: Free text.
-
-    Returns:
-        The profile.
-
-    Raises:
-        ReplayFormatError: ``empty`` when no run on a real provider streamed a finished call.
-    """
-    calls: list[ReplayCall] = []
-    providers: list[str] = []
-    models: list[str] = []
-    for record in records:
-        if not provider_of_record(record.provider).recordable:  # the simulator's own runs are not real timings
-            continue
-        for call in record.calls:
-            chunks = [(t_s, text) for t_s, text in call.chunks if text][:MAX_TOKENS_PER_CALL]
-            if not call.ok or not chunks or len(calls) >= MAX_CALLS:
-                continue
-            times = [call.start_s, *(t_s for t_s, _ in chunks)]
-            gaps = [max(later - earlier, 0.0) for earlier, later in itertools.pairwise(times)]
-            calls.append(
-                ReplayCall(
-                    topic=call.topic[:MAX_TOPIC_CHARS],
-                    ttft_s=min(gaps[0], MAX_TTFT_S),
-                    gaps_s=tuple(min(gap, MAX_GAP_S) for gap in gaps[1:]),
-                    tokens=tuple(text[:MAX_TOKEN_CHARS] for _, text in chunks),
-                )
-            )
-            providers.append(record.provider)
-            models.append(record.model)
-    if not calls:
-        raise ReplayFormatError("empty")
-    return ReplayProfile(
-        name=name.strip()[:MAX_NAME_CHARS] or "recording",
-        calls=tuple(calls),
-        source_provider=providers[0],
-        source_model=models[0][:MAX_LABEL_CHARS],
-        recorded_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        note=note[:MAX_NOTE_CHARS],
-    )
 
 
 # ------------------------------------------------------------------ JSON

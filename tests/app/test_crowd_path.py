@@ -13,7 +13,7 @@ from tests.app.test_fault_matrix import page_dump
 from tests.app_harness import FAST_SIMULATOR, open_app
 from ui.i18n import LANGUAGE_KEY
 from ui.navigation import PAGE_SPECS
-from ui.run import HISTORY_KEY
+from ui.runs.keeping import HISTORY_KEY
 
 
 def _count_page_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -285,6 +285,7 @@ def test_the_lab_sweep_is_checked_against_the_host_budget_as_a_whole(
     planned = estimate_sweep_calls(3, 1)
     assert_clean(app)
     assert openai_server.requests_total == planned == 12, "a loop and a batch for N = 1, 2, 3"
-    from ui.deployment.host import host_key_meter, read_host_config
+    from ui.deployment.host import read_host_config
+    from ui.deployment.policy import host_key_meter
 
     assert host_key_meter(read_host_config()).calls_left() == 20 - planned

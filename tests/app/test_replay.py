@@ -6,15 +6,8 @@ import json
 
 import pytest
 
-from chains.simulation.replay import (
-    MAX_FILE_BYTES,
-    REPLAY_PROVIDER,
-    ReplayCall,
-    ReplayProfile,
-    example_profiles,
-    profile_to_dict,
-    profile_to_json,
-)
+from chains.models import REPLAY_ID
+from chains.simulation.replay import MAX_FILE_BYTES, ReplayCall, ReplayProfile, example_profiles, profile_to_dict, profile_to_json
 from tests.app_harness import FAST_SIMULATOR, open_app
 
 QUICK = ReplayProfile(
@@ -44,12 +37,12 @@ def test_an_imported_replay_is_selected_and_its_runs_are_labelled_replays(monkey
     app.run()
     assert not app.exception
     record = app.session_state["run_history"][-1]  # the session's history (also what History and the exports read)
-    assert record.provider == REPLAY_PROVIDER
+    assert record.provider == REPLAY_ID
     assert record.model == QUICK.label
     assert record.calls[0].output == "Penguin!"
     from chains.timing import records_to_csv, records_to_json
 
-    assert f",{REPLAY_PROVIDER}," in records_to_csv([record]) and f'"provider": "{REPLAY_PROVIDER}"' in records_to_json([record])
+    assert f",{REPLAY_ID}," in records_to_csv([record]) and f'"provider": "{REPLAY_ID}"' in records_to_json([record])
 
 
 @pytest.mark.parametrize(

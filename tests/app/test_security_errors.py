@@ -17,8 +17,8 @@ import pytest
 from chains.records.exchange import runs_to_json
 from tests.app_harness import open_app, texts
 from tests.chains.security.test_egress_http import RecordingServer
-from ui.run import HISTORY_KEY
 from ui.runs.history import export_csv
+from ui.runs.keeping import HISTORY_KEY
 
 SECRET = "INTERNAL-SECRET db=postgres://admin:hunter2@10.0.0.5/prod"
 ERROR_BODY = json.dumps({"error": {"message": SECRET, "type": "server_error", "code": "internal"}}).encode()

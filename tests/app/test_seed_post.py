@@ -17,7 +17,7 @@ from chains.models import ModelSettings, make_model
 from chains.simulation.profiles import PROFILES, TYPICAL_JOKE_TOKENS, typical_joke_seconds
 from tests.app_harness import open_app, texts
 from ui.i18n import load_strings
-from ui.run import HISTORY_KEY
+from ui.runs.keeping import HISTORY_KEY
 from ui.sections.seed_post import SEED_POST_RESULT
 
 

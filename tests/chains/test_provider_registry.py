@@ -1,4 +1,4 @@
-"""Providers live in one registry (``chains.providers``): the rest of the app looks them up, never names them."""
+"""Providers live in one registry (``chains.models``): the rest of the app looks them up, never names them."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from chains.models import ModelSettings, make_model
-from chains.providers import (
+from chains.models import (
     PROVIDERS,
+    ModelSettings,
     UnknownProviderError,
     build_chat_openai,
     default_provider,
     env_names,
     host_provider,
+    make_model,
     provider_of_record,
     register_provider,
     unregister_provider,
@@ -86,7 +87,7 @@ def test_a_record_of_an_unregistered_provider_is_priced_like_a_real_one() -> Non
 
 
 def test_the_key_check_follows_the_providers_needs_key() -> None:
-    from chains.errors import MissingKeyError
+    from chains.models import MissingKeyError
 
     with pytest.raises(MissingKeyError):
         build_chat_openai(ModelSettings(provider=host_provider().id, model="gpt-4o-mini"), _policy())
@@ -95,7 +96,7 @@ def test_the_key_check_follows_the_providers_needs_key() -> None:
 
 
 def _policy():
-    from chains.models import EgressPolicy
+    from chains.security.policy import EgressPolicy
 
     return EgressPolicy()
 
@@ -137,5 +138,5 @@ def test_no_module_outside_the_registry_names_a_provider() -> None:
     paths = [ROOT / "streamlit_app.py"]
     for folder in APP_FOLDERS:
         paths.extend(sorted((ROOT / folder).rglob("*.py")))
-    found = [hit for path in paths if path != ROOT / "chains" / "providers.py" for hit in _literal_provider_ids(path)]
+    found = [hit for path in paths if path != ROOT / "chains" / "models.py" for hit in _literal_provider_ids(path)]
     assert found == []

@@ -4,39 +4,23 @@ On Community Cloud, top-level secrets also become environment variables, so a
 key found here is the *host's* key. It is never shown, it is bound to the
 host's endpoint and to the models of ``HOST_KEY_MODELS``, and every request
 sent with it is counted in one ledger for the whole deployment (see
-``chains.security.quota`` and ``chains.security.egress``). That ledger lives in the run store's
-database when the store is SQL (``chains.security.quota_sql``), so replicas that share
-``RUNS_DB_URL`` share one budget; otherwise it is this process's, behind a lock.
+``chains.security.quota``, ``chains.security.egress`` and ``ui.deployment.policy``).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
-from chains.models import DEFAULT_OPENAI_MODEL, EgressPolicy, bind_host_key
-from chains.providers import env_names, host_provider
-from chains.security.netguard import counts_for_the_host, parse_url_list
-from chains.security.quota import (
-    LIMIT_NAMES,
-    HostKeyLimits,
-    HostKeyMeter,
-    Ledger,
-    client_address,
-    default_ledger,
-    limits_from_mapping,
-    read_limit,
-)
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
-    from chains.security.quota_sql import SqlLedger
+from chains.models import DEFAULT_OPENAI_MODEL, env_names, host_provider
+from chains.security.netguard import parse_url_list
+from chains.security.policy import bind_host_key
+from chains.security.quota import LIMIT_NAMES, HostKeyLimits, client_address, limits_from_mapping, read_limit
+from ui.deployment.secrets import secrets_present
 
 HOST_SETTING_NAMES = (
     *env_names(),
@@ -89,23 +73,6 @@ class HostConfig:
         return sorted(self.models)[0] if self.models else DEFAULT_OPENAI_MODEL
 
 
-@functools.cache
-def _secrets_paths() -> tuple[str, ...]:
-    """Where Streamlit looks for secrets (its config, read once per process)."""
-    return tuple(str(path) for path in st.get_option("secrets.files"))
-
-
-def secrets_present() -> bool:
-    """True when one of Streamlit's secrets files (or folders) exists, so that ``st.secrets`` is worth reading.
-
-    Without one, every ``st.secrets`` access re-reads the config and the disk under
-    Streamlit's secrets lock, then raises: 40 sessions pressing Run together
-    queued on that lock before their first token (an eighth of their threads'
-    samples). A file added while the server runs is seen at the next run.
-    """
-    return any(os.path.exists(path) for path in _secrets_paths())
-
-
 def _read_secrets() -> dict[str, Any]:
     """Read the known names from ``st.secrets``; no secrets file is not an error."""
     if not secrets_present():
@@ -120,7 +87,7 @@ def read_host_config(environ: Mapping[str, str] | None = None) -> HostConfig:
     """Read the host's key, endpoint, model, allow-lists and limits, and bind the key to its endpoint.
 
     The key, endpoint and model are read under the names the host provider declares
-    (``chains.providers.host_provider().env``: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_MODEL``).
+    (``chains.models.host_provider().env``: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_MODEL``).
 
     Args:
         environ: The environment to read (``os.environ`` by default).
@@ -171,62 +138,4 @@ def visitor_id() -> str | None:
         forwarded,
         trusted_hops=host.trusted_proxy_hops,
         trusted_proxies=host.trusted_proxies,
-    )
-
-
-@st.cache_resource(show_spinner=False)
-def _sql_ledger(url: str | None, _engine: Engine) -> SqlLedger:
-    """One SQL ledger per database and process (``url`` is the cache key; the engine is the run store's)."""
-    from chains.security.quota_sql import SqlLedger
-
-    return SqlLedger(_engine)
-
-
-def host_ledger() -> Ledger:
-    """The deployment-wide ledger of the host key's requests.
-
-    In the run store's database when the store opened as SQL (every replica on
-    the same ``RUNS_DB_URL`` shares it; on a database error it refuses the
-    request: see ``chains.security.quota_sql``), else this process's ``default_ledger()``.
-    The choice does not depend on a session having fallen back to memory for its
-    runs: one session's write error must not give it a fresh budget.
-    """
-    from ui.deployment.store import open_sql_store, store_limits, store_url
-
-    url = store_url()
-    store = open_sql_store(url, store_limits())
-    if store is None:
-        return default_ledger()
-    return _sql_ledger(url, store.engine)
-
-
-def host_key_meter(host: HostConfig | None = None) -> HostKeyMeter:
-    """The meter of this visitor's requests on the host's key, in the deployment-wide ledger."""
-    host = host or read_host_config()
-    return HostKeyMeter(ledger=host_ledger(), limits=host.limits, visitor=visitor_id())
-
-
-def egress_policy(host: HostConfig, *, metered: bool) -> EgressPolicy:
-    """The rules a run's HTTP requests follow on this deployment.
-
-    A public deployment whose endpoint is not OpenAI's always gets a meter: the
-    transport counts every request to that endpoint, whatever key it carries
-    (``chains.security.netguard.counts_for_the_host``).
-
-    Args:
-        host: The deployment's configuration.
-        metered: True when the host pays for the run (its key, its endpoint or, on a public deployment,
-            its CPU for the local model): its requests are counted.
-
-    Returns:
-        The policy for ``chains.models.make_model``.
-    """
-    host_pays = (metered and (host.has_key or host.public)) or counts_for_the_host(None, host.base_url, public=host.public)
-    return EgressPolicy(
-        host_key=host.api_key,
-        host_base_url=host.base_url,
-        host_models=host.models,
-        public=host.public,
-        allowed_base_urls=host.allowed_base_urls,
-        meter=host_key_meter(host) if host_pays else None,
     )

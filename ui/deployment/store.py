@@ -37,7 +37,7 @@ from chains.records.store import (
     sqlite_url,
 )
 from chains.timing import RunRecord
-from ui.deployment.host import secrets_present
+from ui.deployment.secrets import secrets_present
 from ui.i18n import t
 
 RUN_SET_PARAM = "run_set"
@@ -47,7 +47,7 @@ NOTICE_SHOWN_KEY = "_runs_store_notice_shown"
 BAD_LINK_KEY = "_runs_bad_link"
 ADOPTED_KEY = "_runs_set_from_link"
 HISTORY_SESSION_KEY = "run_history"
-"""``ui.run.HISTORY_KEY``: the session's copy of its run set's runs (ui.run imports this module, not the reverse)."""
+"""``ui.runs.keeping.HISTORY_KEY``: the session's copy of its run set's runs (keeping imports this module, not the reverse)."""
 
 logger = logging.getLogger(__name__)
 

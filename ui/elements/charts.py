@@ -13,8 +13,8 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
+from chains.models import provider_of_record
 from chains.modes import MODES, run_title
-from chains.providers import provider_of_record
 from chains.timing import CallTiming, RunRecord
 from ui.format import seconds, seconds_template
 from ui.i18n import t
@@ -163,11 +163,6 @@ def _top_margin(title: dict[str, Any], extra: int = 0) -> int:
 
 #: Legends go below the plot: beside it they squeeze a phone's chart, above it they meet the title.
 _LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0, "title": None}
-
-
-def _colour_map(records: list[RunRecord], labels: list[str]) -> dict[str, str]:
-    """``{label: colour of the record's mode}`` for a plotly ``color_discrete_map``."""
-    return {label: mode_colour(record.mode) for record, label in zip(records, labels)}
 
 
 def _mode_label(record: RunRecord) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from chains.providers import provider_of_record
+from chains.models import provider_of_record
 from chains.records.metrics import stream_metrics
 from chains.records.pricing import run_cost_usd
 from chains.security.safe_text import inert_markdown

@@ -11,8 +11,8 @@ from typing import Any, Protocol
 import streamlit as st
 
 from chains.experiments.shapes import DEFAULT_SHAPE, shape_of
+from chains.models import provider_of_record
 from chains.modes import run_title
-from chains.providers import provider_of_record
 from chains.records.exchange import MAX_FILE_BYTES, MAX_RUNS_PER_IMPORT, ExchangeError, fresh_copies, new_runs, parse_runs, runs_to_json
 from chains.records.pricing import run_cost_usd
 from chains.records.store import EvictedEntry, entry_id
@@ -274,7 +274,7 @@ def show_overlay(pickable: list[tuple[int, RunRecord]], *, key: str = "history")
 def show_eviction_notes() -> None:
     """Say how many History entries a bound removed, and which, until the user dismisses it."""
     from ui.deployment.store import dismiss_eviction_notes, eviction_notes, store_limits
-    from ui.run import local_time
+    from ui.format import local_time
 
     notes = eviction_notes()
     if not notes:
@@ -476,7 +476,7 @@ def import_uploads(files: Sequence[Upload]) -> ImportOutcome:
     an earlier session).
     """
     from ui.deployment.store import take_import_allowance
-    from ui.run import start_keeping
+    from ui.runs.keeping import start_keeping
 
     already = st.session_state.setdefault(_IMPORTED_DIGESTS_KEY, set())
     outcome, records, digests = read_uploads(files, already)

@@ -24,7 +24,7 @@ from typing import Any
 
 import streamlit as st
 
-from chains.providers import selectable_provider_ids
+from chains.models import selectable_provider_ids
 from chains.records.exchange import MAX_ID_CHARS, MAX_MODEL_CHARS, clean_owner
 from chains.records.store import StoreError
 from chains.simulation.profiles import PROFILES
@@ -166,7 +166,7 @@ def restore_preferences() -> None:
 
 def _restore_last_results(last: dict[str, list[Any]]) -> None:
     """Put each page's last result back from this run set's runs (one that is gone is skipped)."""
-    from ui.run import history
+    from ui.runs.keeping import history
 
     by_id = {record.run_id: record for record in history()}
     for result_key, (kind, ids) in last.items():

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from chains.records.replay_recording import profile_from_records
 from chains.security.safe_text import inert_markdown, plain_markdown
 from chains.simulation.replay import (
     MAX_FILE_BYTES,
@@ -18,7 +19,6 @@ from chains.simulation.replay import (
     ReplayProfile,
     example_profiles,
     parse_profile,
-    profile_from_records,
     profile_to_json,
     recorded_profiles,
 )
@@ -81,7 +81,7 @@ def _on_import() -> None:
 
 def _record_from_history() -> None:
     """Build a profile from this session's streamed runs on a real model, and select it."""
-    from ui.run import history
+    from ui.runs.keeping import history
 
     try:
         profile = profile_from_records(history(), t("replay.recorded_name"))

@@ -19,9 +19,8 @@ from chains.security.safe_text import plain_markdown
 from chains.timing import RunRecord
 from ui.deployment.store import current_run_set, degrade, run_store
 from ui.i18n import t
+from ui.runs.keeping import OWNER_KEY
 
-OWNER_KEY = "owner_name"
-"""The sidebar's nickname field (its value is kept in the session across pages and languages)."""
 VIEW_PARAM = "view"
 """The query parameter of a share link."""
 COPIED_KEY = "_share_copied_tokens"
@@ -43,11 +42,6 @@ def owner_field() -> None:
         help=t("share.owner_help", limit=MAX_OWNER_CHARS),
         on_change=_clean_owner_field,
     )
-
-
-def current_owner() -> str:
-    """The nickname typed in the sidebar, cleaned (empty when none)."""
-    return clean_owner(st.session_state.get(OWNER_KEY, ""))
 
 
 # ------------------------------------------------------------------ the link
@@ -112,8 +106,8 @@ def owners_text(records: list[RunRecord]) -> str:
 
 def copy_shared_runs(token: str) -> None:
     """Copy the runs of a share link into this browser's own run set (new ids; owner and origin kept)."""
-    from ui.run import start_keeping
     from ui.runs.history import repick_overlay
+    from ui.runs.keeping import start_keeping
 
     keeper = start_keeping(owner="")
     records, _ = new_runs(shared_runs(token) or [], keeper.history)  # a run copied before is not copied again

@@ -30,7 +30,8 @@ from ui.elements.charts import show_chart, sweep_chart
 from ui.elements.verdicts import lab_sentence
 from ui.format import seconds
 from ui.i18n import t
-from ui.run import PreparedRun, history, start_keeping
+from ui.run import PreparedRun
+from ui.runs.keeping import history, start_keeping
 from ui.sidebar import active_settings
 
 SWEEP_KEY = "lab_sweep"
@@ -82,8 +83,7 @@ def seconds_per_call() -> float | None:
 
 def sweep_caption(sweep: SweepState) -> str:
     """Which sweep the results come from: ``Sweep run at 14:05:31 · simulator · gpt-4o-mini-like`` (+ from History)."""
-    from ui.format import provider_name
-    from ui.run import local_time
+    from ui.format import local_time, provider_name
 
     if not sweep.started_at:
         return ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from chains.providers import default_provider
+from chains.models import default_provider
 from chains.simulation.profiles import PROFILES, SEED_POST_PROFILE, SEED_POST_SEED
 from ui.format import seconds
 from ui.i18n import t
@@ -51,7 +51,8 @@ def _run() -> None:
     from chains.experiments.seed_post import SEED_POST_TOPICS, run_seed_post
     from chains.modes import COMPARE_PLAN, planned_calls
     from ui.elements.live import ChunkView
-    from ui.run import prepare_run, remember
+    from ui.run import prepare_run
+    from ui.runs.keeping import remember
 
     # The post's experiment is Compare's plan: invoke and stream of the first topic, loop and batch of all.
     prepared = prepare_run("\n".join(SEED_POST_TOPICS), planned_calls=partial(planned_calls, COMPARE_PLAN))

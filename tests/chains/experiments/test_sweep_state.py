@@ -76,16 +76,3 @@ def test_a_sweep_cut_short_comes_back_stopped() -> None:
 def test_start_refuses_a_bad_plan(k: int, repeats: int, topics: list[str]) -> None:
     with pytest.raises(ValueError):
         SweepState.start(fast_chain(), topics, k, repeats, max_concurrency=None, meta=META)
-
-
-def test_the_lab_goes_page_to_ui_to_chains_and_never_back_up() -> None:
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[3]
-    ui_lab = (root / "ui" / "lab.py").read_text(encoding="utf-8")
-    sweep = (root / "chains" / "sweep.py").read_text(encoding="utf-8")
-    page = (root / "pages" / "lab.py").read_text(encoding="utf-8")
-    assert "run_loop" not in ui_lab and "run_batch" not in ui_lab, "ui/lab draws; the steps run in chains.experiments.sweep"
-    assert "dict[str, Any]" not in ui_lab and 'sweep["' not in ui_lab and 'sweep["' not in page, "the sweep is a SweepState"
-    assert "from ui" not in sweep and "import streamlit" not in sweep
-    assert "from chains.modes import" not in page, "the page calls ui.sections.lab, which drives chains.experiments.sweep"

@@ -25,8 +25,9 @@ from chains.local.supervisor import (
     model_path,
     unavailable_reason,
 )
-from chains.models import EgressPolicy, HostKeyRefusedError, ModelSettings, make_model
+from chains.models import ModelSettings, make_model
 from chains.modes import run_abatch, run_ainvoke, run_astream, run_batch, run_invoke, run_loop, run_stream
+from chains.security.policy import EgressPolicy, HostKeyRefusedError
 from chains.security.quota import HostKeyLimits, HostKeyMeter, InMemoryLedger
 from chains.timing import CallTiming, RunRecord
 

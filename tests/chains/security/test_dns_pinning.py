@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 
-from chains.models import EgressPolicy
 from chains.security.egress import AsyncGuardedTransport, GuardedTransport, _pin
+from chains.security.policy import EgressPolicy
 from tests.chains.security.test_egress_http import RecordingServer
 
 PUBLIC_ADDRESS = "93.184.216.34"

@@ -18,14 +18,9 @@ import pytest
 
 from chains.errors import classify_error
 from chains.joke import build_joke_chain
-from chains.models import (
-    EgressPolicy,
-    HostKeyRefusedError,
-    ModelSettings,
-    bind_host_key,
-    make_model,
-)
+from chains.models import ModelSettings, make_model
 from chains.security.netguard import UnsafeURLError
+from chains.security.policy import EgressPolicy, HostKeyRefusedError, bind_host_key
 from chains.security.quota import HostKeyLimits, HostKeyMeter, InMemoryLedger
 from devtools.openai_server import OpenAICompatibleServer, key_fingerprint
 

@@ -136,7 +136,7 @@ def test_an_allow_listed_private_endpoint_is_not_trusted_outside_its_path(url: s
 
 
 def test_the_hosts_own_private_endpoint_is_trusted_only_under_its_path_too() -> None:
-    from chains.models import EgressPolicy
+    from chains.security.policy import EgressPolicy
 
     policy = EgressPolicy(host_base_url="http://10.0.0.7:9000/openai/v1", public=True)
     check_base_url("http://10.0.0.7:9000/openai/v1/chat/completions", public=True, allowed=policy.trusted_base_urls, resolver=no_dns)
@@ -357,8 +357,8 @@ def test_a_sanitised_error_keeps_the_headers_that_pace_the_sdks_retries() -> Non
 # ------------------------------------------------------ tokens of stopped and failed streams
 def _metered_simulator(**overrides: object) -> tuple[object, HostKeyMeter]:
     """A fast simulator with ``usage_recorder`` attached, and the meter it counts into."""
-    from chains.models import usage_recorder
     from chains.security.quota import InMemoryLedger
+    from chains.security.usage import usage_recorder
     from chains.simulation.simulator import SimulatedChatModel
 
     meter = HostKeyMeter(InMemoryLedger(), HostKeyLimits(), "192.0.2.44")
@@ -415,8 +415,8 @@ def test_a_stream_cut_by_an_error_counts_what_came_and_a_whole_answer_is_counted
                     raise ConnectionError("the connection dropped")
                 yield chunk
 
-    from chains.models import usage_recorder
     from chains.security.quota import InMemoryLedger
+    from chains.security.usage import usage_recorder
 
     meter = HostKeyMeter(InMemoryLedger(), HostKeyLimits(), "192.0.2.45")
     dropping = Dropping(ttft_s=0.0, tokens_per_s=0.0, jitter=0.0, min_output_tokens=200, callbacks=[usage_recorder(meter)])

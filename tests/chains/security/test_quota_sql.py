@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from chains.errors import classify_error
 from chains.joke import build_joke_chain
-from chains.models import EgressPolicy, ModelSettings, bind_host_key, make_model
+from chains.models import ModelSettings, make_model
+from chains.security.policy import EgressPolicy, bind_host_key
 from chains.security.quota import HostKeyLimits, HostKeyMeter, QuotaExceededError
 from chains.security.quota_sql import LedgerUnavailableError, SqlLedger, ledger_table
 from devtools.openai_server import OpenAICompatibleServer
@@ -218,11 +219,11 @@ def test_with_the_ledgers_database_down_the_app_says_so_and_sends_nothing(
 ) -> None:
     import tomllib
 
-    import ui.deployment.host
+    import ui.deployment.policy
     from tests.app_harness import open_app
 
     broken = broken_ledger(tmp_path)
-    monkeypatch.setattr(ui.deployment.host, "host_ledger", lambda: broken)
+    monkeypatch.setattr(ui.deployment.policy, "host_ledger", lambda: broken)
     env = {"OPENAI_API_KEY": HOST_KEY, "OPENAI_BASE_URL": openai_server.base_url, "OPENAI_MODEL": "test-model"}
     app = open_app(monkeypatch, "pages/batch.py", env=env, state={"batch_with_loop": False})
     app.text_area(key="topics").set_value("a\nb")

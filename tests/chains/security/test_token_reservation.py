@@ -15,7 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from chains.joke import build_joke_chain
-from chains.models import EgressPolicy, ModelSettings, bind_host_key, make_model
+from chains.models import ModelSettings, make_model
+from chains.security.policy import EgressPolicy, bind_host_key
 from chains.security.quota import HostKeyLimits, HostKeyMeter, InMemoryLedger
 from tests.chains.security.test_egress_http import HOST_KEY, RecordingServer
 

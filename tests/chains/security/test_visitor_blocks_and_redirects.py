@@ -7,8 +7,8 @@ from collections.abc import Callable
 import httpx2
 import pytest
 
-from chains.models import EgressPolicy
 from chains.security.egress import GuardedTransport
+from chains.security.policy import EgressPolicy
 from chains.security.quota import HostKeyLimits, InMemoryLedger, QuotaExceededError, visitor_bucket
 from tests.chains.security.test_guards import resolver_to
 

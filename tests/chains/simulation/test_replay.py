@@ -15,20 +15,19 @@ from langchain_core.messages import HumanMessage
 
 import chains.simulation.simulator as simulator_module
 from chains.joke import build_joke_chain
-from chains.models import ModelSettings, make_model
+from chains.models import REPLAY_ID, ModelSettings, make_model
 from chains.modes import RunMeta, run_stream
+from chains.records.replay_recording import profile_from_records
 from chains.simulation.replay import (
     FORMAT,
     MAX_CALLS,
     MAX_FILE_BYTES,
     MAX_TOKENS_PER_CALL,
-    REPLAY_PROVIDER,
     ReplayCall,
     ReplayFormatError,
     ReplayProfile,
     example_profiles,
     parse_profile,
-    profile_from_records,
     profile_to_dict,
     profile_to_json,
 )
@@ -223,7 +222,7 @@ def test_simulator_runs_cannot_be_recorded_as_real_timing() -> None:
     with pytest.raises(ReplayFormatError) as caught:
         profile_from_records([record], "nope")
     assert caught.value.reason == "empty"
-    assert REPLAY_PROVIDER == "replay" and FORMAT in profile_to_json(RECORDED)
+    assert REPLAY_ID == "replay" and FORMAT in profile_to_json(RECORDED)
 
 
 def test_the_shipped_recording_is_a_measurement_and_says_of_what() -> None:
