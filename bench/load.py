@@ -793,7 +793,7 @@ def median_marks(runs: Sequence[RunMarks]) -> RunMarks:
 def py_spy(pid: int, output: Path | None) -> Iterator[None]:
     """Sample process ``pid`` with py-spy while the block runs (nothing when ``output`` is ``None``).
 
-    ``py-spy record --gil --idle --format chrometrace``: every sample of a thread
+    ``py-spy record --gil --format chrometrace``: every sample of the thread
     that holds the GIL, with its time, so that the seconds before the crowd's
     first text can be told from the rest (open the file in Perfetto or
     ``chrome://tracing``, or sum its stacks by time window). py-spy pauses the
@@ -802,7 +802,7 @@ def py_spy(pid: int, output: Path | None) -> Iterator[None]:
     if output is None:
         yield
         return
-    command = ["py-spy", "record", "--gil", "--idle", "--rate", "200", "--format", "chrometrace", "--pid", str(pid), "--output", str(output)]
+    command = ["py-spy", "record", "--gil", "--rate", "200", "--format", "chrometrace", "--pid", str(pid), "--output", str(output)]
     spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # py-spy attaches
     try:
@@ -1087,7 +1087,7 @@ def main() -> None:
         "--py-spy",
         type=Path,
         metavar="DIR",
-        help="with --bare: profile each crowd's run with py-spy (--gil --idle, chrometrace) into DIR; the times are then not figures",
+        help="with --bare: profile each crowd's run with py-spy (--gil, chrometrace) into DIR; the times are then not figures",
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed for one run")
     parser.add_argument(
