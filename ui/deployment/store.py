@@ -17,10 +17,14 @@ server process's memory instead, and the page says so once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import tempfile
+import threading
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 
@@ -50,6 +54,35 @@ HISTORY_SESSION_KEY = "run_history"
 """``ui.runs.keeping.HISTORY_KEY``: the session's copy of its run set's runs (keeping imports this module, not the reverse)."""
 
 logger = logging.getLogger(__name__)
+
+_Made = TypeVar("_Made")
+
+
+def once_per_process(make: Callable[..., _Made]) -> Callable[..., _Made]:
+    """``make``'s result for each tuple of (hashable) arguments, made once per server process, under a lock.
+
+    What ``st.cache_resource`` does, minus its cost on every call: Streamlit hashes
+    the arguments with its own hasher and reads the function's signature, about
+    0.1 ms for a ``StoreLimits``. A Run press looks the stores up before its first
+    call starts, and when a study group presses Run together each lookup waits for
+    the GIL behind every other session's; a dict lookup is about a microsecond.
+    ``.clear()`` forgets what was made.
+    """
+    made: dict[tuple[Hashable, ...], _Made] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(make)
+    def get(*args: Hashable) -> _Made:
+        try:
+            return made[args]
+        except KeyError:
+            with lock:
+                if args not in made:
+                    made[args] = make(*args)
+                return made[args]
+
+    get.clear = made.clear  # type: ignore[attr-defined]
+    return get
 
 
 def store_url() -> str | None:
@@ -103,7 +136,7 @@ def store_limits() -> StoreLimits:
     return StoreLimits(**values)
 
 
-@st.cache_resource(show_spinner=False)
+@once_per_process
 def open_sql_store(url: str | None, limits: StoreLimits) -> RunStore | None:
     """Open the SQL store once per process (``None`` when it cannot be opened: memory is used)."""
     try:
@@ -119,20 +152,20 @@ def open_sql_store(url: str | None, limits: StoreLimits) -> RunStore | None:
         return None
 
 
-@st.cache_resource(show_spinner=False)
+@once_per_process
 def _memory_store(limits: StoreLimits) -> MemoryRunStore:
     """The process-wide fallback store."""
     return MemoryRunStore(limits)
 
 
-def memory_store() -> MemoryRunStore:
-    """The process-wide memory store (the fallback)."""
-    return _memory_store(store_limits())
+def memory_store(limits: StoreLimits | None = None) -> MemoryRunStore:
+    """The process-wide memory store (the fallback); ``limits`` when the caller has read them already."""
+    return _memory_store(limits or store_limits())
 
 
-def run_store() -> RunStore | MemoryRunStore:
-    """This session's store: the SQL store, or memory once it has failed."""
-    limits = store_limits()
+def run_store(limits: StoreLimits | None = None) -> RunStore | MemoryRunStore:
+    """This session's store: the SQL store, or memory once it has failed; ``limits`` when the caller has read them already."""
+    limits = limits or store_limits()
     if not st.session_state.get(DEGRADED_KEY):
         store = open_sql_store(store_url(), limits)
         if store is not None:

@@ -19,7 +19,7 @@ import streamlit as st
 from chains.records.exchange import clean_owner
 from chains.records.store import StoreError, StoreQuotaError, entry_id
 from chains.timing import RunRecord
-from ui.deployment.store import HISTORY_SESSION_KEY, current_run_set, load_runs, memory_store, run_store
+from ui.deployment.store import HISTORY_SESSION_KEY, current_run_set, load_runs, memory_store, run_store, store_limits
 
 HISTORY_KEY = HISTORY_SESSION_KEY
 """The session's copy of its run set's runs, oldest first."""
@@ -136,7 +136,13 @@ def start_keeping(*, owner: str | None = None) -> PageRun:
     """
     from ui.deployment.host import visitor_id  # looked up at call time: tests stand in for the visitor here
 
-    store = run_store()
+    limits = store_limits()  # read once for both stores: it reads the environment and the host's settings
     return PageRun(
-        [], history(), store, memory_store(), current_run_set(), owner=current_owner() if owner is None else owner, visitor=visitor_id()
+        [],
+        history(),
+        run_store(limits),
+        memory_store(limits),
+        current_run_set(),
+        owner=current_owner() if owner is None else owner,
+        visitor=visitor_id(),
     )
