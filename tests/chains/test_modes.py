@@ -137,6 +137,24 @@ def test_loop_reports_each_call_in_order() -> None:
     assert record.provider == "simulator" and record.model == "simulated-test"
 
 
+def test_a_streams_usage_is_summed_without_the_chain_steps_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The usage handler reads the model's end only: the passthrough, prompt, parser and sequence events skip it."""
+    from chains.modes import ModelUsage
+
+    events: list[str] = []
+    for name in ("on_chain_start", "on_chain_end", "on_llm_end"):
+        real = getattr(ModelUsage, name)
+
+        def counting(self: Any, *args: Any, _name: str = name, _real: Any = real, **kwargs: Any) -> Any:
+            events.append(_name)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(ModelUsage, name, counting)
+    record = run_stream(build_joke_chain(fast()), "cats", meta=META)
+    assert events == ["on_llm_end"]
+    assert record.input_tokens and record.output_tokens and record.calls[0].output
+
+
 # ---------------------------------------------------------------------- async
 def test_abatch_concurrency_follows_max_concurrency() -> None:
     wide_model, narrow_model = together(8), together(2)
