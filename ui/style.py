@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from ui.elements.live import LIVE_FLOW_CSS
+from ui.elements.live import CHUNK_CSS, LIVE_FLOW_CSS
 
 #: For every language: a wide table (markdown) scrolls inside its own box, and the page never scrolls sideways.
 _BASE_CSS = """
@@ -45,8 +45,8 @@ _KOREAN_CSS = """
 
 
 def style_css(language: str) -> str:
-    """The CSS for a UI in ``language`` (``en`` or ``ko``), with the live answers' flow containers (``ui.elements.live``)."""
-    return _BASE_CSS + LIVE_FLOW_CSS + (_KOREAN_CSS if language == "ko" else "")
+    """The CSS for a UI in ``language`` (``en`` or ``ko``), with the live answers' flow containers and the chunk view's colours (``ui.elements.live``)."""
+    return _BASE_CSS + LIVE_FLOW_CSS + CHUNK_CSS + (_KOREAN_CSS if language == "ko" else "")
 
 
 def inject_style(language: str) -> None:

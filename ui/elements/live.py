@@ -380,11 +380,20 @@ class LiveMarkdown:
         cursor: str = f" {STREAMING_CURSOR}",
         clock: Clock = time.perf_counter,
     ) -> None:
-        """Prepare the view in ``container``: one slot that ``close`` fills with the canonical text."""
+        """Prepare the view in ``container`` (it draws nothing yet: its slot goes out with the first words).
+
+        The view's one slot, which ``close`` fills with the canonical text, is made
+        at the first refresh. Made here, it was one more element before the model's
+        first token: when a study group presses Run together, every element drawn
+        before the calls start waits for the GIL behind every other session's.
+        The container must hold nothing drawn after the view (every page gives
+        each view a container of its own).
+        """
         self._min_interval_s = min_interval_s
         self._cursor = cursor
         self._clock = clock
-        self._root = container.empty()
+        self._container = container
+        self._root: Any = None  # the view's slot (``_slot``)
         self._box: Any = None
         self._flow: Any = None  # the keyed container of the open block's pieces (``LIVE_FLOW_CSS``)
         self._flows = 0
@@ -419,11 +428,17 @@ class LiveMarkdown:
         goes into the open block's flow container, or opens a new one.
         """
         if self._box is None:
-            self._box = self._root.container()
+            self._box = self._slot().container()
         if self._tail_slot is None and self._flow is None:
             self._flows += 1
             self._flow = self._box.container(key=f"{LIVE_FLOW_KEY}_{self._view_id}_{self._flows}")
         self._tail_slot = (self._tail_slot if self._tail_slot is not None else self._flow).markdown(body)
+
+    def _slot(self) -> Any:
+        """The view's one slot in its container, made on first use: what it shows is replaced, never added to."""
+        if self._root is None:
+            self._root = self._container.empty()
+        return self._root
 
     def _write(self, piece: str, *, continues: bool = False, joiner: str = "") -> None:
         """Write a settled piece for good in the tail's element; the next tail gets a new element.
@@ -594,8 +609,8 @@ class LiveMarkdown:
             self._cursor = cursor
         final = inert_markdown(self.text) + (f"\n\n*{interrupted_note}*" if interrupted_note else "")
         if final.strip():
-            self._root.markdown(final)
-        else:
+            self._slot().markdown(final)
+        elif self._root is not None:
             self._root.empty()
 
 
@@ -613,16 +628,17 @@ def chunk_html(index: int, text: str, t_s: float) -> str:
 CHUNK_FLOW_KEY = "chunk_flow"
 _CHUNK_FLOW = f'.stVerticalBlock[class*="st-key-{CHUNK_FLOW_KEY}_"]'
 
-CHUNK_STYLE = f"""
-<style>
+#: The chunk view's CSS. The app's pages have it in their CSS (``ui.style``) and say so (``ChunkView(styled=True)``);
+#: anywhere else a chunk view adds it itself (``CHUNK_STYLE``) with its first group.
+CHUNK_CSS = f"""
 {_CHUNK_FLOW}{{display:block}}
 {_CHUNK_FLOW} > .stElementContainer, {_CHUNK_FLOW} > .stElementContainer > .stHtml{{display:contents}}
 {_CHUNK_FLOW} .chunks{{display:inline}}
 .chunks{{overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:0.9em;line-height:1.9}}
 .chunks span{{white-space:pre-wrap;border-radius:3px;padding:0 1px;margin:0 1px 0 0;background:rgba(255,189,69,.35)}}
 .chunks span:nth-child(even){{background:rgba(61,157,243,.30)}}
-</style>
 """
+CHUNK_STYLE = f"<style>{CHUNK_CSS}</style>"
 
 
 class ChunkView:
@@ -644,8 +660,17 @@ class ChunkView:
         separator: str | None = None,
         min_interval_s: float = CHUNK_MIN_INTERVAL_S,
         clock: Clock = time.perf_counter,
+        styled: bool = False,
     ) -> None:
-        """Prepare the view; with ``separator`` (for example ``"!!"``) chunks are shown as plain text."""
+        """Prepare the view; with ``separator`` (for example ``"!!"``) chunks are shown as plain text.
+
+        Args:
+            container: Where the chunks go (a container of their own).
+            separator: Shown between chunks instead of the colours, or ``None``.
+            min_interval_s: The open group's shortest refresh interval.
+            clock: The time source (tests pass a fake one).
+            styled: The page's CSS has ``CHUNK_CSS`` (``ui.style``): the view adds no style element.
+        """
         self._container = container
         self._separator = separator
         self._min_interval_s = min_interval_s
@@ -661,14 +686,17 @@ class ChunkView:
         self.count = 0
         # The colours' style and the flow container go out with the first group, not here: written here,
         # they were one more message (one more wake-up of the server's event loop) before the first words.
-        self._style_pending = separator is None
+        self._style_pending = separator is None and not styled
+        self._flow_pending = separator is None
         _register(self)
 
     def _render(self) -> None:
         if self._style_pending:
             self._container.html(CHUNK_STYLE)
-            self._container = self._container.container(key=f"{CHUNK_FLOW_KEY}_{next(_view_ids)}")
             self._style_pending = False
+        if self._flow_pending:
+            self._container = self._container.container(key=f"{CHUNK_FLOW_KEY}_{next(_view_ids)}")
+            self._flow_pending = False
         target = self._slot if self._slot is not None else self._container
         if self._separator is not None:
             self._slot = target.code("".join(self._group), language=None, wrap_lines=True)

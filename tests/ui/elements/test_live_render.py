@@ -499,3 +499,39 @@ def test_a_stray_asterisk_does_not_let_the_tail_grow_for_ever() -> None:
     assert view.blocks_written >= 10
     assert total_bytes(recorder) / count <= 100
     assert recorder.updates[-1].body == inert_markdown(text)
+
+
+# ------------------------------------------------- nothing before the first words
+def test_a_live_view_draws_nothing_until_its_first_words() -> None:
+    recorder = Recorder()
+    view = LiveMarkdown(FakeContainer(recorder), clock=recorder.clock)
+    assert recorder.updates == [] and recorder.empties == 0, "made before the model's first token, the view sends nothing yet"
+    view.append("Why")
+    assert [update.body for update in recorder.updates if update.kind == "markdown"][-1].startswith("Why")
+    view.close()
+    assert recorder.updates[-1].kind == "markdown" and recorder.updates[-1].body == "Why"
+
+
+def test_a_live_view_that_got_nothing_stays_empty() -> None:
+    recorder = Recorder()
+    LiveMarkdown(FakeContainer(recorder), clock=recorder.clock).close()
+    assert recorder.updates == [] and recorder.empties == 0
+
+
+@pytest.mark.parametrize("styled", [False, True])
+def test_a_chunk_view_on_a_styled_page_adds_no_style_of_its_own(styled: bool) -> None:
+    recorder = Recorder()
+    view = ChunkView(FakeContainer(recorder), clock=recorder.clock, styled=styled)
+    view.append("Why", 0.1)
+    view.close()
+    styles = [update for update in recorder.updates if update.kind == "html" and "<style>" in update.body]
+    assert len(styles) == (0 if styled else 1)
+    groups = [update for update in recorder.updates if update.kind == "html" and "<span" in update.body]
+    assert groups and CHUNK_FLOW_KEY in groups[-1].path[-2], "the groups still share a flow container"
+
+
+def test_the_pages_css_has_the_chunk_views_colours() -> None:
+    from ui.elements.live import CHUNK_CSS
+    from ui.style import style_css
+
+    assert CHUNK_CSS in style_css("en") and CHUNK_CSS in style_css("ko")
