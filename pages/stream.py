@@ -1,5 +1,6 @@
 """Stream: tokens render live, chunk boundaries show, and invoke races stream."""
 
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -20,7 +21,16 @@ from ui.elements.verdicts import race_sentence, stream_share_sentence
 from ui.format import seconds
 from ui.i18n import option_labels, t
 from ui.navigation import route_through_entrypoint
-from ui.run import begin_page_run, finish_page_run, last_result, prepare_run, show_run_label, show_stopped_runs, stopped_runs
+from ui.run import (
+    begin_page_run,
+    finish_page_run,
+    last_result,
+    prepare_run,
+    show_run_label,
+    show_stopped_runs,
+    stopped_if_superseded,
+    stopped_runs,
+)
 from ui.sidebar import active_settings
 
 route_through_entrypoint()  # a deep link on a fresh server runs this page alone: go through streamlit_app.py
@@ -60,23 +70,56 @@ chain_shape = chain_shape_select()
 stream_tab, race_tab = st.tabs([t("stream.tab_stream"), t("stream.tab_race")])
 
 
+@dataclass(frozen=True)
+class StreamLayout:
+    """Where the Run fragment draws besides its own place (Run): the answer's and the chunks' boxes and the results below them.
+
+    They are drawn by the page's full run, outside the fragment, with their
+    columns and headings. A Run press reruns only the fragment: it redraws the
+    Run button and what it writes into these boxes, not the columns, headings
+    and borders around them. Streamlit keeps a fragment's writes into a
+    container made outside it in a wrapper of their own, which each fragment
+    run clears and fills again.
+    """
+
+    output: Any
+    chunk_box: Any
+    results: Any
+
+
+def stream_layout() -> StreamLayout:
+    """Draw the Stream tab's layout: the two boxes side by side under their headings, and a place for the results."""
+    answer_column, chunk_column = st.columns(2)
+    answer_column.subheader(t("stream.answer"))
+    chunk_column.subheader(t("stream.chunks"))
+    output = answer_column.container(key="stream_output", border=True)
+    chunk_box = chunk_column.container(key="chunk_view", border=True)
+    return StreamLayout(output, chunk_box, st.container())
+
+
 @st.fragment
-def stream_section(text: str | None, chunk_style: str, length: str, shape: str) -> None:
+def stream_section(layout: StreamLayout, text: str | None, chunk_style: str, length: str, shape: str) -> None:
     """Run, the live answer, its chunks and its results: a Run press reruns only this part of the page.
 
     When a study group presses Run together, every element a script draws before
     the answer's first words waits behind the other scripts for the GIL (each one
     also wakes the server's event loop). As a fragment, a Run press no longer
     redraws the sidebar, the page's CSS, title, topic box and radios above the
-    answer: they are unchanged, since a change to any of them is a full run of
-    its own. Whatever a run changes outside this part (the sidebar's host-key
-    calls left) is drawn by the full run that follows a metered run.
+    answer, nor the columns, headings and boxes of ``layout``: they are
+    unchanged, since a change to any of them is a full run of its own. Whatever
+    a run changes outside this part (the sidebar's host-key calls left) is drawn
+    by the full run that follows a metered run.
+
+    A fragment run can only write into a box made outside it that the fragment
+    also wrote into in the last full run (Streamlit keeps the box's place for it
+    then), so a full run always writes into each box, if only an empty slot.
 
     The arguments are the widgets' values in the last full run. A fragment run
     reads their current values instead: a Run pressed while a change's own full
     run was still going (and so cut short) then runs with what the widgets show.
 
     Args:
+        layout: The boxes this fragment writes into (``stream_layout``, drawn by the full run).
         text: The topic box's value.
         chunk_style: The chunk view's style, ``colour`` or ``bang``.
         length: The simulator's answer length (``ANSWER_LENGTHS``).
@@ -86,23 +129,27 @@ def stream_section(text: str | None, chunk_style: str, length: str, shape: str) 
     text, chunk_style = state.get(TOPICS_KEY, text), state.get("chunk_style", chunk_style)
     overrides = simulator_overrides(state.get("answer_length", length), state.get("answer_shape", shape))
     run_clicked = st.button(t("common.run"), key="run", type="primary", icon="▶️")
-    answer_column, chunk_column = st.columns(2)
-    answer_column.subheader(t("stream.answer"))
-    chunk_column.subheader(t("stream.chunks"))
-    output = answer_column.container(key="stream_output", border=True)
-    chunk_box = chunk_column.container(key="chunk_view", border=True)
+    with stopped_if_superseded():
+        draw_stream_section(layout, run_clicked, text, chunk_style, overrides)
+
+
+def draw_stream_section(layout: StreamLayout, run_clicked: bool, text: str | None, chunk_style: str, overrides: dict[str, Any]) -> None:
+    """``stream_section``'s body: on Run, stream into the layout's boxes; else show the last run in them; then its results."""
+    state = st.session_state
+    output, chunk_box = layout.output, layout.chunk_box
     if run_clicked:
         prepared = prepare_run(text, max_topics=1, simulator_overrides=overrides, shape=state.get("chain_shape", chain_shape.id))
         if prepared is not None:
             live = LiveMarkdown(output) if prepared.shape.chunks == "text" else KeyedAnswer(output, prepared.shape.keys)
-            chunks = ChunkView(chunk_box, separator="!!" if chunk_style == "bang" else None)
+            chunks = ChunkView(chunk_box, separator="!!" if chunk_style == "bang" else None, styled=True)
 
             def show_piece(_: int, key: str, piece: str, t_s: float) -> None:
-                if isinstance(live, KeyedAnswer):
-                    live.append(key, piece)
-                else:
-                    live.append(piece)
-                chunks.append(piece, t_s)
+                with stopped_if_superseded():  # a full run started meanwhile: a stop, not a failed call
+                    if isinstance(live, KeyedAnswer):
+                        live.append(key, piece)
+                    else:
+                        live.append(piece)
+                    chunks.append(piece, t_s)
 
             # A rerun (a click, a language switch, leaving the page) stops the script inside
             # show_piece: kept.on_stopped keeps what arrived, marked stopped, as this page's last run.
@@ -131,34 +178,49 @@ def stream_section(text: str | None, chunk_style: str, length: str, shape: str) 
         last = last_result(LAST_RUN)
         if last is not None:
             show_answer(last.calls[0].output, shape_of(last.shape), output)
-            previous = ChunkView(chunk_box, separator="!!" if chunk_style == "bang" else None)
+            previous = ChunkView(chunk_box, separator="!!" if chunk_style == "bang" else None, styled=True)
             for t_s, piece in last.calls[0].chunks:
                 previous.append(piece, t_s)
             previous.close()
+        if not last or not last.calls[0].output:
+            output.empty()  # the box's place in this full run (see above); it shows nothing
+        if not last or not last.calls[0].chunks:
+            chunk_box.empty()
+    with layout.results:
+        show_results(text)
+
+
+def show_results(text: str | None) -> None:
+    """The last run's label, metrics, usage, chart and lesson, below the boxes (an empty slot when there is none)."""
     record = last_result(LAST_RUN)
-    if record is not None:
-        call = record.calls[0]
-        show_run_label(record, text)
-        if not call.ok and not record.stopped:
-            show_call_error(call)
-        show_stream_metrics(call)
-        show_usage(record)
-        if not record.stopped:  # a stopped call is not a failure; its label says what happened
-            show_run_problems(record)
-        if call.chunks:
-            show_chart(token_arrival([record]), key="stream_arrival")
-        st.caption(t("chain_shapes.ran", shape=t(shape_of(record.shape).label_key)))
-        shape_verdict = shape_stream_verdict(record)
-        if record.shape != DEFAULT_SHAPE or (shape_verdict is not None and not shape_verdict.good):
-            show_verdict(shape_verdict)  # the shape's own point: does the chain still stream, and why not
-        else:
-            lesson = stream_share_sentence(stream_verdict(record))
-            if lesson is not None:  # a failed or stopped call teaches nothing; its message is above
-                st.info(lesson, icon="💡")
+    if record is None:
+        st.empty()  # the results' place in this full run (see ``stream_section``)
+        return
+    call = record.calls[0]
+    show_run_label(record, text)
+    if not call.ok and not record.stopped:
+        show_call_error(call)
+    show_stream_metrics(call)
+    show_usage(record)
+    if not record.stopped:  # a stopped call is not a failure; its label says what happened
+        show_run_problems(record)
+    if call.chunks:
+        show_chart(token_arrival([record]), key="stream_arrival")
+    st.caption(t("chain_shapes.ran", shape=t(shape_of(record.shape).label_key)))
+    shape_verdict = shape_stream_verdict(record)
+    if record.shape != DEFAULT_SHAPE or (shape_verdict is not None and not shape_verdict.good):
+        show_verdict(shape_verdict)  # the shape's own point: does the chain still stream, and why not
+    else:
+        lesson = stream_share_sentence(stream_verdict(record))
+        if lesson is not None:  # a failed or stopped call teaches nothing; its message is above
+            st.info(lesson, icon="💡")
 
 
 with stream_tab:
-    stream_section(text, chunk_style, length, shape)
+    run_area = st.container()  # the fragment's own place, above the layout: it holds Run
+    layout = stream_layout()
+    with run_area:
+        stream_section(layout, text, chunk_style, length, shape)
 
 with race_tab:
     st.markdown(t("stream.race_intro"))

@@ -7,13 +7,14 @@ stopped: see ``begin_page_run`` and ``ui.runs.keeping.PageRun``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import streamlit as st
 from langchain_core.runnables import Runnable
+from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from chains.experiments.shapes import DEFAULT_SHAPE, ChainShape, shape_of
 from chains.models import ModelSettings, make_model, provider_for
@@ -224,6 +225,26 @@ def begin_page_run(key: str) -> PageRun:
     st.session_state[key] = None
     st.session_state[key + STOPPED_SUFFIX] = keeper
     return keeper
+
+
+@contextmanager
+def stopped_if_superseded() -> Iterator[None]:
+    """Stop this script run, as Streamlit would at its next element, when a newer run has taken its boxes over.
+
+    A fragment draws into boxes made outside it (the Stream page's answer and
+    chunk boxes) through wrappers that each full run of the app makes anew. A
+    full run asked for while the fragment streams (a language switch, another
+    page) starts at once in a new script thread, and Streamlit stops the old one
+    at its next element; but that element, in a box whose wrapper the new run
+    has just dropped, raises ``StreamlitInvalidLayoutContextError`` first. The
+    old run is over all the same: ``st.stop()`` ends it as Streamlit would have,
+    so the runners keep what had arrived, marked stopped, instead of recording
+    a failed call.
+    """
+    try:
+        yield
+    except StreamlitInvalidLayoutContextError:
+        st.stop()
 
 
 def finish_page_run(key: str, result: Any) -> None:

@@ -87,3 +87,51 @@ def test_a_stream_run_the_host_pays_for_is_followed_by_a_full_run_that_shows_the
     assert not app.exception
     assert openai_server.requests_total == 1, "one streamed call"
     assert left(8) in page_dump(app), "the sidebar drawn after the run counts it"
+
+
+def _deltas_up_to_the_first_words(script: str, scenario: Any) -> list[str]:
+    """The deltas a Run press sends before the answer's first words, as ``kind`` names, on a real server."""
+    import asyncio
+
+    from bench.load import RunMarks, StreamlitSession
+    from devtools.browser import served_app
+
+    async def press() -> list[str]:
+        with served_app(script) as app:
+            session = StreamlitSession(app.url, timeout_s=60)
+            await session.open(scenario)
+            try:
+                await session.wait_for_run(await session.press_run("short"))  # the server's first run imports more
+                kinds: list[str] = []
+                marks = await session.press_run("short")
+
+                def note(message: Any, run: RunMarks) -> None:
+                    session._watch_answer(message, run)
+                    if run.first is None:
+                        delta = message.delta
+                        kind = delta.WhichOneof("type")
+                        if kind == "new_element":
+                            kinds.append(delta.new_element.WhichOneof("type"))
+                        elif kind == "add_block":
+                            kinds.append(f"block:{delta.add_block.WhichOneof('type')}")
+
+                await session._read_run(marks, on_delta=note)
+                assert marks.first is not None and not marks.failed, marks.error
+                return kinds
+            finally:
+                await session.close()
+
+    return asyncio.run(press())
+
+
+def test_a_run_press_redraws_no_columns_headings_or_boxes_before_the_first_words() -> None:
+    """Stream's layout is drawn by the full run; the Run fragment writes into it, as the bare page writes into its one box."""
+    from bench.load import BARE, BARE_SCRIPT, SCENARIOS
+
+    app = _deltas_up_to_the_first_words("streamlit_app.py", SCENARIOS["stream"])
+    bare = _deltas_up_to_the_first_words(BARE_SCRIPT, BARE)
+    assert "heading" not in app and "block:column" not in app, app
+    assert app.count("button") == 1 and "markdown" not in app[:-1], app
+    # The fragment's own place, and a wrapper for each box it writes into (the answer, the chunks, the results):
+    # what Streamlit adds to a fragment that writes outside itself. The bare page has its box and nothing else.
+    assert len(app) <= len(bare) + 4, (app, bare)
