@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from chains.records.store import StoreLimits
 from ui.deployment.store import once_per_process
 
@@ -54,8 +56,6 @@ def test_a_failure_is_not_kept() -> None:
             raise OSError("disk full")
         return value
 
-    try:
+    with pytest.raises(OSError):
         flaky(1)
-    except OSError:
-        pass
     assert flaky(1) == 1 and attempts == [1, 1]
