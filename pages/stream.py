@@ -182,10 +182,10 @@ def draw_stream_section(layout: StreamLayout, run_clicked: bool, text: str | Non
             for t_s, piece in last.calls[0].chunks:
                 previous.append(piece, t_s)
             previous.close()
-        if not last or not last.calls[0].output:
-            output.empty()  # the box's place in this full run (see above); it shows nothing
-        if not last or not last.calls[0].chunks:
-            chunk_box.empty()
+        if last is None:
+            output.empty()  # the box's place in this full run (see ``stream_section``); it shows nothing
+        if last is None or not last.calls[0].chunks:
+            chunk_box.empty()  # a chunk view with no chunks draws nothing
     with layout.results:
         show_results(text)
 
